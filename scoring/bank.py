@@ -1,0 +1,288 @@
+"""Load and save the question bank: ``questions/*.yaml``, ``rubric/*.yaml``, ``rubric/concepts.yaml``.
+
+Loading never stops at a bad file: each fault becomes a ``BankError`` naming the
+file, the field and the fault, and the rest of the bank still loads.  Saving is
+atomic (temp file, fsync, rename), so a crash mid-write leaves the old file intact.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+from pydantic import ValidationError
+
+from scoring.models import Concept, Item, Question, Rubric, check_safe_id
+
+CONCEPTS_FILE = "concepts.yaml"
+MAX_BANK_FILE_BYTES = 1_000_000
+
+
+@dataclass(frozen=True)
+class BankError:
+    """One fault in one bank file."""
+
+    file: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.field}" if self.field else self.file
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class Bank:
+    """The loaded bank: items by id, shared concepts, and every fault found."""
+
+    items: dict[str, Item] = field(default_factory=dict)
+    concepts: dict[str, Concept] = field(default_factory=dict)
+    errors: list[BankError] = field(default_factory=list)
+    root: Path | None = None
+
+    def __contains__(self, question_id: object) -> bool:
+        return question_id in self.items
+
+    def __getitem__(self, question_id: str) -> Item:
+        return self.items[question_id]
+
+    def __iter__(self):
+        return iter(self.items.values())
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @property
+    def questions(self) -> list[Question]:
+        return [item.question for item in self.items.values()]
+
+
+def validation_errors(file: str, exc: ValidationError) -> list[BankError]:
+    """Turn pydantic's errors into ``BankError`` rows naming each field."""
+    rows = []
+    for err in exc.errors():
+        loc = ".".join(str(part) for part in err["loc"]) or "(file)"
+        msg = err["msg"].removeprefix("Value error, ")
+        rows.append(BankError(file, loc, msg))
+    return rows
+
+
+def read_yaml(path: Path) -> tuple[Any, list[BankError]]:
+    """Parse one YAML file safely; faults come back as errors, never raised."""
+    name = path.name
+    try:
+        if path.stat().st_size > MAX_BANK_FILE_BYTES:
+            return None, [BankError(name, "", f"file is larger than {MAX_BANK_FILE_BYTES:,} bytes")]
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return None, [BankError(name, "", "file is not UTF-8 text")]
+    except OSError as exc:
+        return None, [BankError(name, "", f"cannot read: {exc.strerror or exc}")]
+    return parse_yaml(name, text)
+
+
+def parse_yaml(name: str, text: str) -> tuple[Any, list[BankError]]:
+    """``yaml.safe_load`` with a readable error naming the line."""
+    try:
+        return yaml.safe_load(text), []
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        return None, [BankError(name, where, f"malformed YAML: {problem}")]
+
+
+def parse_concepts(name: str, data: Any) -> tuple[dict[str, Concept], list[BankError]]:
+    """Concepts file: ``concepts: [{id, name, aliases}]``."""
+    if not isinstance(data, dict) or not isinstance(data.get("concepts"), list):
+        return {}, [BankError(name, "concepts", "expected a mapping with a 'concepts' list")]
+    concepts: dict[str, Concept] = {}
+    errors: list[BankError] = []
+    for index, raw in enumerate(data["concepts"]):
+        try:
+            concept = Concept.model_validate(raw)
+        except ValidationError as exc:
+            errors += [BankError(name, f"concepts.{index}.{e.field}", e.message)
+                       for e in validation_errors(name, exc)]
+            continue
+        if concept.id in concepts:
+            errors.append(BankError(name, f"concepts.{index}.id", f"duplicate concept id {concept.id!r}"))
+            continue
+        concepts[concept.id] = concept
+    return concepts, errors
+
+
+def parse_question(name: str, data: Any) -> tuple[Question | None, list[BankError]]:
+    if not isinstance(data, dict):
+        return None, [BankError(name, "(file)", "expected a mapping of question fields")]
+    try:
+        return Question.model_validate(data), []
+    except ValidationError as exc:
+        return None, validation_errors(name, exc)
+
+
+def parse_rubric(name: str, data: Any, question_id: str) -> tuple[Rubric | None, list[BankError]]:
+    if not isinstance(data, dict):
+        return None, [BankError(name, "(file)", "expected a mapping with a 'points' list")]
+    data = {"question_id": question_id, **data}
+    try:
+        rubric = Rubric.model_validate(data)
+    except ValidationError as exc:
+        return None, validation_errors(name, exc)
+    if rubric.question_id != question_id:
+        return None, [BankError(name, "question_id",
+                                f"{rubric.question_id!r} does not match the question id {question_id!r}")]
+    return rubric, []
+
+
+def unknown_concepts(name: str, rubric: Rubric, concepts: dict[str, Concept]) -> list[BankError]:
+    return [
+        BankError(name, f"points.{i}.concepts", f"unknown concept {ref!r}")
+        for i, point in enumerate(rubric.points)
+        for ref in point.concepts
+        if ref not in concepts
+    ]
+
+
+def build_item(
+    question: Question, rubric_data: Any, rubric_name: str, concepts: dict[str, Concept]
+) -> tuple[Item | None, list[BankError]]:
+    """Pair a validated question with its rubric, checking concept references."""
+    rubric, errors = parse_rubric(rubric_name, rubric_data, question.id)
+    if rubric is None:
+        return None, errors
+    errors = unknown_concepts(rubric_name, rubric, concepts)
+    if errors:
+        return None, errors
+    return Item(question=question, rubric=rubric), []
+
+
+def load_bank(root: Path | str) -> Bank:
+    """Load ``root/questions`` and ``root/rubric``; bad files become ``Bank.errors``."""
+    root = Path(root)
+    bank = Bank(root=root)
+    rubric_dir, question_dir = root / "rubric", root / "questions"
+    concepts_path = rubric_dir / CONCEPTS_FILE
+    if concepts_path.exists():
+        data, errors = read_yaml(concepts_path)
+        bank.errors += errors
+        if not errors:
+            bank.concepts, errors = parse_concepts(concepts_path.name, data)
+            bank.errors += errors
+    for path in _yaml_files(question_dir):
+        item, errors = _load_item(path, rubric_dir, bank)
+        bank.errors += errors
+        if item is not None:
+            bank.items[item.id] = item
+    return bank
+
+
+def _yaml_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def _load_item(path: Path, rubric_dir: Path, bank: Bank) -> tuple[Item | None, list[BankError]]:
+    data, errors = read_yaml(path)
+    if errors:
+        return None, errors
+    question, errors = parse_question(path.name, data)
+    if question is None:
+        return None, errors
+    if question.id != path.stem:
+        return None, [BankError(path.name, "id", f"id {question.id!r} must match the file name {path.stem!r}")]
+    if question.id in bank.items:
+        return None, [BankError(path.name, "id", f"duplicate question id {question.id!r}")]
+    rubric_path = _rubric_path(rubric_dir, question.id)
+    if rubric_path is None:
+        return None, [BankError(path.name, "rubric", f"no rubric file rubric/{question.id}.yaml")]
+    rubric_data, errors = read_yaml(rubric_path)
+    if errors:
+        return None, errors
+    return build_item(question, rubric_data, rubric_path.name, bank.concepts)
+
+
+def _rubric_path(rubric_dir: Path, question_id: str) -> Path | None:
+    for suffix in (".yaml", ".yml"):
+        candidate = rubric_dir / f"{question_id}{suffix}"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+# ---------------------------------------------------------------- saving
+
+
+def question_yaml(question: Question) -> str:
+    data = question.model_dump(mode="json", exclude_defaults=False)
+    return _dump(data)
+
+
+def rubric_yaml(rubric: Rubric) -> str:
+    data = rubric.model_dump(mode="json")
+    if data["policy"] == "weighted":
+        data.pop("bands")
+    for point in data["points"]:
+        if not point["concepts"]:
+            point.pop("concepts")
+    return _dump(data)
+
+
+def _dump(data: dict) -> str:
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class BankWriteError(Exception):
+    """A save that was refused; nothing was written."""
+
+
+def save_item(root: Path | str, item: Item, *, overwrite: bool = False) -> None:
+    """Save a question and its rubric atomically.
+
+    An existing id is never overwritten unless ``overwrite`` says this is an edit.
+    The rubric is written first, so a question never appears without its rubric.
+    """
+    root = Path(root)
+    check_safe_id(item.id)
+    question_path = root / "questions" / f"{item.id}.yaml"
+    if question_path.exists() and not overwrite:
+        raise BankWriteError(f"a question with id {item.id!r} already exists; edit it instead")
+    write_atomic(root / "rubric" / f"{item.id}.yaml", rubric_yaml(item.rubric))
+    write_atomic(question_path, question_yaml(item.question))
+
+
+def delete_item(root: Path | str, question_id: str) -> None:
+    """Remove a question and its rubric (question first, so no half-item is ever visible)."""
+    root = Path(root)
+    check_safe_id(question_id)
+    for path in (root / "questions" / f"{question_id}.yaml", root / "rubric" / f"{question_id}.yaml"):
+        path.unlink(missing_ok=True)
+
+
+def bank_root() -> Path:
+    """The bank folder: ``$MAINS_BANK_DIR`` or the repository root."""
+    return Path(os.environ.get("MAINS_BANK_DIR", Path(__file__).resolve().parent.parent))
+
+
+def iter_errors(errors: Iterable[BankError]) -> list[str]:
+    return [str(e) for e in errors]

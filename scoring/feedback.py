@@ -1,0 +1,113 @@
+"""The one result type everything shows: ``Feedback`` and its parts.
+
+The app, the command line and the history page all render a ``Feedback``; it is
+serialisable to JSON (``Feedback.model_dump_json()``) and back
+(``Feedback.model_validate_json``), so a stored attempt looks exactly as given.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+Status = Literal["covered", "partial", "missed"]
+FlagCode = Literal[
+    "empty", "too_long_to_score", "off_topic", "keyword_list", "over_length",
+    "under_length", "copied_question", "overtime", "no_prose",
+]
+
+#: credit a rubric point earns for each status
+CREDIT: dict[str, float] = {"covered": 1.0, "partial": 0.5, "missed": 0.0}
+
+
+class _Result(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class PointResult(_Result):
+    """One rubric point: did the answer earn it, and with which sentence."""
+
+    id: str
+    label: str
+    weight: float
+    status: Status
+    strength: float  # 0..1, the evidence found
+    hint: str = ""
+    evidence: str | None = None  # the sentence that earned it
+    span: tuple[int, int] | None = None  # its character span in the answer
+    matched_terms: tuple[str, ...] = ()
+    concepts: tuple[str, ...] = ()
+
+    @property
+    def credit(self) -> float:
+        return CREDIT[self.status]
+
+
+class Component(_Result):
+    """One part of the mark: content, relevance, structure, directive or length."""
+
+    name: str
+    score: float  # 0..1
+    weight: float  # share of the maximum marks
+    marks: float  # score * weight * max marks, before rounding
+    note: str
+
+
+class Flag(_Result):
+    code: FlagCode
+    message: str
+
+
+class StructureReport(_Result):
+    introduction: bool
+    body: bool
+    conclusion: bool
+    way_forward: bool
+    paragraphs: int
+    notes: tuple[str, ...] = ()
+
+
+class DirectiveReport(_Result):
+    directive: str
+    asks: str
+    fits: bool
+    found: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+
+
+class LengthReport(_Result):
+    words: int
+    limit: int
+    ratio: float
+    status: Literal["empty", "short", "good", "over"]
+
+
+class Feedback(_Result):
+    """Marks out of the maximum, in half marks, and why."""
+
+    question_id: str
+    question_version: str = ""
+    marks: float
+    max_marks: float
+    components: tuple[Component, ...] = ()
+    points: tuple[PointResult, ...] = ()
+    suggestions: tuple[str, ...] = ()
+    flags: tuple[Flag, ...] = ()
+    structure: StructureReport | None = None
+    directive: DirectiveReport | None = None
+    length: LengthReport | None = None
+    message: str = ""
+    scorer: str = ""
+    calibrated: bool = False
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.marks / self.max_marks if self.max_marks else 0.0
+
+    def flag_codes(self) -> set[str]:
+        return {f.code for f in self.flags}
+
+    def with_flag(self, flag: Flag) -> "Feedback":
+        """A copy with one more flag (e.g. overtime, which only the app knows)."""
+        return self.model_copy(update={"flags": (*self.flags, flag)})
