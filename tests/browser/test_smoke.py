@@ -1,0 +1,26 @@
+"""The app starts under `streamlit run` and its first page renders in chromium."""
+
+from __future__ import annotations
+
+from .harness import wait_idle
+
+
+def test_first_page_renders_with_a_title(app):
+    page = app
+    wait_idle(page)
+    # A heading or page title is on screen, and no Python exception was rendered.
+    heading = page.locator("h1, h2, [data-testid='stHeading']").first
+    assert heading.is_visible(), "no heading on the first page"
+    assert heading.inner_text().strip()
+    assert page.locator("[data-testid='stException']").count() == 0, (
+        page.locator("[data-testid='stException']").first.inner_text())
+    assert page.title().strip()
+    assert not page.js_errors, page.js_errors
+
+
+def test_health_endpoint_and_no_server_traceback(server):
+    import urllib.request
+
+    with urllib.request.urlopen(server.url + "/_stcore/health", timeout=5) as resp:
+        assert resp.status == 200
+    assert "Traceback" not in server.stderr(), server.stderr()[-4000:]
