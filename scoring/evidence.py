@@ -1,0 +1,163 @@
+"""Evidence for rubric points: phrase matches (exact, stemmed, fuzzy), concept aliases, TF-IDF.
+
+A point's *strength* (0..1) adds up what its phrases found in the answer's prose
+sentences, plus a share of the best sentence's TF-IDF similarity to the point.
+The strongest sentence is the one shown as having earned the point.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from rapidfuzz import fuzz
+
+from scoring.feedback import PointResult, Status
+from scoring.models import Concept, RubricPoint
+from scoring.text import Sentence, normalise, stem_tokens
+
+
+@dataclass(frozen=True)
+class MatchSettings:
+    """Thresholds for turning evidence into a status; all keyword-only knobs of ``Scorer``."""
+
+    phrase_strength: float = 0.6  # one matched evidence phrase
+    concept_strength: float = 1.0  # the point's named concept (e.g. "JWG")
+    fuzzy_cutoff: float = 88.0  # rapidfuzz partial_ratio, 0..100
+    fuzzy_min_chars: int = 7  # shorter phrases (acronyms) must match exactly
+    fuzzy_factor: float = 0.85  # a fuzzy match counts this much of an exact one
+    similarity_floor: float = 0.12  # TF-IDF cosine that counts as nothing
+    similarity_ceiling: float = 0.45  # TF-IDF cosine that counts as full
+    similarity_share: float = 0.5  # how much similarity can add to strength
+    covered_at: float = 0.75
+    partial_at: float = 0.3
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """One evidence phrase, prepared once when the bank loads."""
+
+    text: str
+    stems: str  # space-joined stems, padded: " suppli chain "
+    norm: str  # normalised surface form for fuzzy matching
+    strength_key: str  # "concept" or "phrase"
+
+
+@dataclass(frozen=True)
+class CompiledPoint:
+    point: RubricPoint
+    phrases: tuple[Phrase, ...]
+    description: str  # label + hint + evidence: what TF-IDF compares sentences with
+
+
+def compile_point(point: RubricPoint, concepts: dict[str, Concept]) -> CompiledPoint:
+    """Prepare a point's phrases: its evidence plus every name and alias of its concepts."""
+    phrases: dict[str, Phrase] = {}
+    for ref in point.concepts:
+        concept = concepts.get(ref)
+        for text in concept.phrases if concept else ():
+            _add_phrase(phrases, text, "concept")
+    for text in point.evidence:
+        _add_phrase(phrases, text, "phrase")
+    description = " ".join([point.label, point.hint, *point.evidence, *(p.text for p in phrases.values())])
+    return CompiledPoint(point, tuple(phrases.values()), description)
+
+
+def _add_phrase(phrases: dict[str, Phrase], text: str, key: str) -> None:
+    stems = " ".join(stem_tokens(text))
+    if stems and stems not in phrases:
+        phrases[stems] = Phrase(text, f" {stems} ", normalise(text), key)
+
+
+@dataclass(frozen=True)
+class AnswerView:
+    """The prose sentences of one answer, prepared once for all points."""
+
+    sentences: tuple[Sentence, ...]
+    stems: tuple[str, ...]  # padded stem strings, one per sentence
+    norms: tuple[str, ...]  # normalised sentences, for fuzzy matching
+
+    @classmethod
+    def of(cls, sentences: list[Sentence]) -> "AnswerView":
+        return cls(
+            tuple(sentences),
+            tuple(f" {' '.join(stem_tokens(s.text))} " for s in sentences),
+            tuple(normalise(s.text) for s in sentences),
+        )
+
+
+def phrase_hits(phrase: Phrase, view: AnswerView, settings: MatchSettings) -> dict[int, float]:
+    """Sentence index → match quality (1 exact, ``fuzzy_factor`` fuzzy) for one phrase."""
+    hits = {i: 1.0 for i, s in enumerate(view.stems) if phrase.stems in s}
+    if hits or len(phrase.norm) < settings.fuzzy_min_chars:
+        return hits
+    for i, sentence in enumerate(view.norms):
+        score = fuzz.partial_ratio(phrase.norm, sentence, score_cutoff=settings.fuzzy_cutoff)
+        if score and _whole_words(phrase.norm, sentence):
+            hits[i] = settings.fuzzy_factor
+    return hits
+
+
+def _whole_words(phrase: str, sentence: str) -> bool:
+    """Guard fuzzy matches against a phrase hiding inside longer words ("quad" in "quadratic")."""
+    alignment = fuzz.partial_ratio_alignment(phrase, sentence)
+    start, end = alignment.dest_start, alignment.dest_end
+    left_ok = start == 0 or not sentence[start - 1].isalnum() or not sentence[start].isalnum()
+    right_ok = end >= len(sentence) or not sentence[end].isalnum() or not sentence[end - 1].isalnum()
+    return left_ok and right_ok
+
+
+def similarity_strength(cosine: float, settings: MatchSettings) -> float:
+    """Map a TF-IDF cosine onto 0..1 between the floor and the ceiling.
+
+    >>> similarity_strength(0.45, MatchSettings()), similarity_strength(0.05, MatchSettings())
+    (1.0, 0.0)
+    """
+    span = settings.similarity_ceiling - settings.similarity_floor
+    return float(min(1.0, max(0.0, (cosine - settings.similarity_floor) / span)))
+
+
+def status_for(strength: float, settings: MatchSettings) -> Status:
+    if strength >= settings.covered_at:
+        return "covered"
+    if strength >= settings.partial_at:
+        return "partial"
+    return "missed"
+
+
+def judge_point(
+    compiled: CompiledPoint,
+    view: AnswerView,
+    answer: str,
+    similarities: np.ndarray,
+    settings: MatchSettings,
+) -> PointResult:
+    """Decide one point from its phrase hits and its TF-IDF similarity to each sentence."""
+    per_sentence = np.zeros(len(view.sentences))
+    found: dict[str, float] = {}
+    for phrase in compiled.phrases:
+        weight = settings.concept_strength if phrase.strength_key == "concept" else settings.phrase_strength
+        for index, quality in phrase_hits(phrase, view, settings).items():
+            per_sentence[index] += weight * quality
+            found[phrase.text] = max(found.get(phrase.text, 0.0), weight * quality)
+    evidence = min(1.0, sum(found.values()))
+    sims = np.array([similarity_strength(c, settings) for c in similarities]) if len(similarities) else per_sentence
+    strength = min(1.0, evidence + settings.similarity_share * (float(sims.max()) if len(sims) else 0.0))
+    status = status_for(strength, settings)
+    return _result(compiled.point, status, strength, view, answer, per_sentence + settings.similarity_share * sims, found)
+
+
+def _result(point, status, strength, view, answer, sentence_scores, found) -> PointResult:
+    base = dict(
+        id=point.id, label=point.label, weight=point.weight, status=status,
+        strength=round(strength, 3), hint=point.hint, concepts=point.concepts,
+    )
+    if status == "missed" or not len(view.sentences):
+        return PointResult(**base)
+    best = view.sentences[int(np.argmax(sentence_scores))]
+    return PointResult(
+        **base,
+        evidence=answer[best.start:best.end],
+        span=(best.start, best.end),
+        matched_terms=tuple(sorted(found, key=lambda t: -found[t])),
+    )

@@ -1,0 +1,277 @@
+"""``Scorer``: fit once on the bank, then score many answers into ``Feedback``.
+
+Shaped like a scikit-learn estimator: ``__init__`` stores parameters, ``fit``
+learns the TF-IDF vocabulary and prepares every rubric, returning ``self``;
+learned state ends in ``_``.  ``score`` is pure and deterministic.
+
+    scorer = Scorer().fit(load_bank("."))
+    feedback = scorer.score(bank["ij-critical-minerals"], answer_text)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import numpy as np
+from rapidfuzz import fuzz
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from scoring.components import directive_fit, length, structure
+from scoring.evidence import AnswerView, CompiledPoint, MatchSettings, compile_point, judge_point
+from scoring.feedback import Component, Feedback, Flag, PointResult
+from scoring.models import Concept, Item, Rubric
+from scoring.text import STOPWORDS, Sentence, clean, is_prose, normalise, split_sentences, stem, words, word_count
+
+SCORER_NAME = "mains-scorer/1"
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Shares of the maximum marks; they must add up to 1."""
+
+    content: float = 0.65
+    relevance: float = 0.10
+    structure: float = 0.12
+    directive: float = 0.08
+    length: float = 0.05
+
+    def __post_init__(self) -> None:
+        total = self.content + self.relevance + self.structure + self.directive + self.length
+        if not math.isclose(total, 1.0, abs_tol=1e-6) or min(self.as_dict().values()) < 0:
+            raise ValueError(f"component weights must be non-negative and add up to 1 (got {total:.3f})")
+
+    def as_dict(self) -> dict[str, float]:
+        return {"content": self.content, "relevance": self.relevance, "structure": self.structure,
+                "directive": self.directive, "length": self.length}
+
+
+def analyse(text: str) -> list[str]:
+    """TF-IDF features: stemmed content words and their adjacent pairs.
+
+    >>> analyse("The supply chains of rare earths")
+    ['suppli', 'chain', 'rare', 'earth', 'suppli chain', 'chain rare', 'rare earth']
+    """
+    stems = [stem(w) for w in words(text) if w.lower() not in STOPWORDS]
+    return stems + [f"{a} {b}" for a, b in zip(stems, stems[1:])]
+
+
+def round_half(value: float) -> float:
+    """Marks in half marks, rounding halves up.
+
+    >>> round_half(8.24), round_half(8.25), round_half(8.74)
+    (8.0, 8.5, 8.5)
+    """
+    return math.floor(value * 2 + 0.5) / 2
+
+
+@dataclass(frozen=True)
+class PreparedItem:
+    """What ``fit`` computes once per question."""
+
+    item: Item
+    points: tuple[CompiledPoint, ...]
+    point_matrix: object  # sparse, L2-normalised TF-IDF rows, one per point
+    model_terms: dict[int, float]  # feature index → TF-IDF weight in the model answer and question
+
+
+@dataclass
+class Scorer:
+    """Score answers against rubric points and explain every mark."""
+
+    weights: Weights = field(default_factory=Weights)
+    settings: MatchSettings = field(default_factory=MatchSettings)
+    gate_at: float = 0.5  # content share at which structure, directive and length count in full
+    relevance_full_at: float = 0.45  # share of the model answer's terms that counts as fully relevant
+    max_length_factor: float = 10.0  # answers over this many times the limit are not scored
+    min_refuse_words: int = 3000
+
+    def fit(self, bank: Iterable[Item], concepts: dict[str, Concept] | None = None) -> "Scorer":
+        """Learn TF-IDF from the questions, model answers and rubrics; prepare each item."""
+        items = list(bank)
+        self.concepts_ = dict(concepts if concepts is not None else getattr(bank, "concepts", {}))
+        corpus = [doc for item in items for doc in _documents(item, self.concepts_)] or ["empty"]
+        self.vectorizer_ = TfidfVectorizer(analyzer=analyse, sublinear_tf=True).fit(corpus)
+        self.prepared_ = {item.version: self._prepare(item) for item in items}
+        return self
+
+    def _prepare(self, item: Item) -> PreparedItem:
+        points = tuple(compile_point(p, self.concepts_) for p in item.rubric.points)
+        point_matrix = self.vectorizer_.transform([p.description for p in points])
+        reference = self.vectorizer_.transform([item.question.model_answer + "\n" + item.question.text])
+        model_terms = dict(zip(reference.indices.tolist(), reference.data.tolist()))
+        return PreparedItem(item, points, point_matrix, model_terms)
+
+    def prepared(self, item: Item) -> PreparedItem:
+        """The fitted preparation of ``item``; an unseen item is prepared with the fitted vocabulary."""
+        found = self.prepared_.get(item.version)
+        if found is None:
+            found = self.prepared_[item.version] = self._prepare(item)
+        return found
+
+    # ------------------------------------------------------------ scoring
+
+    def score(self, item: Item, answer: str) -> Feedback:
+        """Mark ``answer`` to ``item``'s question; never raises on any string."""
+        prepared = self.prepared(item)
+        text = clean(answer if isinstance(answer, str) else "")
+        total_words = word_count(text)
+        question = item.question
+        early = self._early_exit(prepared, text, total_words)
+        if early is not None:
+            return early
+        sentences = split_sentences(text)
+        prose = [s for s in sentences if is_prose(s.text)]
+        view = AnswerView.of(prose)
+        points = self._judge_points(prepared, view, text)
+        content = content_share(item.rubric, points)
+        relevance = self._relevance(prepared, prose)
+        structure_report, structure_score = structure(text, sentences, total_words)
+        directive_report, directive_score = directive_fit(question.directive, prose)
+        length_report, length_score = length(total_words, question.word_limit)
+        gate = min(1.0, content / self.gate_at) if self.gate_at else 1.0
+        scores = {
+            "content": (content, _content_note(points)),
+            "relevance": (relevance, "Share of the model answer's key terms your answer uses."),
+            "structure": (structure_score * gate, _gated_note("Introduction, body points, conclusion, way forward.", gate)),
+            "directive": (directive_score * gate, _gated_note(f"What '{question.directive}' asks: {question.directive_meaning}", gate)),
+            "length": (length_score * gate, _gated_note(f"{total_words} of {question.word_limit} words.", gate)),
+        }
+        components = self._components(scores, question.marks)
+        raw = sum(c.marks for c in components)
+        flags = _flags(text, sentences, prose, content, relevance, length_report.status, total_words, question.word_limit)
+        return Feedback(
+            question_id=question.id, question_version=item.version,
+            marks=_clip(round_half(raw), question.marks), max_marks=question.marks,
+            components=components, points=points,
+            suggestions=_suggestions(points, structure_report.notes, directive_report, length_report.status, question.word_limit),
+            flags=flags, structure=structure_report, directive=directive_report, length=length_report,
+            message=_headline(flags), scorer=SCORER_NAME,
+        )
+
+    def _early_exit(self, prepared: PreparedItem, text: str, total_words: int) -> Feedback | None:
+        """Empty, far too long, or the question copied back: 0 marks with a clear message."""
+        question = prepared.item.question
+        cap = max(self.min_refuse_words, int(self.max_length_factor * question.word_limit))
+        if total_words == 0:
+            flag = Flag(code="empty", message="The answer is empty. Write your answer in sentences, then submit.")
+        elif total_words > cap:
+            flag = Flag(code="too_long_to_score", message=(
+                f"The answer has {total_words:,} words, more than {cap:,} (the limit is {question.word_limit}), "
+                "so it was not scored. Your text is kept: cut it to the limit and submit again."))
+        elif total_words <= 3 * word_count(question.text) and fuzz.ratio(
+                normalise(text), normalise(question.text), score_cutoff=85):
+            flag = Flag(code="copied_question", message="The answer repeats the question. Answer it in your own words.")
+        else:
+            return None
+        points = tuple(PointResult(id=p.point.id, label=p.point.label, weight=p.point.weight, status="missed",
+                                   strength=0.0, hint=p.point.hint, concepts=p.point.concepts)
+                       for p in prepared.points)
+        _, length_report = None, length(total_words, question.word_limit)[0]
+        return Feedback(
+            question_id=question.id, question_version=prepared.item.version, marks=0.0,
+            max_marks=question.marks, points=points, flags=(flag,), length=length_report,
+            suggestions=tuple(p.hint for p in points if p.hint)[:5] if flag.code != "too_long_to_score" else (),
+            message=flag.message, scorer=SCORER_NAME,
+        )
+
+    def _judge_points(self, prepared: PreparedItem, view: AnswerView, text: str) -> tuple[PointResult, ...]:
+        if view.sentences:
+            sentence_matrix = self.vectorizer_.transform([s.text for s in view.sentences])
+            similarities = (sentence_matrix @ prepared.point_matrix.T).toarray()
+        else:
+            similarities = np.zeros((0, len(prepared.points)))
+        return tuple(
+            judge_point(compiled, view, text, similarities[:, column], self.settings)
+            for column, compiled in enumerate(prepared.points)
+        )
+
+    def _relevance(self, prepared: PreparedItem, prose: list[Sentence]) -> float:
+        """Weighted share of the model answer's terms found in the prose (adding text never lowers it)."""
+        if not prose or not prepared.model_terms:
+            return 0.0
+        vocabulary = self.vectorizer_.vocabulary_
+        present = {vocabulary[f] for s in prose for f in analyse(s.text) if f in vocabulary}
+        total = sum(prepared.model_terms.values())
+        found = sum(w for index, w in prepared.model_terms.items() if index in present)
+        return min(1.0, found / total / self.relevance_full_at)
+
+    def _components(self, scores: dict[str, tuple[float, str]], max_marks: float) -> tuple[Component, ...]:
+        weights = self.weights.as_dict()
+        return tuple(
+            Component(name=name, score=round(score, 4), weight=weights[name],
+                      marks=round(score * weights[name] * max_marks, 3), note=note)
+            for name, (score, note) in scores.items()
+        )
+
+
+def content_share(rubric: Rubric, points: tuple[PointResult, ...]) -> float:
+    """Coverage as a share of the content marks: weighted credit, or the rubric's bands."""
+    if rubric.policy == "bands":
+        covered = sum(p.credit for p in points)
+        top = max(b.marks for b in rubric.bands)
+        earned = max((b.marks for b in rubric.bands if covered >= b.min_points), default=0.0)
+        return earned / top if top else 0.0
+    total = sum(p.weight for p in points)
+    return sum(p.weight * p.credit for p in points) / total if total else 0.0
+
+
+def _documents(item: Item, concepts: dict[str, Concept]) -> list[str]:
+    points = [compile_point(p, concepts).description for p in item.rubric.points]
+    return [item.question.text, item.question.model_answer, *points]
+
+
+def _clip(marks: float, maximum: float) -> float:
+    return min(float(maximum), max(0.0, marks))
+
+
+def _content_note(points: tuple[PointResult, ...]) -> str:
+    covered = sum(p.status == "covered" for p in points)
+    partial = sum(p.status == "partial" for p in points)
+    return f"{covered} of {len(points)} rubric points covered, {partial} partly."
+
+
+def _gated_note(note: str, gate: float) -> str:
+    if gate >= 1.0:
+        return note
+    return f"{note} Counted at {gate:.0%} because the answer covers little of the rubric."
+
+
+def _flags(text, sentences, prose, content, relevance, length_status, total_words, limit) -> tuple[Flag, ...]:
+    flags = []
+    prose_words = sum(word_count(s.text) for s in prose)
+    if sentences and prose_words < 0.5 * total_words:
+        flags.append(Flag(code="keyword_list", message=(
+            "Most of this answer is a list of keywords, not sentences. Examiners credit points "
+            "explained in sentences, so keywords alone earn little.")))
+    if content < 0.15 and relevance < 0.35:
+        flags.append(Flag(code="off_topic", message=(
+            "The answer says little about what this question asks. Re-read the question and its directive word.")))
+    if length_status == "over":
+        flags.append(Flag(code="over_length", message=(
+            f"{total_words} words is over the {limit}-word limit. In the exam, extra words cost time for other questions.")))
+    elif length_status == "short":
+        flags.append(Flag(code="under_length", message=(
+            f"{total_words} words uses under 60% of the {limit}-word limit. Develop more points.")))
+    return tuple(flags)
+
+
+def _headline(flags: tuple[Flag, ...]) -> str:
+    serious = [f for f in flags if f.code in ("keyword_list", "off_topic")]
+    return serious[0].message if serious else ""
+
+
+def _suggestions(points, structure_notes, directive_report, length_status, limit) -> tuple[str, ...]:
+    """Concrete next steps: missed points' hints first (heaviest first), then partial ones."""
+    missed = sorted((p for p in points if p.status == "missed"), key=lambda p: -p.weight)
+    partial = sorted((p for p in points if p.status == "partial"), key=lambda p: -p.weight)
+    out = [f"Add: {p.label}. {p.hint}".strip() for p in missed]
+    out += [f"Develop: {p.label}. {p.hint}".strip() for p in partial]
+    if directive_report.missing:
+        out.append(f"The directive '{directive_report.directive}' asks for "
+                   f"{', '.join(directive_report.missing)}: {directive_report.asks}")
+    out += list(structure_notes)
+    if length_status == "over":
+        out.append(f"Cut to {limit} words: drop repetition before dropping points.")
+    return tuple(out)

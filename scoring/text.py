@@ -1,0 +1,146 @@
+"""Tokenising: words, stems, sentences and paragraphs, each with its character span.
+
+Kept apart from the scorer (as in rouge_score's ``tokenize``) so that every
+matcher sees the same tokens.
+
+>>> [s.text for s in split_sentences("FOIP matters. The JWG works!\\n- Open RAN pilots")]
+['FOIP matters.', 'The JWG works!', '- Open RAN pilots']
+>>> stem_tokens("Supply-chains were weaponised")
+('suppli', 'chain', 'were', 'weaponis')
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import snowballstemmer
+
+WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+_BULLET = re.compile(r"^\s*(?:[-*•▪●◦]|\d{1,2}[.)]|\(?[a-z]\))\s+", re.IGNORECASE)
+
+#: function words: their presence is what separates prose from a keyword list
+STOPWORDS = frozenset(
+    """a an the and or but nor so yet of to in on at by for with from into onto over under about
+    as is are was were be been being am do does did has have had having can could will would shall
+    should may might must it its this that these those there their they them we our us he she his
+    her you your i not no than then which who whom whose what when where why how while also both
+    each such more most less very through between across against among within without via upon
+    if because since although though whereas thus hence therefore however""".split()
+)
+
+_STEMMER = snowballstemmer.stemmer("english")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence (or bullet line) and where it sits in the answer."""
+
+    text: str
+    start: int
+    end: int
+    paragraph: int
+    is_bullet: bool = False
+
+
+def clean(text: str) -> str:
+    r"""Control characters (NUL included) become spaces, one for one, so spans still
+    point into the text as the aspirant wrote it; newlines and tabs stay.
+
+    >>> clean("FOIP\x00matters\r\n")
+    'FOIP matters \n'
+    """
+    return "".join(" " if unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\n\t" else ch for ch in text)
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """Snowball (Porter 2) stem of one lower-cased word."""
+    return _STEMMER.stemWord(word.lower())
+
+
+def words(text: str) -> list[str]:
+    """Word tokens; hyphens and slashes split words (``Indo-Pacific`` → ``Indo``, ``Pacific``)."""
+    return WORD.findall(text)
+
+
+def word_count(text: str) -> int:
+    """Words as an examiner counts them: hyphenated words count once.
+
+    >>> word_count("Indo-Pacific supply-chain risk, 2026.")
+    4
+    """
+    return len(re.findall(r"[^\W_]+(?:['’\-][^\W_]+)*", text))
+
+
+def stem_tokens(text: str) -> tuple[str, ...]:
+    return tuple(stem(w) for w in words(text))
+
+
+def normalise(text: str) -> str:
+    """Lower-case, punctuation to spaces, one space between words: for fuzzy matching.
+
+    >>> normalise("Indo-Pacific (FOIP)!")
+    'indo pacific foip'
+    """
+    return " ".join(w.lower() for w in words(text))
+
+
+def split_paragraphs(text: str) -> list[tuple[int, int]]:
+    """Spans of non-empty paragraphs (blank-line separated)."""
+    spans, start = [], 0
+    for match in _PARAGRAPH_BREAK.finditer(text):
+        spans.append((start, match.start()))
+        start = match.end()
+    spans.append((start, len(text)))
+    return [(s, e) for s, e in spans if text[s:e].strip()]
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """Sentences and bullet lines with spans into ``text``."""
+    sentences: list[Sentence] = []
+    for number, (p_start, p_end) in enumerate(split_paragraphs(text)):
+        start = p_start
+        for match in _SENTENCE_END.finditer(text, p_start, p_end):
+            _add_sentence(sentences, text, start, match.start(), number)
+            start = match.end()
+        _add_sentence(sentences, text, start, p_end, number)
+    return sentences
+
+
+def _add_sentence(out: list[Sentence], text: str, start: int, end: int, paragraph: int) -> None:
+    chunk = text[start:end]
+    stripped = chunk.strip()
+    if not stripped:
+        return
+    lead = len(chunk) - len(chunk.lstrip())
+    start += lead
+    end = start + len(stripped)
+    out.append(Sentence(stripped, start, end, paragraph, bool(_BULLET.match(stripped))))
+
+
+def is_prose(sentence: str) -> bool:
+    """Does this read as a sentence, rather than a bare list of keywords?
+
+    Evidence only counts inside prose: at least four words, some function words,
+    and not a comma-separated run of short fragments.
+
+    >>> is_prose("Japan pledged $67.9 billion of investment over ten years.")
+    True
+    >>> is_prose("economic security, FOIP, JWG, supply chains, rare earths, HHI")
+    False
+    """
+    tokens = [w.lower() for w in words(sentence)]
+    if len(tokens) < 4:
+        return False
+    function_words = sum(1 for t in tokens if t in STOPWORDS)
+    if function_words == 0 or function_words / len(tokens) < 0.1:
+        return False
+    fragments = [f for f in re.split(r"[,;|/]", sentence) if f.strip()]
+    if len(fragments) >= 4 and len(tokens) / len(fragments) < 3.5:
+        return False
+    return True
