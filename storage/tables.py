@@ -53,7 +53,10 @@ class Draft(Base):
     """
 
     __tablename__ = "drafts"
-    __table_args__ = (sa.UniqueConstraint("user_id", "question_id", name="uq_draft_user_question"),)
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "question_id", name="uq_draft_user_question"),
+        {"sqlite_autoincrement": True},  # ids are never reused, so a stale tab cannot write into a newer draft
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -69,7 +72,10 @@ class Attempt(Base):
     """A submitted answer with the feedback exactly as it was given (JSON)."""
 
     __tablename__ = "attempts"
-    __table_args__ = (sa.Index("ix_attempts_user_submitted", "user_id", "submitted_at"),)
+    __table_args__ = (
+        sa.Index("ix_attempts_user_submitted", "user_id", "submitted_at"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
