@@ -1,0 +1,261 @@
+"""Parse an uploaded bank (CSV or YAML) into checked items and a per-row report.
+
+Pure: bytes in, an ``ImportReport`` out.  Nothing is written here; the caller
+adds ``report.items`` only when it decides to (see ``storage.bank_files``), so a
+refused import changes nothing.
+
+**CSV**: one row per question, with a header row.
+
+    id,paper,topic,marks,directive,text,model_answer,source,tags,points
+
+- required: ``id, paper, topic, marks, directive, text, model_answer, points``;
+- optional: ``source``, ``tags`` (separated by ``;`` or ``,``), ``word_limit``,
+  ``time_limit_minutes``;
+- ``points`` holds the rubric points as JSON or YAML: a list of mappings with
+  ``id, label, weight, hint, evidence`` (a list of phrases) and/or ``concepts``,
+  e.g. ``[{"id": "jwg", "label": "Joint Working Group", "weight": 2,
+  "evidence": ["JWG", "joint working group"]}]``.  A mapping with ``points``
+  (and optionally ``policy`` and ``bands``) is accepted too.
+
+**YAML**: ``{questions: [{...question fields..., rubric: {points: [...]}}]}``.
+
+The file must be UTF-8 (a byte-order mark is allowed) and at most
+``MAX_IMPORT_BYTES``.  Every row is checked with the same rules as the bank
+loader (``parse_question``, ``build_item``), plus: an id may not already be in
+the bank, nor appear twice in the file.
+
+>>> csv_text = (
+...     "id,paper,topic,marks,directive,text,model_answer,points\\n"
+...     'q-one,GS2,Polity,10,discuss,Discuss X.,X is y.,"[{id: a, label: A, evidence: [x]}]"\\n'
+...     "q-two,GS9,Polity,10,discuss,Discuss X.,X is y.,[]\\n")
+>>> report = parse_bank_upload("bank.csv", csv_text.encode())
+>>> [(row.id, row.status) for row in report.rows]
+[('q-one', 'ready'), ('q-two', 'refused')]
+>>> report.ok
+False
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import yaml
+
+from scoring.bank import BankError, build_item, parse_question, parse_rubric
+from scoring.models import Concept, Item
+
+MAX_IMPORT_BYTES = 2 * 1024 * 1024
+MAX_IMPORT_ROWS = 2000
+
+REQUIRED_CSV_COLUMNS = ("id", "paper", "topic", "marks", "directive", "text", "model_answer", "points")
+OPTIONAL_CSV_COLUMNS = ("source", "tags", "word_limit", "time_limit_minutes")
+_INTEGER_COLUMNS = ("marks", "word_limit", "time_limit_minutes")
+
+RowStatus = Literal["ready", "refused"]
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    """What happened to one question of the upload (``row`` counts questions from 1)."""
+
+    row: int
+    id: str
+    status: RowStatus
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass
+class ImportReport:
+    """Every row's outcome, the items that passed, and faults of the file as a whole."""
+
+    file: str
+    rows: list[ImportRow] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)
+    file_errors: list[str] = field(default_factory=list)
+
+    @property
+    def refused(self) -> list[ImportRow]:
+        return [r for r in self.rows if r.status == "refused"]
+
+    @property
+    def ok(self) -> bool:
+        """True when the file is sound and every row can be added."""
+        return not self.file_errors and not self.refused and bool(self.items)
+
+
+def parse_bank_upload(
+    name: str,
+    data: bytes,
+    *,
+    concepts: Mapping[str, Concept] | None = None,
+    existing_ids: Collection[str] = (),
+) -> ImportReport:
+    """Check an uploaded ``.csv``, ``.yaml`` or ``.yml`` file; never raises on bad input."""
+    report = ImportReport(file=name)
+    if len(data) > MAX_IMPORT_BYTES:
+        report.file_errors.append(
+            f"The file is {len(data) / 1024 / 1024:.1f} MB; the limit is {MAX_IMPORT_BYTES // (1024 * 1024)} MB. "
+            "Split it into smaller files.")
+        return report
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        report.file_errors.append(
+            f"The file is not UTF-8 text (byte 0x{data[exc.start]:02x} at position {exc.start}). "
+            "Save it as UTF-8 (in Excel: 'CSV UTF-8') and upload it again.")
+        return report
+    if "\x00" in text:
+        report.file_errors.append("The file contains NUL bytes; it does not look like a text file.")
+        return report
+    lowered = name.lower()
+    if lowered.endswith(".csv"):
+        records = _csv_records(text, report)
+    elif lowered.endswith((".yaml", ".yml")):
+        records = _yaml_records(text, report)
+    else:
+        report.file_errors.append("Upload a .csv, .yaml or .yml file.")
+        return report
+    if report.file_errors:
+        return report
+    if not records:
+        report.file_errors.append("The file has no questions.")
+        return report
+    if len(records) > MAX_IMPORT_ROWS:
+        report.file_errors.append(f"The file has {len(records)} questions; at most {MAX_IMPORT_ROWS} can be imported at once.")
+        return report
+    _check_records(records, report, dict(concepts or {}), set(existing_ids))
+    return report
+
+
+# ------------------------------------------------------------------ CSV
+
+
+def _csv_records(text: str, report: ImportReport) -> list[tuple[dict, Any]]:
+    """(question fields, rubric data) per CSV row; faults of a row go in as a string."""
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        header = [h.strip() for h in (reader.fieldnames or [])]
+        missing = [c for c in REQUIRED_CSV_COLUMNS if c not in header]
+        if missing:
+            report.file_errors.append(
+                f"Missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}. "
+                f"The header must name: {', '.join(REQUIRED_CSV_COLUMNS)} "
+                f"(optional: {', '.join(OPTIONAL_CSV_COLUMNS)}).")
+            return []
+        unknown = [c for c in header if c and c not in REQUIRED_CSV_COLUMNS + OPTIONAL_CSV_COLUMNS]
+        if unknown:
+            report.file_errors.append(f"Unknown column{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}.")
+            return []
+        reader.fieldnames = header
+        records = []
+        for raw in reader:
+            if None in raw:
+                records.append(({"id": (raw.get("id") or "").strip()}, "the row has more cells than the header"))
+                continue
+            cells = {k: (v or "").strip() for k, v in raw.items() if k}
+            if not any(cells.values()):
+                continue  # blank line
+            records.append(_csv_row(cells))
+        return records
+    except csv.Error as exc:
+        report.file_errors.append(f"The CSV cannot be read: {exc}.")
+        return []
+
+
+def _csv_row(cells: dict[str, str]) -> tuple[dict, Any]:
+    question: dict[str, Any] = {}
+    for column in REQUIRED_CSV_COLUMNS + OPTIONAL_CSV_COLUMNS:
+        value = cells.get(column, "")
+        if column == "points" or value == "":
+            continue
+        if column in _INTEGER_COLUMNS:
+            question[column] = _integer(value)
+        elif column == "tags":
+            separator = ";" if ";" in value else ","
+            question["tags"] = [t.strip() for t in value.split(separator) if t.strip()]
+        else:
+            question[column] = value
+    points_text = cells.get("points", "")
+    if not points_text:
+        return question, "points: the rubric points cell is empty"
+    try:
+        points = yaml.safe_load(points_text)
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        return question, f"points: not valid JSON or YAML ({problem})"
+    return question, points if isinstance(points, dict) else {"points": points}
+
+
+def _integer(value: str) -> Any:
+    try:
+        number = float(value)
+    except ValueError:
+        return value  # pydantic names the fault
+    return int(number) if number.is_integer() else value
+
+
+# ------------------------------------------------------------------ YAML
+
+
+def _yaml_records(text: str, report: ImportReport) -> list[tuple[dict, Any]]:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        report.file_errors.append(f"Malformed YAML{where}: {problem}.")
+        return []
+    if not isinstance(data, dict) or not isinstance(data.get("questions"), list):
+        report.file_errors.append("Expected a mapping with a 'questions' list: {questions: [{id: …, rubric: {points: […]}}]}.")
+        return []
+    records = []
+    for entry in data["questions"]:
+        if not isinstance(entry, dict):
+            records.append(({}, "expected a mapping of question fields"))
+            continue
+        entry = dict(entry)
+        rubric = entry.pop("rubric", None)
+        records.append((entry, rubric if rubric is not None else "rubric: missing (give rubric: {points: [...]})"))
+    return records
+
+
+# ------------------------------------------------------------------ checks
+
+
+def _check_records(records, report: ImportReport, concepts: dict[str, Concept], existing: set[str]) -> None:
+    seen: set[str] = set()
+    for number, (fields, rubric) in enumerate(records, start=1):
+        label = str(fields.get("id", "")).strip() if isinstance(fields, dict) else ""
+        reasons: list[str] = []
+        if isinstance(rubric, str):
+            reasons.append(rubric)
+        question, errors = parse_question(f"row {number}", fields)
+        reasons += [_reason(e) for e in errors]
+        item = None
+        if question is not None:
+            if question.id in existing:
+                reasons.append(f"id: {question.id!r} is already in the bank (edit it there instead)")
+            elif question.id in seen:
+                reasons.append(f"id: {question.id!r} appears earlier in this file")
+            seen.add(question.id)
+            if not isinstance(rubric, str):
+                item, errors = build_item(question, rubric, f"row {number}", concepts)
+                reasons += [_reason(e) for e in errors]
+        elif not isinstance(rubric, str):
+            # name the rubric's faults too, so one upload round shows every fault in the row
+            _, errors = parse_rubric(f"row {number}", rubric, "row")
+            reasons += [_reason(e) for e in errors if e.field != "question_id"]
+        if reasons or item is None:
+            report.rows.append(ImportRow(number, label, "refused", tuple(reasons) or ("not a valid question",)))
+        else:
+            report.rows.append(ImportRow(number, item.id, "ready"))
+            report.items.append(item)
+
+
+def _reason(error: BankError) -> str:
+    return f"{error.field}: {error.message}" if error.field else error.message
