@@ -14,7 +14,7 @@ from rapidfuzz import fuzz
 
 from scoring.feedback import PointResult, Status
 from scoring.models import Concept, RubricPoint
-from scoring.text import Sentence, normalise, stem_tokens
+from scoring.text import Sentence, normalise, stem, stem_tokens, words
 
 
 @dataclass(frozen=True)
@@ -71,26 +71,31 @@ def _add_phrase(phrases: dict[str, Phrase], text: str, key: str) -> None:
 
 @dataclass(frozen=True)
 class AnswerView:
-    """The prose sentences of one answer, prepared once for all points."""
+    """The prose sentences of one answer, tokenised once for every point."""
 
     sentences: tuple[Sentence, ...]
+    tokens: tuple[tuple[str, ...], ...]  # lower-cased words, one tuple per sentence
     stems: tuple[str, ...]  # padded stem strings, one per sentence
     norms: tuple[str, ...]  # normalised sentences, for fuzzy matching
+    all_stems: str  # every sentence's stems, "|"-separated: one test rules a phrase out
+    all_norms: str
 
     @classmethod
     def of(cls, sentences: list[Sentence]) -> "AnswerView":
-        return cls(
-            tuple(sentences),
-            tuple(f" {' '.join(stem_tokens(s.text))} " for s in sentences),
-            tuple(normalise(s.text) for s in sentences),
-        )
+        tokens = tuple(tuple(w.lower() for w in words(s.text)) for s in sentences)
+        stems = tuple(f" {' '.join(stem(w) for w in t)} " for t in tokens)
+        norms = tuple(" ".join(t) for t in tokens)
+        return cls(tuple(sentences), tokens, stems, norms, "|".join(stems), " | ".join(norms))
 
 
 def phrase_hits(phrase: Phrase, view: AnswerView, settings: MatchSettings) -> dict[int, float]:
     """Sentence index → match quality (1 exact, ``fuzzy_factor`` fuzzy) for one phrase."""
-    hits = {i: 1.0 for i, s in enumerate(view.stems) if phrase.stems in s}
-    if hits or len(phrase.norm) < settings.fuzzy_min_chars:
-        return hits
+    if phrase.stems in view.all_stems:
+        return {i: 1.0 for i, s in enumerate(view.stems) if phrase.stems in s}
+    if len(phrase.norm) < settings.fuzzy_min_chars or not fuzz.partial_ratio(
+            phrase.norm, view.all_norms, score_cutoff=settings.fuzzy_cutoff):
+        return {}
+    hits = {}
     for i, sentence in enumerate(view.norms):
         score = fuzz.partial_ratio(phrase.norm, sentence, score_cutoff=settings.fuzzy_cutoff)
         if score and _whole_words(phrase.norm, sentence):
@@ -141,7 +146,8 @@ def judge_point(
             per_sentence[index] += weight * quality
             found[phrase.text] = max(found.get(phrase.text, 0.0), weight * quality)
     evidence = min(1.0, sum(found.values()))
-    sims = np.array([similarity_strength(c, settings) for c in similarities]) if len(similarities) else per_sentence
+    span = settings.similarity_ceiling - settings.similarity_floor
+    sims = np.clip((similarities - settings.similarity_floor) / span, 0.0, 1.0)
     strength = min(1.0, evidence + settings.similarity_share * (float(sims.max()) if len(sims) else 0.0))
     status = status_for(strength, settings)
     return _result(compiled.point, status, strength, view, answer, per_sentence + settings.similarity_share * sims, found)

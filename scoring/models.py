@@ -17,7 +17,7 @@ import json
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 Paper = Literal["GS1", "GS2", "GS3", "GS4", "Essay"]
 
@@ -200,12 +200,17 @@ class Item(_Frozen):
     def id(self) -> str:
         return self.question.id
 
-    @property
-    def version(self) -> str:
-        """A content hash: attempts store it so later edits never rewrite past feedback."""
+    _version: str = PrivateAttr(default="")
+
+    def model_post_init(self, context: object, /) -> None:
         payload = json.dumps(
             [self.question.model_dump(mode="json"), self.rubric.model_dump(mode="json")],
             sort_keys=True,
             ensure_ascii=False,
         )
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+        self._version = hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+
+    @property
+    def version(self) -> str:
+        """A content hash: attempts store it so later edits never rewrite past feedback."""
+        return self._version

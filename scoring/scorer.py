@@ -11,18 +11,21 @@ learned state ends in ``_``.  ``score`` is pure and deterministic.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable
 
 import numpy as np
 from rapidfuzz import fuzz
+from scipy.sparse import csr_matrix
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize
 
 from scoring.components import directive_fit, length, structure
 from scoring.evidence import AnswerView, CompiledPoint, MatchSettings, compile_point, judge_point
 from scoring.feedback import Component, Feedback, Flag, PointResult
 from scoring.models import Concept, Item, Rubric
-from scoring.text import STOPWORDS, Sentence, clean, is_prose, normalise, split_sentences, stem, words, word_count
+from scoring.text import STOPWORDS, clean, is_prose, normalise, split_sentences, stem, words, word_count
 
 SCORER_NAME = "mains-scorer/1"
 
@@ -53,8 +56,33 @@ def analyse(text: str) -> list[str]:
     >>> analyse("The supply chains of rare earths")
     ['suppli', 'chain', 'rare', 'earth', 'suppli chain', 'chain rare', 'rare earth']
     """
-    stems = [stem(w) for w in words(text) if w.lower() not in STOPWORDS]
+    return features([w.lower() for w in words(text)])
+
+
+def features(tokens: Iterable[str]) -> list[str]:
+    """``analyse`` for words already split and lower-cased."""
+    stems = [stem(w) for w in tokens if w not in STOPWORDS]
     return stems + [f"{a} {b}" for a, b in zip(stems, stems[1:])]
+
+
+def tfidf_rows(vectorizer: TfidfVectorizer, documents: Iterable[list[str]]) -> csr_matrix:
+    """``vectorizer.transform`` for pre-analysed documents, without scikit-learn's per-call checks.
+
+    Same arithmetic as a fitted ``TfidfVectorizer(sublinear_tf=True)``: 1 + log(count),
+    times the learned idf, L2-normalised; a test holds the two equal.
+    """
+    vocabulary, idf = vectorizer.vocabulary_, vectorizer.idf_
+    indptr, indices, data = [0], [], []
+    for document in documents:
+        counts = Counter(vocabulary[f] for f in document if f in vocabulary)
+        if counts:
+            columns = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+            values = (1.0 + np.log(np.fromiter(counts.values(), dtype=float, count=len(counts)))) * idf[columns]
+            values /= np.sqrt(values @ values)
+            indices.extend(columns.tolist())
+            data.extend(values.tolist())
+        indptr.append(len(indices))
+    return csr_matrix((data, indices, indptr), shape=(len(indptr) - 1, len(vocabulary)))
 
 
 def round_half(value: float) -> float:
@@ -74,6 +102,7 @@ class PreparedItem:
     points: tuple[CompiledPoint, ...]
     point_matrix: object  # sparse, L2-normalised TF-IDF rows, one per point
     model_terms: dict[int, float]  # feature index → TF-IDF weight in the model answer and question
+    reference: object  # sparse TF-IDF row of the model answer and question
 
 
 @dataclass
@@ -84,6 +113,8 @@ class Scorer:
     settings: MatchSettings = field(default_factory=MatchSettings)
     gate_at: float = 0.5  # content share at which structure, directive and length count in full
     relevance_full_at: float = 0.45  # share of the model answer's terms that counts as fully relevant
+    off_topic_margin: float | None = 0.1  # another question's model answer this much closer → off topic
+    off_topic_cap: float = 0.25  # the most an off-topic answer can earn, as a share of the marks
     max_length_factor: float = 10.0  # answers over this many times the limit are not scored
     min_refuse_words: int = 3000
 
@@ -94,14 +125,16 @@ class Scorer:
         corpus = [doc for item in items for doc in _documents(item, self.concepts_)] or ["empty"]
         self.vectorizer_ = TfidfVectorizer(analyzer=analyse, sublinear_tf=True).fit(corpus)
         self.prepared_ = {item.version: self._prepare(item) for item in items}
+        self.references_ = self.vectorizer_.transform([_reference_text(item) for item in items])
+        self.reference_ids_ = [(item.version, item.id) for item in items]
         return self
 
     def _prepare(self, item: Item) -> PreparedItem:
         points = tuple(compile_point(p, self.concepts_) for p in item.rubric.points)
         point_matrix = self.vectorizer_.transform([p.description for p in points])
-        reference = self.vectorizer_.transform([item.question.model_answer + "\n" + item.question.text])
+        reference = self.vectorizer_.transform([_reference_text(item)])
         model_terms = dict(zip(reference.indices.tolist(), reference.data.tolist()))
-        return PreparedItem(item, points, point_matrix, model_terms)
+        return PreparedItem(item, points, point_matrix, model_terms, reference)
 
     def prepared(self, item: Item) -> PreparedItem:
         """The fitted preparation of ``item``; an unseen item is prepared with the fitted vocabulary."""
@@ -124,9 +157,10 @@ class Scorer:
         sentences = split_sentences(text)
         prose = [s for s in sentences if is_prose(s.text)]
         view = AnswerView.of(prose)
-        points = self._judge_points(prepared, view, text)
+        sentence_matrix = tfidf_rows(self.vectorizer_, map(features, view.tokens)) if prose else None
+        points = self._judge_points(prepared, view, text, sentence_matrix)
         content = content_share(item.rubric, points)
-        relevance = self._relevance(prepared, prose)
+        relevance = self._relevance(prepared, sentence_matrix)
         structure_report, structure_score = structure(text, sentences, total_words)
         directive_report, directive_score = directive_fit(question.directive, prose)
         length_report, length_score = length(total_words, question.word_limit)
@@ -141,14 +175,33 @@ class Scorer:
         components = self._components(scores, question.marks)
         raw = sum(c.marks for c in components)
         flags = _flags(text, sentences, prose, content, relevance, length_report.status, total_words, question.word_limit)
+        marks = _clip(round_half(raw), question.marks)
+        closer = self._closer_question(prepared, sentence_matrix)
+        if closer is not None:
+            marks = min(marks, math.floor(self.off_topic_cap * question.marks * 2) / 2)
+            flags = (*flags, Flag(code="off_topic", message=(
+                f"This reads like an answer to another question ({closer}), not the one asked, "
+                f"so it is capped at {self.off_topic_cap:.0%} of the marks.")))
         return Feedback(
             question_id=question.id, question_version=item.version,
-            marks=_clip(round_half(raw), question.marks), max_marks=question.marks,
-            components=components, points=points,
+            marks=marks, max_marks=question.marks, components=components, points=points,
             suggestions=_suggestions(points, structure_report.notes, directive_report, length_report.status, question.word_limit),
             flags=flags, structure=structure_report, directive=directive_report, length=length_report,
             message=_headline(flags), scorer=SCORER_NAME,
         )
+
+    def _closer_question(self, prepared: PreparedItem, sentence_matrix) -> str | None:
+        """The id of a bank question whose model answer fits this answer clearly better, if any."""
+        if self.off_topic_margin is None or sentence_matrix is None or len(self.reference_ids_) < 2:
+            return None
+        answer = normalize(sentence_matrix.sum(axis=0).A)
+        own = float((prepared.reference @ answer.T)[0, 0])
+        others = (self.references_ @ answer.T).ravel()
+        best, best_id = own, None
+        for (version, question_id), similarity in zip(self.reference_ids_, others):
+            if version != prepared.item.version and similarity > best:
+                best, best_id = float(similarity), question_id
+        return best_id if best_id is not None and best > own + self.off_topic_margin else None
 
     def _early_exit(self, prepared: PreparedItem, text: str, total_words: int) -> Feedback | None:
         """Empty, far too long, or the question copied back: 0 marks with a clear message."""
@@ -176,9 +229,8 @@ class Scorer:
             message=flag.message, scorer=SCORER_NAME,
         )
 
-    def _judge_points(self, prepared: PreparedItem, view: AnswerView, text: str) -> tuple[PointResult, ...]:
-        if view.sentences:
-            sentence_matrix = self.vectorizer_.transform([s.text for s in view.sentences])
+    def _judge_points(self, prepared: PreparedItem, view: AnswerView, text: str, sentence_matrix) -> tuple[PointResult, ...]:
+        if sentence_matrix is not None:
             similarities = (sentence_matrix @ prepared.point_matrix.T).toarray()
         else:
             similarities = np.zeros((0, len(prepared.points)))
@@ -187,12 +239,11 @@ class Scorer:
             for column, compiled in enumerate(prepared.points)
         )
 
-    def _relevance(self, prepared: PreparedItem, prose: list[Sentence]) -> float:
+    def _relevance(self, prepared: PreparedItem, sentence_matrix) -> float:
         """Weighted share of the model answer's terms found in the prose (adding text never lowers it)."""
-        if not prose or not prepared.model_terms:
+        if sentence_matrix is None or not prepared.model_terms:
             return 0.0
-        vocabulary = self.vectorizer_.vocabulary_
-        present = {vocabulary[f] for s in prose for f in analyse(s.text) if f in vocabulary}
+        present = set(sentence_matrix.indices.tolist())
         total = sum(prepared.model_terms.values())
         found = sum(w for index, w in prepared.model_terms.items() if index in present)
         return min(1.0, found / total / self.relevance_full_at)
@@ -220,6 +271,10 @@ def content_share(rubric: Rubric, points: tuple[PointResult, ...]) -> float:
 def _documents(item: Item, concepts: dict[str, Concept]) -> list[str]:
     points = [compile_point(p, concepts).description for p in item.rubric.points]
     return [item.question.text, item.question.model_answer, *points]
+
+
+def _reference_text(item: Item) -> str:
+    return item.question.model_answer + "\n" + item.question.text
 
 
 def _clip(marks: float, maximum: float) -> float:

@@ -47,6 +47,9 @@ class Sentence:
     is_bullet: bool = False
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
 def clean(text: str) -> str:
     r"""Control characters (NUL included) become spaces, one for one, so spans still
     point into the text as the aspirant wrote it; newlines and tabs stay.
@@ -54,7 +57,7 @@ def clean(text: str) -> str:
     >>> clean("FOIP\x00matters\r\n")
     'FOIP matters \n'
     """
-    return "".join(" " if unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\n\t" else ch for ch in text)
+    return _CONTROL.sub(" ", text)
 
 
 @lru_cache(maxsize=200_000)

@@ -1,0 +1,241 @@
+"""``python -m scoring``: list, score, batch, evaluate, suggest.
+
+Every failure the user can cause (missing file, unknown id, malformed CSV) is one
+line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+import pandas as pd
+
+from scoring.bank import Bank, bank_root, load_bank
+from scoring.evaluate import DataError, evaluate_frame, read_graded, read_rubrics
+from scoring.feedback import Feedback
+from scoring.scorer import Scorer
+from scoring.suggest import suggest_points
+
+
+class UsageError(Exception):
+    """A one-line error for the user."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except (UsageError, DataError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m scoring", description="Score UPSC Mains answers against rubrics.")
+    parser.add_argument("--bank", default=None, help="bank folder holding questions/ and rubric/ (default: the repo)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    listing = commands.add_parser("list", help="the bank's questions")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(run=cmd_list)
+
+    score = commands.add_parser("score", help="feedback on one answer")
+    score.add_argument("question_id")
+    score.add_argument("file", nargs="?", default="-", help="answer file, or - for standard input")
+    score.add_argument("--json", action="store_true")
+    score.set_defaults(run=cmd_score)
+
+    batch = commands.add_parser("batch", help="score a CSV of question_id,answer rows")
+    batch.add_argument("input")
+    batch.add_argument("-o", "--output", required=True)
+    batch.set_defaults(run=cmd_batch)
+
+    evaluate = commands.add_parser("evaluate", help="agreement with human-graded answers")
+    evaluate.add_argument("data")
+    evaluate.add_argument("--rubrics", help="JSON of key elements and score bands per question_id")
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.set_defaults(run=cmd_evaluate)
+
+    suggest = commands.add_parser("suggest", help="suggest rubric points from a model answer")
+    suggest.add_argument("file", nargs="?", default="-")
+    suggest.add_argument("--json", action="store_true")
+    suggest.set_defaults(run=cmd_suggest)
+    return parser
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _bank(args) -> Bank:
+    root = Path(args.bank) if args.bank else bank_root()
+    if not (root / "questions").is_dir():
+        raise UsageError(f"no question bank at {root} (expected {root / 'questions'})")
+    bank = load_bank(root)
+    for error in bank.errors:
+        print(f"warning: {error}", file=sys.stderr)
+    return bank
+
+
+def _read_text(source: str) -> str:
+    if source == "-":
+        return sys.stdin.read()
+    path = Path(source)
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"no such file: {source}")
+    except IsADirectoryError:
+        raise UsageError(f"{source} is a folder, not a file")
+    except UnicodeDecodeError:
+        raise UsageError(f"{source} is not UTF-8 text")
+
+
+def _item(bank: Bank, question_id: str):
+    if question_id not in bank:
+        raise UsageError(f"unknown question id {question_id!r}; see 'python -m scoring list'")
+    return bank[question_id]
+
+
+# ------------------------------------------------------------------ commands
+
+
+def cmd_list(args) -> int:
+    bank = _bank(args)
+    rows = [{"id": q.id, "paper": q.paper, "marks": q.marks, "directive": q.directive, "text": q.text}
+            for q in bank.questions]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    for row in rows:
+        print(f"{row['id']:<32} {row['paper']:<5} {row['marks']:>3}  {row['directive']:<18} {row['text']}")
+    return 0
+
+
+def cmd_score(args) -> int:
+    bank = _bank(args)
+    item = _item(bank, args.question_id)
+    answer = _read_text(args.file)
+    feedback = Scorer().fit(bank).score(item, answer)
+    print(feedback_json(feedback) if args.json else render_text(feedback))
+    return 0
+
+
+def feedback_json(feedback: Feedback) -> str:
+    return feedback.model_dump_json(indent=2)
+
+
+def render_text(feedback: Feedback) -> str:
+    """Readable feedback for the terminal: the same facts the app shows."""
+    lines = [f"Marks: {feedback.marks:g} / {feedback.max_marks:g}"]
+    if feedback.message:
+        lines.append(feedback.message)
+    for component in feedback.components:
+        lines.append(f"  {component.name:<10} {component.marks:5.2f}  {component.note}")
+    lines.append("Rubric points:")
+    symbol = {"covered": "[x]", "partial": "[~]", "missed": "[ ]"}
+    for point in feedback.points:
+        lines.append(f"  {symbol[point.status]} {point.label} ({point.status})")
+        if point.evidence:
+            lines.append(f"      earned by: \"{point.evidence}\"")
+        elif point.hint:
+            lines.append(f"      hint: {point.hint}")
+    if feedback.suggestions:
+        lines.append("Suggestions:")
+        lines += [f"  - {s}" for s in feedback.suggestions]
+    for flag in feedback.flags:
+        lines.append(f"! {flag.message}")
+    return "\n".join(lines)
+
+
+def cmd_batch(args) -> int:
+    from tqdm import tqdm
+
+    bank = _bank(args)
+    frame = _read_csv(args.input, required=("question_id", "answer"))
+    unknown = sorted(set(frame["question_id"]) - set(bank.items))
+    if unknown:
+        raise UsageError(f"{args.input}: unknown question id(s) {', '.join(unknown[:5])}")
+    scorer = Scorer().fit(bank)
+    marks, maximum, statuses = [], [], []
+    for question_id, answer in tqdm(zip(frame["question_id"], frame["answer"]), total=len(frame),
+                                    desc="scoring", unit="answer", file=sys.stderr):
+        feedback = scorer.score(bank[question_id], answer)
+        marks.append(feedback.marks)
+        maximum.append(feedback.max_marks)
+        statuses.append(json.dumps({p.id: p.status for p in feedback.points}))
+    out = frame.assign(marks=marks, max_marks=maximum, points=statuses)
+    try:
+        out.to_csv(args.output, index=False)
+    except OSError as exc:
+        raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}")
+    print(f"scored {len(out)} answers -> {args.output}", file=sys.stderr)
+    return 0
+
+
+def _read_csv(source: str, required: Sequence[str]) -> pd.DataFrame:
+    path = Path(source)
+    if not path.is_file():
+        raise UsageError(f"no such file: {source}")
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{source}: not a readable CSV ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})")
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise UsageError(f"{source}: missing column(s) {', '.join(missing)}")
+    return frame
+
+
+def cmd_evaluate(args) -> int:
+    frame = read_graded(args.data)
+    rubrics = read_rubrics(args.rubrics) if args.rubrics else None
+    root = Path(args.bank) if args.bank else bank_root()
+    bank = load_bank(root) if (root / "questions").is_dir() else None
+    if rubrics:
+        frame = frame[frame["question_id"].isin(rubrics)]
+        if frame.empty:
+            raise UsageError("no rows in the data have a question_id found in the rubrics file")
+    result = evaluate_frame(frame, bank, rubrics)
+    if args.json:
+        print(json.dumps(result.as_dict(), indent=2))
+        return 0
+    print(_agreement_table(result))
+    return 0
+
+
+def _agreement_table(result) -> str:
+    header = f"{'question':<16} {'n':>6} {'pearson':>8} {'spearman':>8} {'qwk':>6} {'rmse':>6}"
+    rows = [header, "-" * len(header)]
+
+    def fmt(name, a):
+        def f(x):
+            return "   n/a" if x != x else f"{x:6.3f}"
+        return f"{name:<16} {a.n:>6} {f(a.pearson):>8} {f(a.spearman):>8} {f(a.qwk):>6} {f(a.rmse):>6}"
+
+    rows += [fmt(q, a) for q, a in result.per_question.items()]
+    rows += ["-" * len(header), fmt("overall", result.overall)]
+    if result.skipped:
+        rows.append(f"({result.skipped} rows skipped: no rubric or reference answer)")
+    return "\n".join(rows)
+
+
+def cmd_suggest(args) -> int:
+    text = _read_text(args.file)
+    if not text.strip():
+        raise UsageError("the model answer is empty")
+    points = suggest_points(text)
+    if args.json:
+        print(json.dumps([p.model_dump(mode="json") for p in points], ensure_ascii=False, indent=2))
+        return 0
+    import yaml
+
+    print(yaml.safe_dump({"points": [p.model_dump(mode="json", exclude={"concepts"}) for p in points]},
+                         sort_keys=False, allow_unicode=True, width=100))
+    return 0

@@ -1,0 +1,93 @@
+"""Suggest rubric points from a model answer: one point per body sentence, its key terms as evidence.
+
+Key terms are the sentence's content-word phrases, scored by how rare their words
+are across the answer's sentences, so what is special to each sentence stands out.
+
+>>> points = suggest_points("India and Japan set up a Joint Working Group on critical minerals. "
+...                         "Toyota Tsusho built a rare-earth refinery in Andhra Pradesh.")
+>>> [p.id for p in points]
+['joint-working-group', 'rare-earth-refinery']
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from scoring.models import RubricPoint
+from scoring.text import STOPWORDS, is_prose, split_sentences, words
+
+_NUMBER = re.compile(r"\d")
+
+
+#: generic words that end a key phrase, like function words do
+WEAK_WORDS = frozenset(
+    """show shows showed shown become becomes became make makes made create creates created give gives
+    gave use uses used help helps helped need needs needed move moves moved new key major many
+    several various important growing increasing one two three first second way like well set up""".split()
+)
+_SPLIT = re.compile(r"[,.;:!?()\[\]\"“”‘’]|\s[-–—]\s")
+
+
+def candidate_phrases(sentence: str, *, max_words: int = 4) -> list[str]:
+    """Runs of content words between function words and punctuation (RAKE's candidates).
+
+    >>> candidate_phrases("The JWG on critical minerals was created to diversify sourcing.")
+    ['jwg', 'critical minerals', 'diversify sourcing']
+    """
+    phrases = []
+    for chunk in _SPLIT.split(sentence):
+        run: list[str] = []
+        for word in [w.lower() for w in words(chunk)] + [""]:
+            if word and word not in STOPWORDS and word not in WEAK_WORDS:
+                run.append(word)
+                continue
+            if run and len(run) <= max_words:
+                phrases.append(" ".join(run))
+            run = []
+    return phrases
+
+
+def key_terms(sentences: list[str], *, top: int = 4) -> list[list[str]]:
+    """For each sentence, its ``top`` most distinctive phrases.
+
+    A phrase scores the sum of its words' inverse sentence frequency, so longer,
+    rarer phrases ("joint working group") beat common single words.
+    """
+    candidates = [candidate_phrases(s) for s in sentences]
+    frequency: dict[str, int] = {}
+    for phrases in candidates:
+        for word in {w for p in phrases for w in p.split()}:
+            frequency[word] = frequency.get(word, 0) + 1
+    total = len(sentences)
+
+    def score(phrase: str) -> float:
+        return sum(math.log(1 + total / frequency[w]) for w in phrase.split())
+
+    return [sorted(dict.fromkeys(p), key=lambda p: (-score(p), p))[:top] for p in candidates]
+
+
+def _slug(term: str, taken: set[str]) -> str:
+    base = re.sub(r"[^a-z0-9]+", "-", term.lower()).strip("-")[:40] or "point"
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    taken.add(slug)
+    return slug
+
+
+def suggest_points(model_answer: str, *, top: int = 8, terms_per_point: int = 4) -> list[RubricPoint]:
+    """Up to ``top`` suggested points from a model answer, heaviest (most specific) first."""
+    sentences = [s.text for s in split_sentences(model_answer) if is_prose(s.text)]
+    terms = key_terms(sentences, top=terms_per_point)
+    taken: set[str] = set()
+    points = []
+    for sentence, evidence in zip(sentences, terms):
+        if not evidence:
+            continue
+        label = " ".join(sentence.lstrip("-*• ").split()[:12])
+        weight = 2.0 if _NUMBER.search(sentence) else 1.0
+        points.append(RubricPoint(id=_slug(evidence[0], taken), label=label, weight=weight,
+                                  hint=sentence.lstrip("-*• "), evidence=tuple(evidence)))
+    points.sort(key=lambda p: -p.weight)
+    return points[:top]
