@@ -174,14 +174,13 @@ class Scorer:
         }
         components = self._components(scores, question.marks)
         raw = sum(c.marks for c in components)
-        flags = _flags(text, sentences, prose, content, relevance, length_report.status, total_words, question.word_limit)
+        flags = _flags(sentences, prose, length_report.status, total_words, question.word_limit)
         marks = _clip(round_half(raw), question.marks)
-        closer = self._closer_question(prepared, sentence_matrix)
-        if closer is not None:
+        off_topic = self._off_topic(prepared, sentence_matrix, content, relevance)
+        if off_topic:
             marks = min(marks, math.floor(self.off_topic_cap * question.marks * 2) / 2)
             flags = (*flags, Flag(code="off_topic", message=(
-                f"This reads like an answer to another question ({closer}), not the one asked, "
-                f"so it is capped at {self.off_topic_cap:.0%} of the marks.")))
+                f"{off_topic} Off-topic answers are capped at {self.off_topic_cap:.0%} of the marks.")))
         return Feedback(
             question_id=question.id, question_version=item.version,
             marks=marks, max_marks=question.marks, components=components, points=points,
@@ -189,6 +188,15 @@ class Scorer:
             flags=flags, structure=structure_report, directive=directive_report, length=length_report,
             message=_headline(flags), scorer=SCORER_NAME,
         )
+
+    def _off_topic(self, prepared: PreparedItem, sentence_matrix, content: float, relevance: float) -> str:
+        """Why the answer is off topic, or "" when it is not."""
+        if relevance < 0.2 or (content < 0.25 and relevance < 0.35):
+            return "The answer says little about what this question asks. Re-read the question and its directive word."
+        closer = self._closer_question(prepared, sentence_matrix)
+        if closer:
+            return f"This reads like an answer to another question ({closer}), not the one asked."
+        return ""
 
     def _closer_question(self, prepared: PreparedItem, sentence_matrix) -> str | None:
         """The id of a bank question whose model answer fits this answer clearly better, if any."""
@@ -293,16 +301,13 @@ def _gated_note(note: str, gate: float) -> str:
     return f"{note} Counted at {gate:.0%} because the answer covers little of the rubric."
 
 
-def _flags(text, sentences, prose, content, relevance, length_status, total_words, limit) -> tuple[Flag, ...]:
-    flags = []
+def _flags(sentences, prose, length_status, total_words, limit) -> tuple[Flag, ...]:
+    flags: list[Flag] = []
     prose_words = sum(word_count(s.text) for s in prose)
     if sentences and prose_words < 0.5 * total_words:
         flags.append(Flag(code="keyword_list", message=(
             "Most of this answer is a list of keywords, not sentences. Examiners credit points "
             "explained in sentences, so keywords alone earn little.")))
-    if content < 0.15 and relevance < 0.35:
-        flags.append(Flag(code="off_topic", message=(
-            "The answer says little about what this question asks. Re-read the question and its directive word.")))
     if length_status == "over":
         flags.append(Flag(code="over_length", message=(
             f"{total_words} words is over the {limit}-word limit. In the exam, extra words cost time for other questions.")))

@@ -1,0 +1,205 @@
+"""Unit tests for the scorer: the promises every question in the bank makes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from scoring.feedback import Feedback
+from scoring.models import Concept, Item, Question, Rubric
+from scoring.scorer import Scorer, Weights, analyse, tfidf_rows
+from scoring.text import word_count
+from tests.scoring_support import UNRELATED_ANSWER, bank, scorer
+
+ITEMS = sorted(bank().items.values(), key=lambda item: item.id)
+IDS = [item.id for item in ITEMS]
+
+
+def test_bank_has_the_seed_questions_and_at_least_fifteen():
+    assert not bank().errors, [str(e) for e in bank().errors]
+    assert len(ITEMS) >= 15
+    for seed in ("ij-critical-minerals", "ij-ai-dialogue", "ij-economic-security"):
+        assert seed in bank()
+    assert {item.question.marks for item in ITEMS} >= {10, 15}
+    assert len({item.question.directive for item in ITEMS}) >= 6
+
+
+@pytest.mark.parametrize("item", ITEMS, ids=IDS)
+def test_model_answer_is_within_its_word_limit(item: Item):
+    words = word_count(item.question.model_answer)
+    assert 0.6 * item.question.word_limit <= words <= item.question.word_limit
+
+
+@pytest.mark.parametrize("item", ITEMS, ids=IDS)
+def test_model_answer_scores_at_least_80_percent(item: Item):
+    feedback = scorer().score(item, item.question.model_answer)
+    assert feedback.marks >= 0.8 * feedback.max_marks, [
+        (p.id, p.status) for p in feedback.points if p.status != "covered"]
+
+
+@pytest.mark.parametrize("answer", ["", "   \n\t  ", "\x00\x00"])
+def test_empty_answer_scores_zero_with_a_clear_message(answer: str):
+    feedback = scorer().score(ITEMS[0], answer)
+    assert feedback.marks == 0
+    assert "empty" in feedback.flag_codes()
+    assert "empty" in feedback.message.lower()
+    assert all(p.status == "missed" for p in feedback.points)
+
+
+@pytest.mark.parametrize("item", ITEMS, ids=IDS)
+def test_good_answers_to_other_questions_score_at_most_25_percent(item: Item):
+    for other in ITEMS:
+        if other is item:
+            continue
+        feedback = scorer().score(item, other.question.model_answer)
+        assert feedback.marks <= 0.25 * feedback.max_marks, (other.id, feedback.marks)
+
+
+@pytest.mark.parametrize("item", ITEMS, ids=IDS)
+def test_unrelated_answer_scores_at_most_25_percent_and_is_flagged(item: Item):
+    feedback = scorer().score(item, UNRELATED_ANSWER)
+    assert feedback.marks <= 0.25 * feedback.max_marks
+    assert "off_topic" in feedback.flag_codes()
+
+
+def _keywords(item: Item) -> list[str]:
+    concepts = bank().concepts
+    words = [e for p in item.rubric.points for e in p.evidence]
+    words += [concepts[c].name for p in item.rubric.points for c in p.concepts]
+    return words
+
+
+@pytest.mark.parametrize("separator", [", ", "\n", "; ", " "])
+@pytest.mark.parametrize("item", ITEMS, ids=IDS)
+def test_a_bare_keyword_list_scores_at_most_30_percent(item: Item, separator: str):
+    feedback = scorer().score(item, separator.join(_keywords(item)))
+    assert feedback.marks <= 0.3 * feedback.max_marks
+
+
+def test_keyword_list_is_flagged():
+    item = bank()["ij-critical-minerals"]
+    feedback = scorer().score(item, ", ".join(_keywords(item)))
+    assert {"keyword_list"} <= feedback.flag_codes()
+
+
+def test_covered_point_carries_its_sentence_span_and_terms():
+    item = bank()["ij-critical-minerals"]
+    answer = ("Critical minerals matter for India.\n\nThe JWG on Critical Minerals, set up by the Ministry of "
+              "Mines and METI, aims to diversify sourcing and promote joint exploration.")
+    feedback = scorer().score(item, answer)
+    jwg = next(p for p in feedback.points if p.id == "jwg")
+    assert jwg.status == "covered"
+    start, end = jwg.span
+    assert answer[start:end] == jwg.evidence
+    assert jwg.evidence.startswith("The JWG on Critical Minerals")
+    assert "JWG" in jwg.matched_terms or "Joint Working Group on Critical Minerals" in jwg.matched_terms
+
+
+def test_typos_and_hyphen_variants_still_match():
+    item = bank()["ij-foip-indo-pacific"]
+    foip_points = [p for p in item.rubric.points if "foip" in p.concepts]
+    assert foip_points, "the FOIP question should have a point using the foip concept"
+    typo = "Japan's free and open Indo-Pacfic vision links with India's Act East policy in the region."
+    feedback = scorer().score(item, typo)
+    result = next(p for p in feedback.points if p.id == foip_points[0].id)
+    assert result.status != "missed"
+
+
+def test_acronym_and_expansion_are_the_same_concept():
+    item = bank()["ij-critical-minerals"]
+    short = scorer().score(item, "India and Japan set up the JWG to diversify sourcing of rare earths.")
+    long = scorer().score(item, "India and Japan set up the Joint Working Group on Critical Minerals to diversify sourcing of rare earths.")
+    status = {p.id: p.status for p in short.points}["jwg"], {p.id: p.status for p in long.points}["jwg"]
+    assert status[0] == status[1] != "missed"
+
+
+def test_marks_are_in_half_marks_and_within_bounds():
+    for item in ITEMS[:5]:
+        for answer in (item.question.model_answer, item.question.model_answer[:300], UNRELATED_ANSWER):
+            feedback = scorer().score(item, answer)
+            assert 0 <= feedback.marks <= feedback.max_marks
+            assert (feedback.marks * 2).is_integer()
+
+
+def test_feedback_round_trips_through_json():
+    item = ITEMS[0]
+    feedback = scorer().score(item, item.question.model_answer)
+    again = Feedback.model_validate_json(feedback.model_dump_json())
+    assert again == feedback
+    data = json.loads(feedback.model_dump_json())
+    assert {"marks", "max_marks", "points", "components", "suggestions", "flags"} <= data.keys()
+
+
+def test_suggestions_come_from_missed_points_hints():
+    item = bank()["ij-critical-minerals"]
+    feedback = scorer().score(item, item.question.model_answer.split("\n\n")[0])
+    missed = [p for p in feedback.points if p.status == "missed"]
+    assert missed
+    for point in missed:
+        assert any(point.hint in s for s in feedback.suggestions)
+
+
+def test_over_length_and_too_long_answers():
+    item = bank()["ij-critical-minerals"]
+    doubled = item.question.model_answer + "\n\n" + item.question.model_answer
+    assert "over_length" in scorer().score(item, doubled).flag_codes()
+    huge = scorer().score(item, "Japan invests in India. " * 25_000)
+    assert huge.marks == 0 and "too_long_to_score" in huge.flag_codes()
+    assert "not scored" in huge.message and "kept" in huge.message
+
+
+def test_question_copied_back_scores_zero():
+    item = bank()["ij-ai-dialogue"]
+    feedback = scorer().score(item, item.question.text)
+    assert feedback.marks == 0 and "copied_question" in feedback.flag_codes()
+
+
+def test_directive_needs_both_sides_for_discuss():
+    item = bank()["ij-ai-dialogue"]
+    one_sided = "The AI Dialogue helps India. It boosts research and strengthens trustworthy AI norms."
+    feedback = scorer().score(item, one_sided)
+    assert feedback.directive is not None and not feedback.directive.fits
+    assert "arguments against" in feedback.directive.missing
+
+
+def test_scoring_is_deterministic():
+    item = ITEMS[3]
+    answer = item.question.model_answer[: len(item.question.model_answer) // 2]
+    assert scorer().score(item, answer) == scorer().score(item, answer)
+    assert Scorer().fit(bank()).score(item, answer) == scorer().score(item, answer)
+
+
+def test_fast_tfidf_rows_equal_scikit_learn_transform():
+    vectorizer = scorer().vectorizer_
+    texts = [item.question.model_answer for item in ITEMS[:4]] + ["", "supply chains supply chains"]
+    ours = tfidf_rows(vectorizer, (analyse(t) for t in texts)).toarray()
+    theirs = vectorizer.transform(texts).toarray()
+    assert ours == pytest.approx(theirs, abs=1e-12)
+
+
+def test_unseen_item_is_scored_without_refitting():
+    question = Question(id="new-q", paper="GS2", topic="t", marks=10, directive="explain",
+                        text="Explain the JWG.", model_answer="The JWG on critical minerals diversifies sourcing.")
+    rubric = Rubric(question_id="new-q", points=[{"id": "jwg", "label": "JWG", "concepts": ["jwg"],
+                                                   "evidence": ["diversify sourcing"]}])
+    fitted = Scorer().fit(bank())
+    vocabulary = dict(fitted.vectorizer_.vocabulary_)
+    feedback = fitted.score(Item(question=question, rubric=rubric), "The JWG helps India diversify sourcing.")
+    assert fitted.vectorizer_.vocabulary_ == vocabulary
+    assert feedback.points[0].status == "covered"
+
+
+def test_weights_must_add_up_to_one():
+    with pytest.raises(ValueError, match="add up to 1"):
+        Weights(content=0.9)
+
+
+def test_concepts_need_not_be_in_the_bank_for_a_standalone_scorer():
+    question = Question(id="q", paper="GS2", topic="t", marks=10, directive="comment", text="Comment on FOIP.",
+                        model_answer="FOIP is Japan's vision for a free and open Indo-Pacific region.")
+    rubric = Rubric(question_id="q", points=[{"id": "foip", "label": "FOIP", "concepts": ["foip"]}])
+    item = Item(question=question, rubric=rubric)
+    concepts = {"foip": Concept(id="foip", name="Free and Open Indo-Pacific", aliases=("FOIP",))}
+    feedback = Scorer().fit([item], concepts).score(item, "Japan's Free and Open Indo-Pacific vision shapes the region.")
+    assert feedback.points[0].status == "covered"
