@@ -34,7 +34,8 @@ def add_items(root: Path | str, items: Iterable[Item]) -> list[str]:
             save_item(root, item)
             written.append(item.id)
     except Exception as exc:
-        for question_id in written:
+        # the failing item may have got as far as its rubric file: remove it with the rest
+        for question_id in [*written, item.id]:
             delete_item(root, question_id)
         if isinstance(exc, BankWriteError):
             raise

@@ -1,0 +1,132 @@
+"""The answer box: a ``st.components.v2`` textarea that syncs to Python while the aspirant types.
+
+Why not ``st.text_area``: it sends its value only on blur or Ctrl+Enter, so an
+autosave or a refresh could lose everything typed since.  This component's
+JavaScript sends the text with ``setStateValue("text", …)`` after a short pause
+in typing (debounced), on blur, and when the page is hidden; the word count in
+the box is computed in the browser on every keystroke.
+
+The user's text is never put into the component's ``html``: it travels in
+``data`` and is set as ``textarea.value``.  The box is filled from ``data`` only
+the first time it is mounted for a draft, so a rerun never overwrites what is
+being typed with an older copy.
+
+Browser tests: the textarea has ``data-testid="answer-input"`` (inside the
+component's open shadow root, which Playwright selectors pierce), and the live
+count ``data-testid="answer-word-count"``.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+DEBOUNCE_MS = 400
+
+HTML = """
+<div class="mains-editor">
+  <textarea data-testid="answer-input" aria-label="Your answer" spellcheck="true" rows="16"></textarea>
+  <div class="mains-editor-meta">
+    <span class="mains-count" data-testid="answer-word-count" aria-live="polite"></span>
+    <span class="mains-sync" data-testid="answer-sync-state"></span>
+  </div>
+</div>
+"""
+
+CSS = """
+.mains-editor { display: flex; flex-direction: column; gap: 0.35rem; font-family: var(--st-font); }
+.mains-editor textarea {
+  box-sizing: border-box; width: 100%; min-height: 22rem; resize: vertical; padding: 0.75rem;
+  font: inherit; font-size: 1rem; line-height: 1.6;
+  color: var(--st-text-color); background: var(--st-secondary-background-color);
+  border: 1px solid var(--st-border-color, rgba(128,128,128,0.4)); border-radius: var(--st-base-radius, 0.5rem);
+}
+.mains-editor textarea:focus { outline: 2px solid var(--st-primary-color); outline-offset: 0; }
+.mains-editor-meta { display: flex; justify-content: space-between; font-size: 0.875rem;
+  color: var(--st-text-color); opacity: 0.8; }
+.mains-count.over { color: var(--st-red-color, #d33); font-weight: 600; opacity: 1; }
+"""
+
+JS = """
+const WORD = /[\\p{L}\\p{N}]+(?:['\\u2019\\-][\\p{L}\\p{N}]+)*/gu;
+
+export default function (component) {
+  const { data, parentElement, setStateValue } = component;
+  const box = parentElement.querySelector("textarea");
+  const count = parentElement.querySelector(".mains-count");
+  const sync = parentElement.querySelector(".mains-sync");
+  if (!box || !data) return;
+  const limit = Number(data.limit) || 0;
+  const draft = String(data.draft);
+
+  // Fill the box once per draft; later runs never replace what is being typed.
+  if (box.dataset.draft !== draft) {
+    box.dataset.draft = draft;
+    box.value = typeof data.text === "string" ? data.text : "";
+    box._sent = box.value;
+  }
+  box.placeholder = data.placeholder || "";
+
+  const showCount = () => {
+    const n = (box.value.match(WORD) || []).length;
+    count.textContent = limit ? `${n} / ${limit} words` : `${n} words`;
+    count.classList.toggle("over", limit > 0 && n > limit);
+  };
+  const send = () => {
+    clearTimeout(box._timer);
+    box._timer = null;
+    if (box.value === box._sent) return;
+    box._sent = box.value;
+    sync.textContent = "sent";
+    setStateValue("text", box.value);
+  };
+  box.oninput = () => {
+    showCount();
+    sync.textContent = "typing…";
+    clearTimeout(box._timer);
+    box._timer = setTimeout(send, Number(data.debounce_ms) || 400);
+  };
+  box.onblur = send;
+  box._send = send;
+  if (!box._hideHook) {
+    // closing or hiding the tab: send what is pending at once
+    box._hideHook = () => { if (box._send) box._send(); };
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "hidden") box._hideHook();
+    });
+    window.addEventListener("pagehide", () => box._hideHook());
+  }
+  if (data.focus && !box._focused) { box._focused = true; box.focus(); }
+  showCount();
+}
+"""
+
+_answer_box = st.components.v2.component("mains_answer_box", html=HTML, css=CSS, js=JS)
+
+
+def _ignore() -> None:
+    """State changes are read from the return value; no callback work is needed."""
+
+
+def answer_box(*, key: str, draft_id: int, text: str, word_limit: int, placeholder: str = "") -> str:
+    """Mount the answer box for ``draft_id`` and return the latest text the browser sent.
+
+    ``text`` is the saved draft text, shown when the box is first mounted (after a
+    refresh, or coming back to the page).  In AppTest, where no JavaScript runs,
+    set ``st.session_state[key] = {"text": ...}`` to play the browser.
+    """
+    result = _answer_box(
+        key=key,
+        data={
+            "draft": draft_id,
+            "text": text,
+            "limit": word_limit,
+            "placeholder": placeholder,
+            "debounce_ms": DEBOUNCE_MS,
+            "focus": True,
+        },
+        default={"text": text},
+        on_text_change=_ignore,
+        height="content",
+    )
+    value = result.get("text") if result is not None else None
+    return value if isinstance(value, str) else text

@@ -1,0 +1,174 @@
+"""The feedback screen for one stored attempt, rendered only from what was stored.
+
+Used right after Submit (Practice) and when reopening an attempt (History), so the
+two always look the same.  All user text is escaped before it is shown.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from app_pages.markup import (
+    STATUS_ICON,
+    escape_markdown,
+    evidence_spans,
+    feedback_markdown,
+    format_marks,
+    highlight_answer,
+    text_html,
+)
+from scoring.feedback import Feedback
+from scoring.models import Item
+from storage.records import AttemptRecord
+from storage.timing import format_clock
+
+STATUS_WORD = {"covered": "Covered", "partial": "Partly covered", "missed": "Missed"}
+
+
+def component_chart(feedback: Feedback) -> alt.Chart:
+    """Marks earned against marks available, per component (content, structure, …)."""
+    rows = []
+    for c in feedback.components:
+        available = round(c.weight * feedback.max_marks, 2)
+        rows.append({"component": c.name, "part": "earned", "marks": round(c.marks, 2), "available": available})
+        rows.append({"component": c.name, "part": "not earned", "marks": round(max(0.0, available - c.marks), 2),
+                     "available": available})
+    frame = pd.DataFrame(rows, columns=["component", "part", "marks", "available"])
+    return (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            y=alt.Y("component:N", sort=[c.name for c in feedback.components], title=None),
+            x=alt.X("sum(marks):Q", title="marks"),
+            color=alt.Color("part:N", scale=alt.Scale(domain=["earned", "not earned"],
+                                                      range=["#2e7d32", "#d9d9d9"]), legend=None),
+            order=alt.Order("part:N", sort="ascending"),
+            tooltip=["component", "part", "marks", "available"],
+        )
+        .properties(height=34 * max(1, len(feedback.components)))
+    )
+
+
+def render_attempt(attempt: AttemptRecord, item: Item | None, *, key: str) -> None:
+    """Everything the aspirant learns from one attempt."""
+    feedback = attempt.feedback
+    question = item.question if item is not None else None
+    if item is not None and item.version != attempt.question_version:
+        st.caption("This question has been edited since; the feedback below is as it was given.")
+
+    with st.container(key=f"{key}_marks"):
+        top = st.columns([1, 1, 1, 2])
+        top[0].metric("Marks", format_marks(feedback.marks, feedback.max_marks))
+        if feedback.length:
+            top[1].metric("Words", f"{feedback.length.words} / {feedback.length.limit}")
+        top[2].metric("Time", f"{format_clock(attempt.time_taken_seconds)} / {format_clock(attempt.time_limit_seconds)}")
+        with top[3]:
+            if attempt.overtime_seconds:
+                st.warning(f"Time was up: you wrote {format_clock(attempt.overtime_seconds)} past the limit. "
+                           "Your whole answer was kept and marked.", icon="⏰")
+            if feedback.message:
+                st.info(escape_markdown(feedback.message))
+
+    for flag in feedback.flags:
+        if flag.code == "overtime" or flag.message == feedback.message:
+            continue
+        st.warning(escape_markdown(flag.message))
+
+    if feedback.components:
+        st.altair_chart(component_chart(feedback), width="stretch", key=f"{key}_components")
+
+    st.subheader("Rubric points")
+    with st.container(key=f"{key}_points"):
+        for point in feedback.points:
+            line = f"{STATUS_ICON[point.status]} **{STATUS_WORD[point.status]}**: {escape_markdown(point.label)}"
+            st.markdown(line)
+            if point.evidence and point.status != "missed":
+                st.html(f'<div class="mains-text" data-testid="evidence-{_attr(point.id)}" '
+                        f'style="margin:-0.5rem 0 0.5rem 1.8rem; opacity:0.85">“{_escape(point.evidence)}”</div>')
+            if point.hint and point.status != "covered":
+                st.caption(f"Hint: {escape_markdown(point.hint)}")
+
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Your answer")
+        st.caption("Highlighted: the sentences that earned a rubric point.")
+        st.html(f'<div class="mains-answer" data-testid="answer-highlighted">'
+                f"{highlight_answer(attempt.answer, evidence_spans(feedback))}</div>")
+    with right:
+        st.subheader("Model answer")
+        if question is not None:
+            st.html(text_html(question.model_answer, css_class="mains-answer"))
+        else:
+            st.caption("This question is no longer in the bank.")
+
+    if feedback.suggestions:
+        st.subheader("What to do next")
+        for suggestion in feedback.suggestions:
+            st.markdown(f"- {escape_markdown(suggestion)}")
+
+    notes_left, notes_right = st.columns(2)
+    with notes_left:
+        st.subheader("Structure")
+        if feedback.structure:
+            s = feedback.structure
+            parts = [("Introduction", s.introduction), ("Body", s.body), ("Conclusion", s.conclusion),
+                     ("Way forward", s.way_forward)]
+            st.markdown(" · ".join(f"{'✅' if ok else '❌'} {name}" for name, ok in parts)
+                        + f" · {s.paragraphs} paragraph{'s' if s.paragraphs != 1 else ''}")
+            for note in s.notes:
+                st.markdown(f"- {escape_markdown(note)}")
+        else:
+            st.caption("Not assessed for this answer.")
+    with notes_right:
+        st.subheader("Directive")
+        if feedback.directive:
+            d = feedback.directive
+            st.markdown(f"**{escape_markdown(d.directive.capitalize())}**: {escape_markdown(d.asks)}")
+            st.markdown(("✅ The answer does what the directive asks."
+                         if d.fits else "❌ The answer does not yet do what the directive asks."))
+            if d.found:
+                st.markdown(f"Found: {escape_markdown(', '.join(d.found))}")
+            if d.missing:
+                st.markdown(f"Missing: {escape_markdown(', '.join(d.missing))}")
+        else:
+            st.caption("Not assessed for this answer.")
+
+    with st.expander("Marks by component", expanded=False):
+        st.dataframe(
+            pd.DataFrame([{"component": c.name, "score": round(c.score, 3), "marks": round(c.marks, 2),
+                           "out of": round(c.weight * feedback.max_marks, 2), "note": c.note}
+                          for c in feedback.components]),
+            hide_index=True, key=f"{key}_component_table",
+        )
+
+    st.download_button(
+        "Download feedback (Markdown)",
+        data=feedback_markdown(
+            feedback,
+            question_text=question.text if question else attempt.question_id,
+            answer=attempt.answer,
+            model_answer=question.model_answer if question else None,
+            submitted=attempt.submitted_at.strftime("%Y-%m-%d %H:%M UTC"),
+            time_taken_seconds=attempt.time_taken_seconds,
+            time_limit_seconds=attempt.time_limit_seconds,
+            overtime_seconds=attempt.overtime_seconds,
+        ),
+        file_name=f"feedback-{attempt.question_id}-{attempt.id}.md",
+        mime="text/markdown",
+        key=f"{key}_download",
+        on_click="ignore",
+    )
+
+
+def _escape(text: str) -> str:
+    import html
+
+    return html.escape(text)
+
+
+def _attr(text: str) -> str:
+    import html
+
+    return html.escape(text, quote=True)

@@ -1,0 +1,50 @@
+"""History: reopen any earlier attempt; it looks exactly as it did when submitted."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import storage
+from app_pages.context import current_bank, current_user_id, page_style
+from app_pages.feedback_view import render_attempt
+from app_pages.markup import format_marks, text_html
+
+state = st.session_state
+state.setdefault("history_attempt_id", None)
+
+page_style()
+bank = current_bank()
+user_id = current_user_id()
+st.title("History")
+
+attempts = storage.list_attempts(user_id)
+if not attempts:
+    st.info("No attempts yet. Write an answer on the Practice page and it will appear here.")
+    st.page_link("app_pages/practice.py", label="Go to Practice", icon="✍️")
+    st.stop()
+
+by_id = {a.id: a for a in attempts}
+wanted = st.query_params.get("attempt")
+if "history_from_url" not in state:
+    state["history_from_url"] = True
+    if wanted and wanted.isdigit() and int(wanted) in by_id:
+        state["history_pick"] = int(wanted)
+if state.get("history_pick") not in by_id:
+    state["history_pick"] = attempts[0].id
+
+
+def attempt_label(attempt_id: int) -> str:
+    a = by_id[attempt_id]
+    item = bank.items.get(a.question_id)
+    text = " ".join(item.question.text.split())[:80] if item else f"{a.question_id} (no longer in the bank)"
+    return f"{a.submitted_at:%Y-%m-%d %H:%M} · {format_marks(a.marks, a.max_marks)} · {text}"
+
+
+st.selectbox("Attempt", list(by_id), format_func=attempt_label, key="history_pick")
+attempt = by_id[state["history_pick"]]
+if st.query_params.get("attempt") != str(attempt.id):
+    st.query_params["attempt"] = str(attempt.id)
+item = bank.items.get(attempt.question_id)
+if item is not None:
+    st.html(text_html(item.question.text, css_class="mains-question"))
+render_attempt(attempt, item, key="history_feedback")

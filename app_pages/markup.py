@@ -1,0 +1,157 @@
+"""Turning user text into safe HTML or Markdown, and feedback into a Markdown file.
+
+Pure functions, no Streamlit.  Everything an aspirant or mentor typed (answers,
+question text, hints, imported content) goes through ``html.escape`` or
+``escape_markdown`` before it is shown, so it always renders as text.
+
+>>> escape_markdown("[click](javascript:alert(1)) <b>x</b>")
+'\\\\[click\\\\]\\\\(javascript\\\\:alert\\\\(1\\\\)\\\\) &lt;b&gt;x&lt;\\\\/b&gt;'
+>>> highlight_answer("FOIP matters. JWG works.", [(14, 24, "jwg", "JWG")])
+'FOIP matters. <mark class="mains-evidence" data-point="jwg" title="JWG">JWG works.</mark>'
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import string
+from collections.abc import Iterable, Sequence
+
+from scoring.feedback import Feedback
+
+_MD_SPECIAL = re.compile("([" + re.escape(string.punctuation.replace("<", "").replace(">", "").replace("&", "")) + "])")
+
+STATUS_ICON = {"covered": "✅", "partial": "🟡", "missed": "❌"}
+
+
+def escape_markdown(text: str) -> str:
+    """Text that Streamlit's Markdown shows literally: no links, images, emphasis, HTML,
+    LaTeX (``$``) or directives (``:red[...]``)."""
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def escape_markdown_block(text: str) -> str:
+    """Like ``escape_markdown`` but keeps the writer's line breaks (two spaces before each newline)."""
+    return "  \n".join(escape_markdown(line) for line in text.splitlines())
+
+
+def text_html(text: str, *, css_class: str = "mains-text") -> str:
+    """A block of user text as escaped HTML that keeps its line breaks."""
+    return f'<div class="{css_class}">{html.escape(text)}</div>'
+
+
+def merge_spans(spans: Iterable[tuple[int, int, str, str]], length: int) -> list[tuple[int, int, str, str]]:
+    """Clip spans to the text, sort them, and drop any that overlap an earlier one."""
+    out: list[tuple[int, int, str, str]] = []
+    for start, end, point_id, label in sorted(spans, key=lambda s: (s[0], -s[1])):
+        start, end = max(0, start), min(length, end)
+        if end <= start or (out and start < out[-1][1]):
+            continue
+        out.append((start, end, point_id, label))
+    return out
+
+
+def highlight_answer(answer: str, spans: Sequence[tuple[int, int, str, str]]) -> str:
+    """The answer as escaped HTML with each evidence span wrapped in ``<mark>``.
+
+    ``spans`` are ``(start, end, point_id, label)`` character offsets into the raw
+    answer; the text is escaped piece by piece, so offsets stay right.
+    """
+    pieces, cursor = [], 0
+    for start, end, point_id, label in merge_spans(spans, len(answer)):
+        pieces.append(html.escape(answer[cursor:start]))
+        pieces.append(
+            f'<mark class="mains-evidence" data-point="{html.escape(point_id, quote=True)}" '
+            f'title="{html.escape(label, quote=True)}">{html.escape(answer[start:end])}</mark>'
+        )
+        cursor = end
+    pieces.append(html.escape(answer[cursor:]))
+    return "".join(pieces)
+
+
+def evidence_spans(feedback: Feedback) -> list[tuple[int, int, str, str]]:
+    """Spans of the sentences that earned covered or partial points."""
+    return [
+        (p.span[0], p.span[1], p.id, p.label)
+        for p in feedback.points
+        if p.span is not None and p.status in ("covered", "partial")
+    ]
+
+
+def format_marks(marks: float, max_marks: float) -> str:
+    """``8.5 / 15`` (whole numbers without a decimal point).
+
+    >>> format_marks(8.5, 15.0), format_marks(9.0, 10)
+    ('8.5 / 15', '9 / 10')
+    """
+    return f"{_number(marks)} / {_number(max_marks)}"
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def _mmss(seconds: int) -> str:
+    minutes, secs = divmod(max(0, int(seconds)), 60)
+    return f"{minutes:02d}:{secs:02d}"
+
+
+def feedback_markdown(
+    feedback: Feedback,
+    *,
+    question_text: str,
+    answer: str,
+    model_answer: str | None = None,
+    submitted: str = "",
+    time_taken_seconds: int | None = None,
+    time_limit_seconds: int | None = None,
+    overtime_seconds: int = 0,
+) -> str:
+    """The feedback as a Markdown document to download (user text is escaped)."""
+    lines = ["# Answer feedback", ""]
+    lines += [f"**Question:** {escape_markdown(question_text)}", ""]
+    if submitted:
+        lines += [f"**Submitted:** {submitted}", ""]
+    lines += [f"## Marks: {format_marks(feedback.marks, feedback.max_marks)}", ""]
+    if feedback.message:
+        lines += [escape_markdown(feedback.message), ""]
+    for flag in feedback.flags:
+        lines.append(f"- ⚠️ {escape_markdown(flag.message)}")
+    if feedback.flags:
+        lines.append("")
+    if feedback.components:
+        lines += ["| Component | Score | Marks |", "|---|---|---|"]
+        for c in feedback.components:
+            lines.append(f"| {escape_markdown(c.name)} | {c.score:.0%} | {c.marks:.2f} of {c.weight * feedback.max_marks:.2f} |")
+        lines.append("")
+    lines += ["## Rubric points", ""]
+    for p in feedback.points:
+        lines.append(f"- {STATUS_ICON[p.status]} **{escape_markdown(p.label)}** ({p.status})")
+        if p.evidence and p.status != "missed":
+            lines.append(f"  - Evidence: “{escape_markdown(p.evidence)}”")
+        if p.hint and p.status != "covered":
+            lines.append(f"  - Hint: {escape_markdown(p.hint)}")
+    lines.append("")
+    if feedback.suggestions:
+        lines += ["## Suggestions", ""] + [f"- {escape_markdown(s)}" for s in feedback.suggestions] + [""]
+    if feedback.structure and feedback.structure.notes:
+        lines += ["## Structure", ""] + [f"- {escape_markdown(n)}" for n in feedback.structure.notes] + [""]
+    if feedback.directive:
+        d = feedback.directive
+        verdict = "fits" if d.fits else "does not yet fit"
+        lines += ["## Directive", "", f"*{escape_markdown(d.directive)}*: {escape_markdown(d.asks)} The answer {verdict}."]
+        if d.missing:
+            lines.append(f"Missing: {escape_markdown(', '.join(d.missing))}.")
+        lines.append("")
+    lines += ["## Length and time", ""]
+    if feedback.length:
+        lines.append(f"- Words: {feedback.length.words} of {feedback.length.limit} ({feedback.length.status})")
+    if time_taken_seconds is not None and time_limit_seconds is not None:
+        lines.append(f"- Time: {_mmss(time_taken_seconds)} of {_mmss(time_limit_seconds)}")
+    if overtime_seconds:
+        lines.append(f"- Overtime: {_mmss(overtime_seconds)} past the time limit")
+    lines += ["", "## Your answer", "", "```text", answer.replace("```", "`\u200b``"), "```", ""]
+    if model_answer:
+        lines += ["## Model answer", "", "```text", model_answer.replace("```", "`\u200b``"), "```", ""]
+    return "\n".join(lines)

@@ -1,0 +1,308 @@
+"""Practice: pick a question, write against the clock, submit, read the feedback."""
+
+from __future__ import annotations
+
+import random
+
+import streamlit as st
+
+import storage
+from app_pages.answer_editor import answer_box
+from app_pages.context import current_bank, current_scorer, current_user_id, page_style
+from app_pages.feedback_view import render_attempt
+from app_pages.markup import escape_markdown, text_html
+from scoring.feedback import Flag
+from scoring.models import Item
+from storage.timing import format_clock, is_time_up, overtime_seconds, remaining_seconds, utcnow
+
+ANY = "Any"
+NOT_ATTEMPTED = "Not attempted yet"
+ATTEMPTED = "Attempted"
+
+state = st.session_state
+state.setdefault("practice_question_id", None)  # the question on screen
+state.setdefault("practice_attempt_id", None)  # the attempt whose feedback is on screen
+state.setdefault("practice_notice", None)
+
+page_style()
+bank = current_bank()
+user_id = current_user_id()
+
+# A refresh starts a new session: the URL says what was on screen.
+if "practice_from_url" not in state:
+    state["practice_from_url"] = True
+    wanted_attempt = st.query_params.get("attempt")
+    wanted_question = st.query_params.get("q")
+    if wanted_attempt and wanted_attempt.isdigit() and storage.get_attempt(user_id, int(wanted_attempt)):
+        state["practice_attempt_id"] = int(wanted_attempt)
+    elif wanted_question in bank:
+        state["practice_question_id"] = wanted_question
+
+
+def show_url(question_id: str | None = None, attempt_id: int | None = None) -> None:
+    """Keep the URL in step with the screen, so a refresh comes back to it."""
+    params = {}
+    if attempt_id is not None:
+        params["attempt"] = str(attempt_id)
+    elif question_id is not None:
+        params["q"] = question_id
+    if dict(st.query_params) != params:
+        st.query_params.from_dict(params)
+
+
+def question_label(item: Item) -> str:
+    q = item.question
+    text = " ".join(q.text.split())
+    return f"{q.paper} · {q.marks} marks · {q.directive} — {text[:110]}{'…' if len(text) > 110 else ''}"
+
+
+def question_card(item: Item) -> None:
+    q = item.question
+    with st.container(border=True, key="practice_question_card"):
+        st.caption(f"{escape_markdown(q.paper)} · {escape_markdown(q.topic)}")
+        st.html(text_html(q.text, css_class="mains-question"))
+        cols = st.columns(3)
+        cols[0].markdown(f"**{q.marks} marks**")
+        cols[1].markdown(f"**{q.word_limit} words**")
+        cols[2].markdown(f"**{q.time_limit_minutes} minutes**")
+        st.markdown(f"*{escape_markdown(q.directive.capitalize())}*: {escape_markdown(q.directive_meaning)}")
+
+
+# ------------------------------------------------------------------ choose
+
+
+def pick_question(question_id: str) -> None:
+    state["practice_question_id"] = question_id
+    state["practice_attempt_id"] = None
+
+
+def on_pick() -> None:
+    if state.get("practice_pick"):
+        pick_question(state["practice_pick"])
+
+
+def on_surprise(candidates: list[str]) -> None:
+    if candidates:
+        choice = random.choice(candidates)
+        state["practice_pick"] = choice
+        pick_question(choice)
+
+
+def matching_items(items: list[Item], attempted: set[str]) -> list[Item]:
+    papers = state.get("practice_filter_paper") or []
+    topics = state.get("practice_filter_topic") or []
+    marks = state.get("practice_filter_marks") or []
+    directives = state.get("practice_filter_directive") or []
+    done = state.get("practice_filter_attempted", ANY)
+    words = (state.get("practice_search") or "").lower().split()
+    out = []
+    for item in items:
+        q = item.question
+        haystack = f"{q.text} {q.topic} {' '.join(q.tags)}".lower()
+        if papers and q.paper not in papers or topics and q.topic not in topics:
+            continue
+        if marks and q.marks not in marks or directives and q.directive not in directives:
+            continue
+        if done == NOT_ATTEMPTED and q.id in attempted or done == ATTEMPTED and q.id not in attempted:
+            continue
+        if words and not all(w in haystack for w in words):
+            continue
+        out.append(item)
+    return out
+
+
+def show_unfinished() -> None:
+    drafts = storage.list_open_drafts(user_id)
+    if not drafts:
+        return
+    st.subheader("Unfinished answers")
+    for draft in drafts:
+        item = bank.items.get(draft.question_id)
+        left, right = st.columns([5, 1])
+        now = utcnow()
+        when = ("time is up" if is_time_up(draft.deadline, now)
+                else f"{format_clock(remaining_seconds(draft.deadline, now))} left")
+        words = len(draft.text.split())
+        with left:
+            st.markdown(f"{escape_markdown(question_label(item) if item else draft.question_id + ' (no longer in the bank)')}"
+                        f"  \n{words} words so far · {when}")
+        if item is not None:
+            right.button("Resume", key=f"practice_resume_{draft.id}", on_click=pick_question,
+                         args=(draft.question_id,))
+        elif right.button("Discard", key=f"practice_discard_orphan_{draft.id}"):
+            storage.discard_draft(user_id, draft.id)
+            st.rerun()
+
+
+def show_picker() -> None:
+    st.title("Practice")
+    if bank.errors:
+        st.caption(f"{len(bank.errors)} problem(s) in the question bank files; see the Question bank page.")
+    if not bank.items:
+        st.info("The question bank is empty. Add a question on the Question bank page.")
+        return
+    show_unfinished()
+
+    items = sorted(bank.items.values(), key=lambda i: (i.question.paper, i.question.topic, i.id))
+    attempted = storage.attempted_question_ids(user_id)
+    st.subheader("Choose a question")
+    cols = st.columns(5)
+    cols[0].multiselect("Paper", sorted({i.question.paper for i in items}), key="practice_filter_paper")
+    cols[1].multiselect("Topic", sorted({i.question.topic for i in items}), key="practice_filter_topic")
+    cols[2].multiselect("Marks", sorted({i.question.marks for i in items}), key="practice_filter_marks")
+    cols[3].multiselect("Directive", sorted({i.question.directive for i in items}), key="practice_filter_directive")
+    cols[4].selectbox("Attempted", [ANY, NOT_ATTEMPTED, ATTEMPTED], key="practice_filter_attempted")
+    st.text_input("Search the questions", key="practice_search", placeholder="e.g. critical minerals")
+
+    matches = matching_items(items, attempted)
+    ids = [i.id for i in matches]
+    labels = {i.id: question_label(i) for i in matches}
+    if state.get("practice_pick") not in ids:
+        state["practice_pick"] = state["practice_question_id"] if state["practice_question_id"] in ids else None
+    left, right = st.columns([5, 1], vertical_alignment="bottom")
+    left.selectbox("Question", ids, format_func=labels.get, key="practice_pick", on_change=on_pick,
+                   placeholder=f"{len(ids)} matching question(s)")
+    right.button("Surprise me", key="practice_surprise", on_click=on_surprise, args=(ids,),
+                 disabled=not ids, width="stretch")
+    if not ids:
+        st.info("No question matches these filters.")
+
+    chosen = bank.items.get(state["practice_question_id"] or "")
+    if chosen is None or chosen.id not in ids:
+        return
+    question_card(chosen)
+    if st.button("Start", key="practice_start", type="primary"):
+        storage.start_or_resume_draft(user_id, chosen.id, chosen.version, chosen.question.time_limit_minutes)
+        show_url(question_id=chosen.id)
+        st.rerun()
+
+
+# ------------------------------------------------------------------ write
+
+
+@st.fragment(run_every=1)
+def clock(deadline, minutes: int) -> None:
+    """The countdown; it reruns alone every second and never touches the answer box."""
+    now = utcnow()
+    with st.container(key="practice_clock"):
+        if is_time_up(deadline, now):
+            st.error(
+                f"**Time is up** ({minutes} minutes) · {format_clock(overtime_seconds(deadline, now))} over. "
+                "Nothing you wrote is cut: finish your sentence and submit. The overtime is recorded.",
+                icon="⏰",
+            )
+        else:
+            st.markdown(f"⏱️ **{format_clock(remaining_seconds(deadline, now))}** left of {minutes}:00")
+
+
+def submit(item: Item, draft: storage.DraftRecord, text: str) -> None:
+    now = utcnow()
+    storage.save_draft_text(user_id, draft.id, text, now=now)  # the text is safe before anything else happens
+    feedback = current_scorer().score(item, text)
+    over = overtime_seconds(draft.deadline, now)
+    if over > 0:
+        feedback = feedback.with_flag(Flag(
+            code="overtime",
+            message=f"Submitted {format_clock(over)} after the {item.question.time_limit_minutes}-minute limit.",
+        ))
+    attempt = storage.submit_attempt(user_id, draft.id, text, feedback, now=now)
+    state["practice_attempt_id"] = attempt.id
+    show_url(attempt_id=attempt.id)
+
+
+@st.fragment
+def writing(item: Item, draft_id: int) -> None:
+    """The answer box, autosave, and Submit. Typing reruns only this fragment."""
+    draft = storage.get_draft(user_id, draft_id)
+    if draft is None:  # submitted or discarded in another tab
+        st.rerun()
+    text = answer_box(
+        key=f"practice_answer_{draft.id}",
+        draft_id=draft.id,
+        text=draft.text,
+        word_limit=item.question.word_limit,
+        placeholder="Introduction, body points, conclusion and a way forward…",
+    )
+    if text != draft.text:
+        storage.save_draft_text(user_id, draft.id, text)
+        saved_at = utcnow()
+    else:
+        saved_at = draft.updated_at
+    words = len(text.split())
+    with st.container(key="practice_save_status"):
+        st.caption(f"Autosaved {saved_at.strftime('%H:%M:%S')} UTC · {words} / {item.question.word_limit} words")
+    if state.get("practice_notice"):
+        st.warning(state["practice_notice"])
+        state["practice_notice"] = None
+    left, middle, right = st.columns([1, 2, 2])
+    if left.button("Submit", key="practice_submit", type="primary"):
+        if not text.strip():
+            state["practice_notice"] = "Your answer is empty. Write it in the box, then submit."
+            st.rerun(scope="fragment")
+        try:
+            with st.spinner("Marking…"):
+                submit(item, draft, text)
+        except storage.DraftNotFound:
+            pass  # already submitted (a double click): the rerun shows it
+        except Exception as exc:  # the draft is saved; say so rather than lose trust
+            state["practice_notice"] = f"Marking failed ({type(exc).__name__}). Your answer is saved; try Submit again."
+            st.rerun(scope="fragment")
+        st.rerun()
+    if middle.button("Leave (keep the draft)", key="practice_leave"):
+        state["practice_question_id"] = None
+        show_url()
+        st.rerun()
+    with right.popover("Discard this answer", key="practice_discard_menu"):
+        st.write("This deletes what you have written for this question.")
+        if st.button("Yes, discard it", key="practice_discard_confirm"):
+            storage.discard_draft(user_id, draft.id)
+            state["practice_question_id"] = None
+            show_url()
+            st.rerun()
+
+
+def show_writing(item: Item, draft: storage.DraftRecord) -> None:
+    question_card(item)
+    clock(draft.deadline, item.question.time_limit_minutes)
+    writing(item, draft.id)
+
+
+# ------------------------------------------------------------------ feedback
+
+
+def show_feedback(attempt_id: int) -> None:
+    attempt = storage.get_attempt(user_id, attempt_id)
+    if attempt is None:
+        state["practice_attempt_id"] = None
+        st.rerun()
+    item = bank.items.get(attempt.question_id)
+    st.title("Feedback")
+    if item is not None:
+        st.html(text_html(item.question.text, css_class="mains-question"))
+    render_attempt(attempt, item, key="practice_feedback")
+    left, right = st.columns(2)
+    if left.button("Practise another question", key="practice_another"):
+        state["practice_attempt_id"] = None
+        state["practice_question_id"] = None
+        show_url()
+        st.rerun()
+    if item is not None and right.button("Try this question again", key="practice_retry"):
+        state["practice_attempt_id"] = None
+        state["practice_question_id"] = item.id
+        show_url(question_id=item.id)
+        st.rerun()
+
+
+# ------------------------------------------------------------------ screen
+
+if state["practice_attempt_id"] is not None:
+    show_feedback(state["practice_attempt_id"])
+else:
+    current = bank.items.get(state["practice_question_id"] or "")
+    open_draft = storage.get_open_draft(user_id, current.id) if current else None
+    if current is not None and open_draft is not None:
+        show_url(question_id=current.id)
+        show_writing(current, open_draft)
+    else:
+        show_url(question_id=current.id if current else None)
+        show_picker()

@@ -1,0 +1,104 @@
+"""Progress: every attempt in a table, marks over time, weakest areas, paper and topic averages."""
+
+from __future__ import annotations
+
+import altair as alt
+import streamlit as st
+
+import storage
+from app_pages.context import current_bank, current_user_id, page_style
+from storage.progress import attempts_table, averages_by, csv_bytes, weakest_areas
+
+page_style()
+bank = current_bank()
+user_id = current_user_id()
+st.title("Progress")
+
+attempts = storage.list_attempts(user_id, newest_first=False)
+if not attempts:
+    st.info("No attempts yet. Your marks, time and weakest areas appear here after your first answer.")
+    st.page_link("app_pages/practice.py", label="Go to Practice", icon="✍️")
+    st.stop()
+
+table = attempts_table(attempts, {i.id: i.question for i in bank.items.values()})
+
+cols = st.columns(3)
+papers = cols[0].multiselect("Paper", sorted(table["paper"].unique()), key="progress_filter_paper")
+topics = cols[1].multiselect("Topic", sorted(table["topic"].unique()), key="progress_filter_topic")
+search = cols[2].text_input("Question contains", key="progress_filter_search")
+
+shown = table
+if papers:
+    shown = shown[shown["paper"].isin(papers)]
+if topics:
+    shown = shown[shown["topic"].isin(topics)]
+if search.strip():
+    shown = shown[shown["question"].str.contains(search.strip(), case=False, regex=False)]
+shown_ids = set(shown["attempt"])
+shown_attempts = [a for a in attempts if a.id in shown_ids]
+
+summary = st.columns(3)
+summary[0].metric("Attempts", len(shown))
+summary[1].metric("Average", f"{shown['percent'].mean():.0f}%" if len(shown) else "–")
+summary[2].metric("Best", f"{shown['percent'].max():.0f}%" if len(shown) else "–")
+
+st.subheader("All attempts")
+st.dataframe(
+    shown[["date", "question", "paper", "topic", "marks", "max_marks", "percent", "time", "words"]]
+    .sort_values("date", ascending=False),
+    hide_index=True,
+    key="progress_table",
+    column_config={
+        "date": st.column_config.DatetimeColumn("Date", format="YYYY-MM-DD HH:mm"),
+        "question": st.column_config.TextColumn("Question", width="large"),
+        "marks": st.column_config.NumberColumn("Marks", format="%.1f"),
+        "max_marks": st.column_config.NumberColumn("Out of", format="%d"),
+        "percent": st.column_config.ProgressColumn("%", min_value=0, max_value=100, format="%.0f%%"),
+        "time": st.column_config.TextColumn("Time"),
+        "words": st.column_config.NumberColumn("Words"),
+    },
+)
+st.download_button("Download attempts as CSV", data=csv_bytes(shown), file_name="attempts.csv",
+                   mime="text/csv", key="progress_csv", on_click="ignore")
+
+if len(shown):
+    st.subheader("Marks over time")
+    line = (
+        alt.Chart(shown)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("date:T", title="Submitted"),
+            y=alt.Y("percent:Q", title="Marks (% of maximum)", scale=alt.Scale(domain=[0, 100])),
+            tooltip=[alt.Tooltip("date:T", format="%Y-%m-%d %H:%M"), "question", "marks", "max_marks", "percent"],
+        )
+        .properties(height=260)
+    )
+    st.altair_chart(line, width="stretch", key="progress_over_time")
+
+st.subheader("Weakest areas")
+st.caption("Rubric concepts and points you miss most often (a partly covered point counts half).")
+weak = weakest_areas(shown_attempts, {c.id: c.name for c in bank.concepts.values()})
+if weak.empty:
+    st.success("No missed rubric points in these attempts.")
+else:
+    chart = (
+        alt.Chart(weak)
+        .mark_bar(color="#c62828")
+        .encode(
+            x=alt.X("miss_rate:Q", title="Missed (share of times asked)", axis=alt.Axis(format="%"),
+                    scale=alt.Scale(domain=[0, 1])),
+            y=alt.Y("area:N", sort="-x", title=None),
+            tooltip=["area", "kind", "missed", "partial", "seen", "questions"],
+        )
+        .properties(height=28 * len(weak))
+    )
+    st.altair_chart(chart, width="stretch", key="progress_weakest_chart")
+    st.dataframe(weak, hide_index=True, key="progress_weakest_table")
+
+left, right = st.columns(2)
+with left:
+    st.subheader("By paper")
+    st.dataframe(averages_by(shown, "paper"), hide_index=True, key="progress_by_paper")
+with right:
+    st.subheader("By topic")
+    st.dataframe(averages_by(shown, "topic"), hide_index=True, key="progress_by_topic")

@@ -1,0 +1,402 @@
+"""Question bank: browse and search, add or edit a question with its rubric, delete, import."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pandas as pd
+import streamlit as st
+
+from app_pages.context import current_bank, current_scorer, page_style
+from app_pages.markup import STATUS_ICON, escape_markdown, format_marks, text_html
+from scoring.bank import (
+    BankError, BankWriteError, bank_root, build_item, delete_item, parse_question, parse_rubric, save_item,
+)
+from scoring.importing import MAX_IMPORT_BYTES, parse_bank_upload
+from scoring.models import DIRECTIVES, Item, Paper
+from scoring.suggest import suggest_points
+from storage.bank_files import add_items
+
+BROWSE, FORM, IMPORT = "Browse", "Add or edit", "Import"
+PAPERS = list(Paper.__args__)
+POINT_COLUMNS = ["id", "label", "weight", "hint", "evidence", "concepts"]
+FORM_DEFAULTS = {
+    "bank_form_id": "", "bank_form_paper": "GS2", "bank_form_topic": "", "bank_form_marks": 15,
+    "bank_form_word_limit": 0, "bank_form_time_limit": 0, "bank_form_directive": "discuss",
+    "bank_form_text": "", "bank_form_model_answer": "", "bank_form_source": "", "bank_form_tags": "",
+}
+
+state = st.session_state
+state.setdefault("bank_section", BROWSE)
+state.setdefault("bank_form_mode", "new")  # "new" or "edit"
+state.setdefault("bank_form_original_id", None)
+state.setdefault("bank_form_points_rows", [])
+state.setdefault("bank_form_points_version", 0)
+state.setdefault("bank_form_rubric_extra", {})
+state.setdefault("bank_form_saved_id", None)
+state.setdefault("bank_notice", None)
+for form_key, form_default in FORM_DEFAULTS.items():
+    state.setdefault(form_key, form_default)
+
+page_style()
+root = bank_root()
+bank = current_bank()
+st.title("Question bank")
+
+if bank.errors:
+    with st.expander(f"⚠️ {len(bank.errors)} problem(s) in the bank files: those questions are not loaded",
+                     expanded=True, key="bank_errors_panel"):
+        st.dataframe(pd.DataFrame([{"file": e.file, "field": e.field, "problem": e.message} for e in bank.errors]),
+                     hide_index=True, key="bank_errors_table")
+
+if state["bank_notice"]:
+    st.success(state["bank_notice"])
+    state["bank_notice"] = None
+
+st.radio("Section", [BROWSE, FORM, IMPORT], key="bank_section", horizontal=True, label_visibility="collapsed")
+
+
+# ------------------------------------------------------------------ form state
+
+
+def points_rows(item: Item) -> list[dict]:
+    return [
+        {"id": p.id, "label": p.label, "weight": p.weight, "hint": p.hint,
+         "evidence": "; ".join(p.evidence), "concepts": ", ".join(p.concepts)}
+        for p in item.rubric.points
+    ]
+
+
+def load_form(item: Item | None) -> None:
+    """Fill the form from ``item`` (edit) or empty it (new)."""
+    for key, value in FORM_DEFAULTS.items():
+        state[key] = value
+    state["bank_form_points_rows"] = []
+    state["bank_form_rubric_extra"] = {}
+    state["bank_form_mode"] = "new"
+    state["bank_form_original_id"] = None
+    state["bank_form_saved_id"] = None
+    if item is not None:
+        q = item.question
+        state.update({
+            "bank_form_id": q.id, "bank_form_paper": q.paper, "bank_form_topic": q.topic,
+            "bank_form_marks": q.marks, "bank_form_word_limit": q.word_limit,
+            "bank_form_time_limit": q.time_limit_minutes, "bank_form_directive": q.directive,
+            "bank_form_text": q.text, "bank_form_model_answer": q.model_answer, "bank_form_source": q.source,
+            "bank_form_tags": ", ".join(q.tags),
+        })
+        state["bank_form_points_rows"] = points_rows(item)
+        if item.rubric.policy != "weighted":
+            state["bank_form_rubric_extra"] = {
+                "policy": item.rubric.policy, "bands": [b.model_dump() for b in item.rubric.bands]}
+        state["bank_form_mode"] = "edit"
+        state["bank_form_original_id"] = q.id
+    state["bank_form_points_version"] += 1
+    state["bank_section"] = FORM
+
+
+def form_question_data() -> dict:
+    data = {
+        "id": state["bank_form_id"].strip(),
+        "paper": state["bank_form_paper"],
+        "topic": state["bank_form_topic"],
+        "marks": int(state["bank_form_marks"]),
+        "directive": state["bank_form_directive"],
+        "text": state["bank_form_text"],
+        "model_answer": state["bank_form_model_answer"],
+        "source": state["bank_form_source"],
+        "tags": [t.strip() for t in state["bank_form_tags"].split(",") if t.strip()],
+    }
+    if state["bank_form_word_limit"]:
+        data["word_limit"] = int(state["bank_form_word_limit"])
+    if state["bank_form_time_limit"]:
+        data["time_limit_minutes"] = int(state["bank_form_time_limit"])
+    return data
+
+
+def _cell(value) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    return str(value).strip()
+
+
+def rubric_data(frame: pd.DataFrame) -> dict:
+    """Rubric points from the editor's rows (blank rows are skipped)."""
+    points = []
+    for row in frame.to_dict("records"):
+        cells = {c: _cell(row.get(c)) for c in POINT_COLUMNS}
+        if not any(cells.values()):
+            continue
+        point: dict = {"id": cells["id"], "label": cells["label"], "hint": cells["hint"]}
+        if cells["weight"]:
+            try:
+                point["weight"] = float(cells["weight"])
+            except ValueError:
+                point["weight"] = cells["weight"]
+        point["evidence"] = [p.strip() for p in cells["evidence"].replace("\n", ";").split(";") if p.strip()]
+        point["concepts"] = [c.strip() for c in cells["concepts"].split(",") if c.strip()]
+        points.append(point)
+    return {**state["bank_form_rubric_extra"], "points": points}
+
+
+def plain_problem(message: str) -> str:
+    """Pydantic's wording, said the way a mentor would."""
+    if message.startswith("String should have at least 1 character"):
+        return "required: fill it in"
+    if message.startswith("Tuple should have at least 1 item"):
+        return "add at least one rubric point"
+    return message
+
+
+def validate(question_data: dict, rubric: dict) -> tuple[Item | None, pd.DataFrame]:
+    """The item if the form is valid, and a table naming every fault."""
+    question, errors = parse_question("question", question_data)
+    item = None
+    if question is not None:
+        item, errors = build_item(question, rubric, "rubric", bank.concepts)
+        if state["bank_form_mode"] == "new" and question.id in bank.items:
+            errors = [*errors, BankError("question", "id", f"{question.id!r} is already in the bank; "
+                                                           "open it from Browse and choose Edit")]
+            item = None
+    else:  # name the rubric's faults as well, so one look shows everything to fix
+        _, rubric_errors = parse_rubric("rubric", rubric, "placeholder")
+        errors = [*errors, *(e for e in rubric_errors if e.field != "question_id")]
+    table = pd.DataFrame([{"part": e.file, "field": e.field, "problem": plain_problem(e.message)} for e in errors],
+                         columns=["part", "field", "problem"])
+    return item, table
+
+
+# ------------------------------------------------------------------ browse
+
+
+def show_browse() -> None:
+    items = sorted(bank.items.values(), key=lambda i: (i.question.paper, i.question.topic, i.id))
+    if not items:
+        st.info("The bank is empty. Add a question or import a file.")
+        return
+    cols = st.columns([3, 2])
+    search = cols[0].text_input("Search", key="bank_search", placeholder="words in the question, topic or tags")
+    papers = cols[1].multiselect("Paper", PAPERS, key="bank_filter_paper")
+    words = search.lower().split()
+    shown = [
+        i for i in items
+        if (not papers or i.question.paper in papers)
+        and all(w in f"{i.question.text} {i.question.topic} {i.id} {' '.join(i.question.tags)}".lower() for w in words)
+    ]
+    st.dataframe(
+        pd.DataFrame([{"id": i.id, "paper": i.question.paper, "topic": i.question.topic, "marks": i.question.marks,
+                       "directive": i.question.directive, "points": len(i.rubric.points), "question": i.question.text}
+                      for i in shown], columns=["id", "paper", "topic", "marks", "directive", "points", "question"]),
+        hide_index=True, key="bank_table",
+    )
+    ids = [i.id for i in shown]
+    if state.get("bank_pick") not in ids:
+        state["bank_pick"] = None
+    st.selectbox("Open a question", ids, key="bank_pick", placeholder=f"{len(ids)} question(s)")
+    item = bank.items.get(state.get("bank_pick") or "")
+    if item is None:
+        return
+    q = item.question
+    with st.container(border=True, key="bank_detail"):
+        st.caption(f"{escape_markdown(q.id)} · {q.paper} · {escape_markdown(q.topic)} · {q.marks} marks · "
+                   f"{q.word_limit} words · {q.time_limit_minutes} min · {escape_markdown(q.directive)}")
+        st.html(text_html(q.text, css_class="mains-question"))
+        with st.expander("Model answer", key="bank_detail_model_answer"):
+            st.html(text_html(q.model_answer))
+        st.dataframe(pd.DataFrame(points_rows(item), columns=POINT_COLUMNS), hide_index=True,
+                     key="bank_detail_points")
+        if q.source:
+            st.caption(f"Source: {escape_markdown(q.source)}")
+    left, right = st.columns(2)
+    left.button("Edit this question", key="bank_edit", on_click=load_form, args=(item,))
+    with right:
+        confirm = st.checkbox("Yes, delete this question and its rubric", key="bank_delete_confirm")
+        if st.button("Delete", key="bank_delete", disabled=not confirm):
+            delete_item(root, item.id)
+            state["bank_delete_confirm"] = False
+            state["bank_notice"] = f"Deleted {item.id}. Past attempts at it stay in history."
+            st.rerun()
+
+
+# ------------------------------------------------------------------ add / edit
+
+
+def apply_suggestions() -> None:
+    suggested = suggest_points(state["bank_form_model_answer"] or "")
+    rows = [r for r in state["bank_form_points_rows"] if any(_cell(v) for v in r.values())]
+    taken = {r.get("id") for r in rows}
+    for point in suggested:
+        if point.id in taken:
+            continue
+        rows.append({"id": point.id, "label": point.label, "weight": point.weight, "hint": point.hint,
+                     "evidence": "; ".join(point.evidence), "concepts": ", ".join(point.concepts)})
+    state["bank_form_points_rows"] = rows
+    state["bank_form_points_version"] += 1
+    if not suggested:
+        state["bank_notice"] = "No points could be suggested: write the model answer first."
+
+
+def save(item: Item) -> None:
+    editing = state["bank_form_mode"] == "edit"
+    try:
+        save_item(root, item, overwrite=editing)
+    except BankWriteError as exc:
+        st.error(str(exc))
+        return
+    state["bank_form_mode"] = "edit"
+    state["bank_form_original_id"] = item.id
+    state["bank_form_saved_id"] = item.id
+    state["bank_notice"] = f"Saved {item.id}. It can be practised now."
+    st.rerun()
+
+
+def practise_now(question_id: str) -> None:
+    state["practice_question_id"] = question_id
+    state["practice_attempt_id"] = None
+    state["practice_pick"] = question_id
+
+
+def show_form() -> None:
+    editing = state["bank_form_mode"] == "edit"
+    top = st.columns([4, 1], vertical_alignment="bottom")
+    top[0].subheader(f"Editing {state['bank_form_original_id']}" if editing else "New question")
+    top[1].button("Start a new question", key="bank_form_new", on_click=load_form, args=(None,))
+    if state["bank_form_saved_id"] and state["bank_form_saved_id"] in bank.items:
+        if st.button("Practise it now", key="bank_form_practise", on_click=practise_now,
+                     args=(state["bank_form_saved_id"],)):
+            st.switch_page("app_pages/practice.py")
+
+    cols = st.columns(3)
+    cols[0].text_input("Id", key="bank_form_id", disabled=editing,
+                       help="Lower-case letters, digits, '-' or '_'; it names the files.")
+    cols[1].selectbox("Paper", PAPERS, key="bank_form_paper")
+    cols[2].text_input("Topic", key="bank_form_topic")
+    cols = st.columns(4)
+    cols[0].number_input("Marks", min_value=1, max_value=250, step=1, key="bank_form_marks")
+    cols[1].number_input("Word limit (0 = from the marks)", min_value=0, max_value=5000, step=10,
+                         key="bank_form_word_limit")
+    cols[2].number_input("Minutes (0 = from the marks)", min_value=0, max_value=240, step=1, key="bank_form_time_limit")
+    cols[3].selectbox("Directive", list(DIRECTIVES), key="bank_form_directive")
+    st.caption(escape_markdown(DIRECTIVES.get(state["bank_form_directive"], "")))
+    st.text_area("Question text", key="bank_form_text", height=100)
+    st.text_area("Model answer", key="bank_form_model_answer", height=220)
+    cols = st.columns(2)
+    cols[0].text_input("Source", key="bank_form_source", help="Where the facts come from.")
+    cols[1].text_input("Tags (comma-separated)", key="bank_form_tags")
+
+    st.markdown("**Rubric points**: evidence phrases separated by `;`, concept ids by `,`.")
+    st.button("Suggest points from the model answer", key="bank_form_suggest", on_click=apply_suggestions)
+    source = pd.DataFrame(state["bank_form_points_rows"], columns=POINT_COLUMNS).astype(
+        {"id": "string", "label": "string", "weight": "float", "hint": "string", "evidence": "string",
+         "concepts": "string"})
+    edited = st.data_editor(
+        source,
+        num_rows="dynamic",
+        hide_index=True,
+        key=f"bank_form_points_{state['bank_form_points_version']}",
+        column_config={
+            "id": st.column_config.TextColumn("id", help="Lower-case, e.g. jwg"),
+            "label": st.column_config.TextColumn("label", width="medium"),
+            "weight": st.column_config.NumberColumn("weight", min_value=0.0, max_value=100.0, step=0.5, default=1.0),
+            "hint": st.column_config.TextColumn("hint", width="medium"),
+            "evidence": st.column_config.TextColumn("evidence", width="large"),
+            "concepts": st.column_config.TextColumn("concepts"),
+        },
+    )
+    if bank.concepts:
+        st.caption("Known concepts: " + escape_markdown(", ".join(sorted(bank.concepts))))
+
+    item, problems = validate(form_question_data(), rubric_data(edited))
+    with st.container(key="bank_form_validation"):
+        if problems.empty:
+            st.success("The question and its rubric are valid.")
+        else:
+            st.error(f"{len(problems)} problem(s) to fix before saving:")
+            st.dataframe(problems, hide_index=True, key="bank_form_problems")
+
+    st.subheader("Preview")
+    st.text_area("Sample answer", key="bank_form_sample", height=150,
+                 placeholder="Paste an answer to see how the rubric marks it.")
+    if st.button("Score the sample answer", key="bank_form_preview", disabled=item is None):
+        feedback = current_scorer().score(item, state.get("bank_form_sample") or "")
+        state["bank_form_preview_result"] = (item.version, state.get("bank_form_sample"), feedback)
+    preview = state.get("bank_form_preview_result")
+    if preview and item is not None and preview[0] == item.version and preview[1] == state.get("bank_form_sample"):
+        feedback = preview[2]
+        with st.container(border=True, key="bank_form_preview_box"):
+            st.metric("Sample marks", format_marks(feedback.marks, feedback.max_marks))
+            for point in feedback.points:
+                st.markdown(f"{STATUS_ICON[point.status]} {escape_markdown(point.label)}")
+            for flag in feedback.flags:
+                st.caption(escape_markdown(flag.message))
+
+    label = "Save changes" if editing else "Save question"
+    if st.button(label, key="bank_form_save", type="primary", disabled=item is None) and item is not None:
+        save(item)
+
+
+# ------------------------------------------------------------------ import
+
+
+def report_table(rows: list[dict]) -> None:
+    st.dataframe(pd.DataFrame(rows, columns=["row", "id", "status", "why"]), hide_index=True,
+                 key="bank_import_report")
+
+
+def show_import() -> None:
+    with st.expander("File formats", key="bank_import_help"):
+        st.markdown(
+            "**CSV**: one row per question with the columns `id, paper, topic, marks, directive, text, "
+            "model_answer, points` (optional `source, tags, word_limit, time_limit_minutes`). "
+            "`points` holds the rubric points as JSON or YAML, e.g. "
+            "`[{\"id\": \"jwg\", \"label\": \"Joint Working Group\", \"weight\": 2, \"evidence\": [\"JWG\"]}]`.\n\n"
+            "**YAML**: `questions:` a list of question fields, each with `rubric: {points: [...]}`.\n\n"
+            f"UTF-8 text, at most {MAX_IMPORT_BYTES // (1024 * 1024)} MB. Every row is checked before anything "
+            "is written: if any row is refused, nothing is imported unless you choose to add only the valid rows."
+        )
+    upload = st.file_uploader("Bank file (CSV or YAML)", type=["csv", "yaml", "yml"], key="bank_import_file")
+    if upload is None:
+        return
+    data = upload.getvalue()
+    upload_key = hashlib.sha256(upload.name.encode() + b"\0" + data).hexdigest()
+    done = state.get("bank_import_done")
+    if done and done[0] == upload_key:
+        st.success(f"Imported {len(done[1])} question(s). They can be practised now.")
+        report_table(done[2])
+        return
+    report = parse_bank_upload(upload.name, data, concepts=bank.concepts, existing_ids=bank.items.keys())
+    if report.file_errors:
+        st.error("Nothing was imported. " + " ".join(escape_markdown(e) for e in report.file_errors))
+        report_table([{"row": "file", "id": "", "status": "refused", "why": "; ".join(report.file_errors)}])
+        return
+    rows = [{"row": r.row, "id": r.id, "status": r.status, "why": "; ".join(r.reasons)} for r in report.rows]
+    refused = len(report.refused)
+    if refused:
+        st.warning(f"{refused} of {len(report.rows)} row(s) refused, so nothing has been imported yet. "
+                   "Fix them and upload again, or import only the valid rows.")
+    else:
+        st.info(f"All {len(report.rows)} row(s) are valid and ready to import.")
+    report_table(rows)
+    only_valid = False
+    if refused and report.items:
+        only_valid = st.checkbox("Import only the valid rows", key="bank_import_partial")
+    if st.button("Import", key="bank_import_go", type="primary", disabled=not (report.ok or only_valid)):
+        try:
+            added = add_items(root, report.items)
+        except BankWriteError as exc:
+            st.error(f"Nothing was imported: {exc}")
+            return
+        added_set = set(added)
+        final = [{**r, "status": "added" if r["id"] in added_set and r["status"] == "ready" else r["status"]}
+                 for r in rows]
+        state["bank_import_done"] = (upload_key, added, final)
+        st.rerun()
+
+
+section = state["bank_section"]
+if section == BROWSE:
+    show_browse()
+elif section == FORM:
+    show_form()
+else:
+    show_import()

@@ -1,0 +1,133 @@
+"""Progress over many attempts: tables for the Progress page, computed from stored feedback.
+
+Pure functions of ``AttemptRecord`` lists (and the bank's questions for names);
+nothing is re-scored.  A question deleted from the bank still counts, under its id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+from scoring.models import Question
+from storage.records import AttemptRecord
+from storage.timing import format_clock
+
+ATTEMPT_COLUMNS = [
+    "attempt", "date", "question_id", "question", "paper", "topic", "marks", "max_marks",
+    "percent", "time", "time_seconds", "time_limit_seconds", "overtime_seconds", "words", "word_limit",
+]
+
+
+def attempts_table(attempts: Sequence[AttemptRecord], questions: Mapping[str, Question]) -> pd.DataFrame:
+    """One row per attempt: date, question, marks, time and words."""
+    rows = []
+    for a in attempts:
+        question = questions.get(a.question_id)
+        feedback_limit = _word_limit(a)
+        rows.append({
+            "attempt": a.id,
+            "date": a.submitted_at,
+            "question_id": a.question_id,
+            "question": _shorten(question.text) if question else f"{a.question_id} (no longer in the bank)",
+            "paper": question.paper if question else "unknown",
+            "topic": question.topic if question else "unknown",
+            "marks": a.marks,
+            "max_marks": a.max_marks,
+            "percent": round(a.percent, 1),
+            "time": format_clock(a.time_taken_seconds),
+            "time_seconds": a.time_taken_seconds,
+            "time_limit_seconds": a.time_limit_seconds,
+            "overtime_seconds": a.overtime_seconds,
+            "words": a.words,
+            "word_limit": feedback_limit,
+        })
+    frame = pd.DataFrame(rows, columns=ATTEMPT_COLUMNS)
+    if not frame.empty:
+        frame["date"] = pd.to_datetime(frame["date"], utc=True)
+        frame = frame.sort_values(["date", "attempt"]).reset_index(drop=True)
+    return frame
+
+
+def averages_by(table: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Attempts and mean marks (as % of the maximum) per ``column`` (e.g. paper or topic)."""
+    if table.empty:
+        return pd.DataFrame(columns=[column, "attempts", "average_percent", "average_marks"])
+    grouped = table.groupby(column, sort=True).agg(
+        attempts=("attempt", "count"),
+        average_percent=("percent", "mean"),
+        average_marks=("marks", "mean"),
+    ).reset_index()
+    grouped["average_percent"] = grouped["average_percent"].round(1)
+    grouped["average_marks"] = grouped["average_marks"].round(2)
+    return grouped.sort_values(["average_percent", column]).reset_index(drop=True)
+
+
+def weakest_areas(
+    attempts: Sequence[AttemptRecord],
+    concept_names: Mapping[str, str] | None = None,
+    *,
+    top: int = 10,
+) -> pd.DataFrame:
+    """The rubric concepts and points most often missed, from each attempt's stored feedback.
+
+    A point tied to shared concepts counts under each concept (so "JWG" missed in two
+    different questions adds up); other points count under their own label.
+    Partial coverage counts as half a miss.
+    """
+    concept_names = concept_names or {}
+    tally: dict[tuple[str, str], dict[str, float]] = {}
+    for attempt in attempts:
+        for point in attempt.feedback.points:
+            keys = [("concept", concept_names.get(c, c)) for c in point.concepts] or [("point", point.label)]
+            for key in keys:
+                row = tally.setdefault(key, {"seen": 0, "missed": 0, "partial": 0, "questions": set()})
+                row["seen"] += 1
+                row["missed"] += point.status == "missed"
+                row["partial"] += point.status == "partial"
+                row["questions"].add(attempt.question_id)
+    rows = [
+        {
+            "area": name,
+            "kind": kind,
+            "missed": int(row["missed"]),
+            "partial": int(row["partial"]),
+            "seen": int(row["seen"]),
+            "miss_rate": round((row["missed"] + 0.5 * row["partial"]) / row["seen"], 3),
+            "questions": len(row["questions"]),
+        }
+        for (kind, name), row in tally.items()
+        if row["missed"] or row["partial"]
+    ]
+    frame = pd.DataFrame(rows, columns=["area", "kind", "missed", "partial", "seen", "miss_rate", "questions"])
+    if frame.empty:
+        return frame
+    frame = frame.sort_values(["miss_rate", "missed", "area"], ascending=[False, False, True])
+    return frame.head(top).reset_index(drop=True)
+
+
+def _word_limit(attempt: AttemptRecord) -> int | None:
+    try:
+        length = attempt.feedback.length
+    except ValueError:
+        return None
+    return length.limit if length else None
+
+
+def _shorten(text: str, width: int = 90) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_bytes(table: pd.DataFrame) -> bytes:
+    """The table as UTF-8 CSV; text cells that a spreadsheet would run as a formula get a leading '."""
+    safe = table.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object:
+            safe[column] = safe[column].map(
+                lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v)
+    return safe.to_csv(index=False).encode("utf-8")

@@ -1,0 +1,19 @@
+"""UPSC Mains answer-writing practice: the router.
+
+    streamlit run streamlit_app.py
+
+Pages live in ``app_pages/`` and are UI only; scoring is in ``scoring/`` and
+history in ``storage/`` (``DATABASE_URL``; the bank folder is ``MAINS_BANK_DIR``).
+"""
+
+import streamlit as st
+
+st.set_page_config(page_title="UPSC Mains practice", page_icon="✍️", layout="wide")
+
+pages = [
+    st.Page("app_pages/practice.py", title="Practice", icon="✍️", url_path="practice", default=True),
+    st.Page("app_pages/history.py", title="History", icon="🗂️", url_path="history"),
+    st.Page("app_pages/progress.py", title="Progress", icon="📈", url_path="progress"),
+    st.Page("app_pages/question_bank.py", title="Question bank", icon="📚", url_path="bank"),
+]
+st.navigation(pages).run()
