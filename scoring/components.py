@@ -76,8 +76,8 @@ def body_points(sentences: list[Sentence]) -> int:
     return max(bullets, paragraphs - 1 if paragraphs > 1 else 0, 0)
 
 
-def structure(text: str, sentences: list[Sentence], word_total: int) -> tuple[StructureReport, float]:
-    """Introduction, body in points, conclusion and a way forward."""
+def structure(sentences: list[Sentence], word_total: int) -> tuple[StructureReport, float]:
+    """Introduction, body in points, conclusion and a way forward (anywhere after the introduction)."""
     paragraphs = sorted({s.paragraph for s in sentences})
     first = [s for s in sentences if s.paragraph == paragraphs[0]] if paragraphs else []
     last = [s for s in sentences if s.paragraph == paragraphs[-1]] if len(paragraphs) > 1 else []
@@ -86,8 +86,7 @@ def structure(text: str, sentences: list[Sentence], word_total: int) -> tuple[St
                     and first_words <= max(60, 0.35 * word_total))
     body = body_points(sentences) >= MIN_BODY_POINTS or (len(paragraphs) >= 3)
     conclusion = bool(last) and any(CONCLUSION_CUES.search(s.text) for s in last)
-    tail_start = int(len(text) * 0.6)
-    way_forward = any(WAY_FORWARD_CUES.search(s.text) for s in sentences if s.end > tail_start)
+    way_forward = any(WAY_FORWARD_CUES.search(s.text) for s in sentences if s.paragraph != paragraphs[0])
     notes = _structure_notes(introduction, body, conclusion, way_forward)
     score = 0.25 * introduction + 0.3 * body + 0.25 * conclusion + 0.2 * way_forward
     return StructureReport(

@@ -161,7 +161,7 @@ class Scorer:
         points = self._judge_points(prepared, view, text, sentence_matrix)
         content = content_share(item.rubric, points)
         relevance = self._relevance(prepared, sentence_matrix)
-        structure_report, structure_score = structure(text, sentences, total_words)
+        structure_report, structure_score = structure(sentences, total_words)
         directive_report, directive_score = directive_fit(question.directive, prose)
         length_report, length_score = length(total_words, question.word_limit)
         gate = min(1.0, content / self.gate_at) if self.gate_at else 1.0

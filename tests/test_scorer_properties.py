@@ -1,0 +1,78 @@
+"""Property tests (hypothesis) for the scorer's invariants.
+
+Example budgets are fixed and the search is derandomised, so CI runs the same
+examples every time and stays fast.
+"""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from scoring.models import Item
+from tests.scoring_support import bank, scorer
+
+ITEMS = sorted(bank().items.values(), key=lambda item: item.id)
+PROPERTY = settings(max_examples=150, deadline=None, derandomize=True,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+items = st.sampled_from(ITEMS)
+#: any unicode at all, including surrogates, controls, RTL marks and emoji
+any_text = st.text(alphabet=st.characters(codec=None), max_size=600)
+#: text that looks like answers: words from the bank, punctuation and line breaks
+bank_words = sorted({w for item in ITEMS for w in item.question.model_answer.split()})
+answer_like = st.lists(st.one_of(st.sampled_from(bank_words), st.sampled_from([".", "\n", "\n\n", "- ", ","])),
+                       max_size=250).map(" ".join)
+
+
+def _assert_sane(item: Item, answer: str) -> None:
+    feedback = scorer().score(item, answer)
+    assert 0 <= feedback.marks <= feedback.max_marks
+    assert (feedback.marks * 2).is_integer()
+    for point in feedback.points:
+        if point.span is not None:
+            start, end = point.span
+            assert answer[start:end] == point.evidence
+    assert scorer().score(item, answer) == feedback
+
+
+@PROPERTY
+@given(items, any_text)
+def test_any_unicode_scores_within_bounds_deterministically(item, answer):
+    _assert_sane(item, answer)
+
+
+@PROPERTY
+@given(items, answer_like)
+def test_answer_like_text_scores_within_bounds_deterministically(item, answer):
+    _assert_sane(item, answer)
+
+
+def _paragraphs(item: Item) -> list[str]:
+    return [p for p in item.question.model_answer.split("\n") if p.strip()]
+
+
+def _covering_sentence(item: Item, point_id: str) -> str:
+    """A plain sentence that makes a point with its own evidence, as an aspirant would."""
+    point = next(p for p in item.rubric.points if p.id == point_id)
+    phrases = list(point.evidence[:3]) or [bank().concepts[c].name for c in point.concepts]
+    return f"An important dimension is {' and '.join(phrases)}, which matters for India and Japan."
+
+
+@settings(max_examples=120, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_adding_a_sentence_that_covers_a_missed_point_never_lowers_marks(data):
+    item = data.draw(items)
+    paragraphs = _paragraphs(item)
+    kept = data.draw(st.lists(st.sampled_from(range(len(paragraphs))), unique=True, max_size=len(paragraphs)))
+    base = "\n\n".join(paragraphs[i] for i in sorted(kept))
+    before = scorer().score(item, base)
+    missed = [p.id for p in before.points if p.status == "missed"]
+    assume(missed)
+    point_id = data.draw(st.sampled_from(missed))
+    blocks = [b for b in base.split("\n\n") if b.strip()]
+    position = data.draw(st.integers(min_value=0, max_value=max(0, len(blocks) - 1)))
+    blocks.insert(position, _covering_sentence(item, point_id))
+    after = scorer().score(item, "\n\n".join(blocks))
+    assert {p.id: p.status for p in after.points}[point_id] != "missed"
+    assert after.marks >= before.marks, (item.id, point_id, before.marks, after.marks)
