@@ -1,0 +1,184 @@
+"""The bank loader: every fault names its file and field, and the rest of the bank still loads."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from scoring import bank as bank_module
+from scoring.bank import BankWriteError, load_bank, save_item, write_atomic
+from scoring.models import DEFAULT_LIMITS, Question, check_safe_id
+from tests.scoring_support import REPO_ROOT
+
+GOOD_QUESTION = """id: {id}
+paper: GS2
+topic: India–Japan relations
+marks: 10
+directive: explain
+text: Explain the JWG on critical minerals.
+model_answer: |
+  The JWG on Critical Minerals links India's Ministry of Mines with Japan's METI.
+"""
+GOOD_RUBRIC = """points:
+  - id: jwg
+    label: JWG on Critical Minerals
+    weight: 2
+    hint: Mention the JWG.
+    concepts: [jwg]
+    evidence: [diversify sourcing]
+"""
+
+
+@pytest.fixture
+def bank_root(tmp_path: Path) -> Path:
+    for folder in ("questions", "rubric"):
+        shutil.copytree(REPO_ROOT / folder, tmp_path / folder)
+    return tmp_path
+
+
+def _write(root: Path, qid: str, question: str, rubric: str | None = GOOD_RUBRIC, name: str | None = None) -> None:
+    (root / "questions" / f"{name or qid}.yaml").write_text(question.format(id=qid), encoding="utf-8")
+    if rubric is not None:
+        (root / "rubric" / f"{name or qid}.yaml").write_text(rubric, encoding="utf-8")
+
+
+def _errors_for(root: Path, file: str) -> list[str]:
+    bank = load_bank(root)
+    return [f"{e.field}: {e.message}" for e in bank.errors if e.file == file]
+
+
+def test_repository_bank_loads_cleanly():
+    bank = load_bank(REPO_ROOT)
+    assert bank.errors == []
+    assert len(bank) >= 15
+    assert {"foip", "jwg"} <= set(bank.concepts)
+
+
+def test_a_good_new_question_loads(bank_root):
+    _write(bank_root, "ij-new", GOOD_QUESTION)
+    bank = load_bank(bank_root)
+    assert bank.errors == []
+    assert bank["ij-new"].question.word_limit == 150
+
+
+@pytest.mark.parametrize("marks, words, minutes", [(10, 150, 7), (15, 250, 11), (20, 250, 14), (125, 1200, 90)])
+def test_limits_follow_from_marks(marks, words, minutes):
+    question = Question(id="q", paper="GS2", topic="t", marks=marks, directive="discuss", text="x", model_answer="y")
+    assert (question.word_limit, question.time_limit_minutes) == (words, minutes) == DEFAULT_LIMITS[marks]
+
+
+def test_given_limits_win_over_defaults():
+    question = Question(id="q", paper="GS2", topic="t", marks=10, word_limit=200, time_limit_minutes=9,
+                        directive="discuss", text="x", model_answer="y")
+    assert (question.word_limit, question.time_limit_minutes) == (200, 9)
+
+
+CASES = {
+    "malformed yaml": (GOOD_QUESTION + "tags: [unclosed\n", GOOD_RUBRIC, "malformed YAML"),
+    "wrong type": (GOOD_QUESTION.replace("marks: 10", "marks: ten"), GOOD_RUBRIC, "marks:"),
+    "missing field": (GOOD_QUESTION.replace("directive: explain\n", ""), GOOD_RUBRIC, "directive: Field required"),
+    "unknown directive": (GOOD_QUESTION.replace("explain", "ponder", 1), GOOD_RUBRIC, "unknown directive"),
+    "zero weight": (GOOD_QUESTION, GOOD_RUBRIC.replace("weight: 2", "weight: 0"), "points.0.weight"),
+    "negative weight": (GOOD_QUESTION, GOOD_RUBRIC.replace("weight: 2", "weight: -1"), "points.0.weight"),
+    "unknown concept": (GOOD_QUESTION, GOOD_RUBRIC.replace("[jwg]", "[no-such-thing]"), "unknown concept 'no-such-thing'"),
+    "no points": (GOOD_QUESTION, "points: []\n", "points"),
+    "missing rubric": (GOOD_QUESTION, None, "no rubric file"),
+}
+
+
+@pytest.mark.parametrize("case", CASES, ids=list(CASES))
+def test_faulty_file_is_named_with_its_field_and_the_rest_still_loads(bank_root, case):
+    question, rubric, expected = CASES[case]
+    _write(bank_root, "ij-broken", question, rubric)
+    bank = load_bank(bank_root)
+    assert "ij-broken" not in bank
+    assert len(bank) == len(load_bank(REPO_ROOT))
+    messages = [str(e) for e in bank.errors]
+    assert any("ij-broken.yaml" in m and expected in m for m in messages), messages
+
+
+def test_duplicate_question_id_is_an_error(bank_root):
+    _write(bank_root, "ij-critical-minerals", GOOD_QUESTION, name="ij-zz-copy")
+    errors = _errors_for(bank_root, "ij-zz-copy.yaml")
+    assert any("must match the file name" in e or "duplicate" in e for e in errors)
+    assert "ij-critical-minerals" in load_bank(bank_root)
+
+
+def test_duplicate_point_ids_are_an_error(bank_root):
+    rubric = GOOD_RUBRIC + GOOD_RUBRIC.replace("points:\n", "")
+    _write(bank_root, "ij-dupe-points", GOOD_QUESTION, rubric)
+    assert any("duplicate point ids: jwg" in e for e in _errors_for(bank_root, "ij-dupe-points.yaml"))
+
+
+@pytest.mark.parametrize("bad_id", ["../etc/passwd", "a/b", "/abs", "..", "Has Space", ""])
+def test_unsafe_ids_are_refused(bank_root, bad_id):
+    with pytest.raises(ValueError, match="must be lower-case"):
+        check_safe_id(bad_id)
+    _write(bank_root, bad_id, GOOD_QUESTION.replace("id: {id}", f"id: '{bad_id}'"), name="ij-unsafe")
+    assert any(e.startswith("id:") for e in _errors_for(bank_root, "ij-unsafe.yaml"))
+
+
+def test_unknown_concept_in_concepts_file_and_bad_concepts_file(bank_root):
+    (bank_root / "rubric" / "concepts.yaml").write_text("concepts: not-a-list\n", encoding="utf-8")
+    bank = load_bank(bank_root)
+    assert any(e.file == "concepts.yaml" for e in bank.errors)
+    # questions whose rubrics use concepts are refused, the others still load
+    assert any("unknown concept" in e.message for e in bank.errors)
+
+
+def test_non_utf8_file_is_an_error(bank_root):
+    (bank_root / "questions" / "ij-latin1.yaml").write_bytes("text: caf\xe9\n".encode("latin-1"))
+    assert _errors_for(bank_root, "ij-latin1.yaml") == [": file is not UTF-8 text"]
+
+
+def test_save_refuses_to_overwrite_an_existing_id(bank_root):
+    item = load_bank(bank_root)["ij-critical-minerals"]
+    with pytest.raises(BankWriteError, match="already exists"):
+        save_item(bank_root, item)
+    save_item(bank_root, item, overwrite=True)
+    assert load_bank(bank_root)["ij-critical-minerals"].version == item.version
+
+
+def test_saved_item_round_trips(bank_root, tmp_path):
+    item = load_bank(bank_root)["ij-ai-dialogue"]
+    target = tmp_path / "fresh"
+    (target / "rubric").mkdir(parents=True)
+    shutil.copy(bank_root / "rubric" / "concepts.yaml", target / "rubric" / "concepts.yaml")
+    save_item(target, item)
+    assert load_bank(target)["ij-ai-dialogue"] == item
+
+
+def test_a_crash_halfway_through_a_write_leaves_the_old_file(tmp_path, monkeypatch):
+    path = tmp_path / "q.yaml"
+    path.write_text("old: content\n", encoding="utf-8")
+
+    def fail_fsync(fd):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(bank_module.os, "fsync", fail_fsync)
+    with pytest.raises(OSError, match="disk full"):
+        write_atomic(path, "new: " + "x" * 100_000)
+    assert path.read_text(encoding="utf-8") == "old: content\n"
+    assert os.listdir(tmp_path) == ["q.yaml"]
+
+
+@pytest.fixture
+def small_bank(tmp_path: Path) -> Path:
+    (tmp_path / "questions").mkdir()
+    shutil.copytree(REPO_ROOT / "rubric", tmp_path / "rubric")
+    shutil.copy(REPO_ROOT / "questions" / "ij-critical-minerals.yaml", tmp_path / "questions")
+    return tmp_path
+
+
+@settings(max_examples=80, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.one_of(st.text(max_size=400), st.sampled_from(list(CASES)).map(lambda c: CASES[c][0] + "\x00")))
+def test_loader_never_raises_on_any_file_content(small_bank, content):
+    (small_bank / "questions" / "ij-fuzz.yaml").write_text(content, encoding="utf-8", errors="surrogatepass")
+    bank = load_bank(small_bank)
+    assert "ij-critical-minerals" in bank
+    assert "ij-fuzz" not in bank or not any(e.file == "ij-fuzz.yaml" for e in bank.errors)
