@@ -12,17 +12,21 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-import pandas as pd
-
 from scoring.bank import Bank, bank_root, load_bank
-from scoring.evaluate import DataError, evaluate_frame, read_graded, read_rubrics
 from scoring.feedback import Feedback
-from scoring.scorer import Scorer
-from scoring.suggest import suggest_points
+
+# pandas, scikit-learn and scipy load only for the commands that need them, so
+# `list` answers at once.
 
 
 class UsageError(Exception):
     """A one-line error for the user."""
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    from scoring.evaluate import DataError
+
+    return (UsageError, DataError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -30,11 +34,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.run(args)
-    except (UsageError, DataError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     except BrokenPipeError:
         return 0
+    except Exception as exc:
+        if not isinstance(exc, _user_errors()):
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -122,6 +128,8 @@ def cmd_score(args) -> int:
     bank = _bank(args)
     item = _item(bank, args.question_id)
     answer = _read_text(args.file)
+    from scoring.scorer import Scorer
+
     feedback = Scorer().fit(bank).score(item, answer)
     print(feedback_json(feedback) if args.json else render_text(feedback))
     return 0
@@ -157,6 +165,8 @@ def render_text(feedback: Feedback) -> str:
 def cmd_batch(args) -> int:
     from tqdm import tqdm
 
+    from scoring.scorer import Scorer
+
     bank = _bank(args)
     frame = _read_csv(args.input, required=("question_id", "answer"))
     unknown = sorted(set(frame["question_id"]) - set(bank.items))
@@ -179,7 +189,9 @@ def cmd_batch(args) -> int:
     return 0
 
 
-def _read_csv(source: str, required: Sequence[str]) -> pd.DataFrame:
+def _read_csv(source: str, required: Sequence[str]):
+    import pandas as pd
+
     path = Path(source)
     if not path.is_file():
         raise UsageError(f"no such file: {source}")
@@ -194,6 +206,8 @@ def _read_csv(source: str, required: Sequence[str]) -> pd.DataFrame:
 
 
 def cmd_evaluate(args) -> int:
+    from scoring.evaluate import evaluate_frame, read_graded, read_rubrics
+
     frame = read_graded(args.data)
     rubrics = read_rubrics(args.rubrics) if args.rubrics else None
     root = Path(args.bank) if args.bank else bank_root()
@@ -230,6 +244,8 @@ def cmd_suggest(args) -> int:
     text = _read_text(args.file)
     if not text.strip():
         raise UsageError("the model answer is empty")
+    from scoring.suggest import suggest_points
+
     points = suggest_points(text)
     if args.json:
         print(json.dumps([p.model_dump(mode="json") for p in points], ensure_ascii=False, indent=2))
