@@ -11,9 +11,9 @@ import streamlit as st
 st.set_page_config(page_title="UPSC Mains practice", page_icon="✍️", layout="wide")
 
 pages = [
-    st.Page("app_pages/practice.py", title="Practice", icon="✍️", url_path="practice", default=True),
-    st.Page("app_pages/history.py", title="History", icon="🗂️", url_path="history"),
-    st.Page("app_pages/progress.py", title="Progress", icon="📈", url_path="progress"),
-    st.Page("app_pages/question_bank.py", title="Question bank", icon="📚", url_path="bank"),
+    st.Page("app_pages/practice.py", title="Practice", icon=":material/edit_note:", url_path="practice", default=True),
+    st.Page("app_pages/history.py", title="History", icon=":material/history:", url_path="history"),
+    st.Page("app_pages/progress.py", title="Progress", icon=":material/insights:", url_path="progress"),
+    st.Page("app_pages/question_bank.py", title="Question bank", icon=":material/library_books:", url_path="bank"),
 ]
 st.navigation(pages).run()

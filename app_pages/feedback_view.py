@@ -6,12 +6,13 @@ two always look the same.  All user text is escaped before it is shown.
 
 from __future__ import annotations
 
+import html
+
 import altair as alt
 import pandas as pd
 import streamlit as st
 
 from app_pages.markup import (
-    STATUS_ICON,
     escape_markdown,
     evidence_spans,
     feedback_markdown,
@@ -24,7 +25,12 @@ from scoring.models import Item
 from storage.records import AttemptRecord
 from storage.timing import format_clock
 
-STATUS_WORD = {"covered": "Covered", "partial": "Partly covered", "missed": "Missed"}
+#: how each status shows on screen (Streamlit Markdown: coloured text and a bundled icon)
+STATUS_BADGE = {
+    "covered": ":green[:material/check_circle: **Covered**]",
+    "partial": ":orange[:material/timelapse: **Partly covered**]",
+    "missed": ":red[:material/cancel: **Missed**]",
+}
 
 
 def component_chart(feedback: Feedback) -> alt.Chart:
@@ -40,14 +46,15 @@ def component_chart(feedback: Feedback) -> alt.Chart:
         alt.Chart(frame)
         .mark_bar()
         .encode(
-            y=alt.Y("component:N", sort=[c.name for c in feedback.components], title=None),
+            y=alt.Y("component:N", sort=[c.name for c in feedback.components], title=None,
+                    axis=alt.Axis(labelOverlap=False, labelLimit=160)),
             x=alt.X("sum(marks):Q", title="marks"),
             color=alt.Color("part:N", scale=alt.Scale(domain=["earned", "not earned"],
                                                       range=["#2e7d32", "#d9d9d9"]), legend=None),
             order=alt.Order("part:N", sort="ascending"),
             tooltip=["component", "part", "marks", "available"],
         )
-        .properties(height=34 * max(1, len(feedback.components)))
+        .properties(height=44 * max(1, len(feedback.components)))
     )
 
 
@@ -59,17 +66,16 @@ def render_attempt(attempt: AttemptRecord, item: Item | None, *, key: str) -> No
         st.caption("This question has been edited since; the feedback below is as it was given.")
 
     with st.container(key=f"{key}_marks"):
-        top = st.columns([1, 1, 1, 2])
+        top = st.columns(3)
         top[0].metric("Marks", format_marks(feedback.marks, feedback.max_marks))
         if feedback.length:
             top[1].metric("Words", f"{feedback.length.words} / {feedback.length.limit}")
         top[2].metric("Time", f"{format_clock(attempt.time_taken_seconds)} / {format_clock(attempt.time_limit_seconds)}")
-        with top[3]:
-            if attempt.overtime_seconds:
-                st.warning(f"Time was up: you wrote {format_clock(attempt.overtime_seconds)} past the limit. "
-                           "Your whole answer was kept and marked.", icon="⏰")
-            if feedback.message:
-                st.info(escape_markdown(feedback.message))
+    if attempt.overtime_seconds:
+        st.warning(f"Time was up: you wrote for {format_clock(attempt.overtime_seconds)} past the limit. "
+                   "Your whole answer was kept and marked.", icon=":material/alarm:")
+    if feedback.message:
+        st.info(escape_markdown(feedback.message))
 
     for flag in feedback.flags:
         if flag.code == "overtime" or flag.message == feedback.message:
@@ -82,7 +88,7 @@ def render_attempt(attempt: AttemptRecord, item: Item | None, *, key: str) -> No
     st.subheader("Rubric points")
     with st.container(key=f"{key}_points"):
         for point in feedback.points:
-            line = f"{STATUS_ICON[point.status]} **{STATUS_WORD[point.status]}**: {escape_markdown(point.label)}"
+            line = f"{STATUS_BADGE[point.status]}: {escape_markdown(point.label)}"
             st.markdown(line)
             if point.evidence and point.status != "missed":
                 st.html(f'<div class="mains-text" data-testid="evidence-{_attr(point.id)}" '
@@ -163,12 +169,8 @@ def render_attempt(attempt: AttemptRecord, item: Item | None, *, key: str) -> No
 
 
 def _escape(text: str) -> str:
-    import html
-
     return html.escape(text)
 
 
 def _attr(text: str) -> str:
-    import html
-
     return html.escape(text, quote=True)

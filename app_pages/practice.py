@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 
 import streamlit as st
@@ -15,6 +16,8 @@ from scoring.feedback import Flag
 from scoring.models import Item
 from storage.timing import format_clock, is_time_up, overtime_seconds, remaining_seconds, utcnow
 
+_LOG = logging.getLogger(__name__)
+
 ANY = "Any"
 NOT_ATTEMPTED = "Not attempted yet"
 ATTEMPTED = "Attempted"
@@ -22,7 +25,6 @@ ATTEMPTED = "Attempted"
 state = st.session_state
 state.setdefault("practice_question_id", None)  # the question on screen
 state.setdefault("practice_attempt_id", None)  # the attempt whose feedback is on screen
-state.setdefault("practice_notice", None)
 
 page_style()
 bank = current_bank()
@@ -189,10 +191,10 @@ def clock(deadline, minutes: int) -> None:
             st.error(
                 f"**Time is up** ({minutes} minutes) · {format_clock(overtime_seconds(deadline, now))} over. "
                 "Nothing you wrote is cut: finish your sentence and submit. The overtime is recorded.",
-                icon="⏰",
+                icon=":material/alarm:",
             )
         else:
-            st.markdown(f"⏱️ **{format_clock(remaining_seconds(deadline, now))}** left of {minutes}:00")
+            st.markdown(f":material/timer: **{format_clock(remaining_seconds(deadline, now))}** left of {minutes}:00")
 
 
 def submit(item: Item, draft: storage.DraftRecord, text: str) -> None:
@@ -231,23 +233,22 @@ def writing(item: Item, draft_id: int) -> None:
     words = len(text.split())
     with st.container(key="practice_save_status"):
         st.caption(f"Autosaved {saved_at.strftime('%H:%M:%S')} UTC · {words} / {item.question.word_limit} words")
-    if state.get("practice_notice"):
-        st.warning(state["practice_notice"])
-        state["practice_notice"] = None
+    notice = None
     left, middle, right = st.columns([1, 2, 2])
     if left.button("Submit", key="practice_submit", type="primary"):
         if not text.strip():
-            state["practice_notice"] = "Your answer is empty. Write it in the box, then submit."
-            st.rerun(scope="fragment")
-        try:
-            with st.spinner("Marking…"):
-                submit(item, draft, text)
-        except storage.DraftNotFound:
-            pass  # already submitted (a double click): the rerun shows it
-        except Exception as exc:  # the draft is saved; say so rather than lose trust
-            state["practice_notice"] = f"Marking failed ({type(exc).__name__}). Your answer is saved; try Submit again."
-            st.rerun(scope="fragment")
-        st.rerun()
+            notice = "Your answer is empty. Write it in the box, then submit."
+        else:
+            try:
+                with st.spinner("Marking…"):
+                    submit(item, draft, text)
+            except storage.DraftNotFound:
+                st.rerun()  # already submitted (a double click): show what was stored
+            except Exception as exc:  # noqa: BLE001 - the draft is saved; say so rather than lose trust
+                _LOG.exception("marking failed for draft %s", draft.id)
+                notice = f"Marking failed ({type(exc).__name__}). Your answer is saved; try Submit again."
+            else:
+                st.rerun()
     if middle.button("Leave (keep the draft)", key="practice_leave"):
         state["practice_question_id"] = None
         show_url()
@@ -259,6 +260,8 @@ def writing(item: Item, draft_id: int) -> None:
             state["practice_question_id"] = None
             show_url()
             st.rerun()
+    if notice:
+        st.warning(notice)
 
 
 def show_writing(item: Item, draft: storage.DraftRecord) -> None:

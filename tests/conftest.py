@@ -33,3 +33,55 @@ def bank_dir(tmp_path, monkeypatch) -> Path:
             (root / folder).mkdir(parents=True)
     monkeypatch.setenv("MAINS_BANK_DIR", str(root))
     return root
+
+
+#: A question the app tests own, so they never depend on the shipped bank's content.
+SAMPLE_QUESTION = {
+    "id": "test-gst-council",
+    "paper": "GS2",
+    "topic": "Federalism",
+    "marks": 10,
+    "directive": "examine",
+    "text": "Examine the role of the GST Council in cooperative federalism in India.",
+    "model_answer": (
+        "The GST Council is a constitutional body under Article 279A, added by the 101st Constitution "
+        "Amendment Act of 2016.\n\nThe Union holds one third of the votes and the states together hold "
+        "two thirds, and a decision needs three fourths of the votes, so neither side can act alone. "
+        "This shared decision making is an example of cooperative federalism.\n\nHowever, states have "
+        "given up much of their power to tax, and delays in compensation have strained trust.\n\n"
+        "The way forward is a standing mechanism to settle disputes and a predictable compensation framework."
+    ),
+    "source": "Constitution of India, Article 279A",
+}
+SAMPLE_RUBRIC = {
+    "points": [
+        {"id": "article-279a", "label": "Constitutional basis in Article 279A", "weight": 2,
+         "hint": "Name Article 279A and the 101st Constitution Amendment Act, 2016.",
+         "evidence": ["Article 279A", "101st Amendment", "101st Constitution Amendment", "constitutional body"]},
+        {"id": "voting", "label": "Shared voting: one third Union, two thirds states", "weight": 3,
+         "hint": "Explain the voting: one third for the Union, two thirds for the states, three fourths to decide.",
+         "evidence": ["one third of the votes", "two thirds", "three fourths", "weighted votes"]},
+        {"id": "fiscal-autonomy", "label": "States' loss of fiscal autonomy", "weight": 2,
+         "hint": "Note that states gave up much of their power to tax and depend on compensation.",
+         "evidence": ["fiscal autonomy", "power to tax", "compensation"]},
+    ]
+}
+
+
+@pytest.fixture
+def sample_item(bank_dir):
+    """``SAMPLE_QUESTION`` saved into the temporary bank; returns the loaded ``Item``."""
+    from scoring.bank import load_bank, write_atomic
+    import yaml
+
+    write_atomic(bank_dir / "questions" / f"{SAMPLE_QUESTION['id']}.yaml", yaml.safe_dump(SAMPLE_QUESTION))
+    write_atomic(bank_dir / "rubric" / f"{SAMPLE_QUESTION['id']}.yaml", yaml.safe_dump(SAMPLE_RUBRIC))
+    return load_bank(bank_dir)[SAMPLE_QUESTION["id"]]
+
+
+@pytest.fixture
+def app(database_url, bank_dir):
+    """An AppTest of the whole app (router and pages) against the temporary bank and database."""
+    from streamlit.testing.v1 import AppTest
+
+    return AppTest.from_file(str(REPO_ROOT / "streamlit_app.py"), default_timeout=60)

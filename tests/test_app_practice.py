@@ -1,0 +1,219 @@
+"""Practice page in AppTest: choose, start, write (component state set as the browser would), submit.
+
+AppTest runs no JavaScript and never fires ``run_every``: the answer box's synced
+value is set through ``session_state[key] = {"text": ...}`` (what the component's
+``setStateValue`` does in a browser), and expiry is tested with a deadline in the past.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+import storage
+from storage.timing import utcnow
+
+APP = Path(__file__).resolve().parent.parent / "streamlit_app.py"
+QID = "test-gst-council"
+GOOD_ANSWER = (
+    "The GST Council is a constitutional body under Article 279A of the Constitution.\n\n"
+    "The Union holds one third of the votes and the states two thirds, and decisions need three fourths "
+    "of the votes, so cooperative federalism is built into its design.\n\n"
+    "In conclusion, the way forward is a dispute settlement mechanism."
+)
+
+
+def bodies(at) -> str:
+    """All st.html bodies on screen, as sent to the browser."""
+    return "\n".join(h.proto.body for h in at.get("html"))
+
+
+def editor_key(draft_id: int) -> str:
+    return f"practice_answer_{draft_id}"
+
+
+def component_data(at) -> dict:
+    components = at.get("bidi_component")
+    assert len(components) == 1, "the answer box is not on screen"
+    proto = components[0].proto
+    return json.loads(proto.mixed.json if proto.WhichOneof("data") == "mixed" else proto.json)
+
+
+def start(at, question_id: str = QID):
+    at.run()
+    at.selectbox(key="practice_pick").set_value(question_id).run()
+    at.button(key="practice_start").click().run()
+    assert not at.exception, at.exception
+    user = storage.default_user_id()
+    return user, storage.get_open_draft(user, question_id)
+
+
+def test_question_card_shows_marks_word_limit_and_what_the_directive_asks(app, sample_item):
+    app.run()
+    assert not app.exception
+    app.selectbox(key="practice_pick").set_value(QID).run()
+    text = " ".join(m.value for m in app.markdown)
+    assert "**10 marks**" in text and "**150 words**" in text and "**7 minutes**" in text
+    assert "Investigate the key facts and establish their implications" in text.replace("\\", "")
+    assert "Examine the role of the GST Council" in bodies(app)
+    assert app.button(key="practice_start")
+
+
+def test_filters_search_and_attempted(app, sample_item):
+    app.run()
+    options = app.selectbox(key="practice_pick").options
+    assert len(options) >= 1
+    app.multiselect(key="practice_filter_marks").set_value([10]).run()
+    app.text_input(key="practice_search").set_value("GST council").run()
+    labels = app.selectbox(key="practice_pick").options
+    assert len(labels) == 1 and "GST Council" in labels[0]
+    app.text_input(key="practice_search").set_value("no such words anywhere").run()
+    assert app.selectbox(key="practice_pick").options == []
+    assert any("No question matches" in i.value for i in app.info)
+    app.text_input(key="practice_search").set_value("").run()
+    app.selectbox(key="practice_filter_attempted").set_value("Attempted").run()
+    assert app.selectbox(key="practice_pick").options == []  # nothing attempted yet
+
+
+def test_surprise_me_picks_a_matching_question(app, sample_item):
+    app.run()
+    app.multiselect(key="practice_filter_paper").set_value(["GS2"]).run()
+    app.text_input(key="practice_search").set_value("GST").run()
+    app.button(key="practice_surprise").click().run()
+    assert app.session_state["practice_question_id"] == QID
+    assert app.button(key="practice_start")
+
+
+def test_start_stores_the_deadline_on_the_server_and_autosaves(app, sample_item):
+    user, draft = start(app)
+    assert draft is not None
+    assert draft.deadline - draft.started_at == timedelta(minutes=7)
+    assert app.query_params["q"] == [QID] or app.query_params["q"] == QID
+    assert any("left of 7:00" in m.value for m in app.markdown)  # the clock
+    app.session_state[editor_key(draft.id)] = {"text": "The GST Council under Article 279A"}
+    app.run()
+    assert storage.get_draft(user, draft.id).text == "The GST Council under Article 279A"
+    assert any("Autosaved" in c.value and "6 / 150 words" in c.value for c in app.caption)
+
+
+def test_refresh_resumes_the_same_draft_text_and_deadline(database_url, bank_dir, sample_item):
+    from streamlit.testing.v1 import AppTest
+
+    first = AppTest.from_file(str(APP), default_timeout=60)
+    user, draft = start(first)
+    first.session_state[editor_key(draft.id)] = {"text": "Half an answer about Article 279A"}
+    first.run()
+    # a browser refresh is a new session that only has the URL
+    second = AppTest.from_file(str(APP), default_timeout=60)
+    second.query_params["q"] = QID
+    second.run()
+    assert not second.exception
+    data = component_data(second)
+    assert data["draft"] == draft.id
+    assert data["text"] == "Half an answer about Article 279A"
+    resumed = storage.get_open_draft(user, QID)
+    assert resumed.deadline == draft.deadline and resumed.id == draft.id
+
+
+def test_submit_shows_marks_points_and_evidence_highlighted_in_the_answer(app, sample_item):
+    user, draft = start(app)
+    app.session_state[editor_key(draft.id)] = {"text": GOOD_ANSWER}
+    app.run()
+    app.button(key="practice_submit").click().run()
+    assert not app.exception, app.exception
+    attempt = storage.list_attempts(user)[0]
+    marks = app.metric[0].value
+    assert marks == f"{attempt.marks:g} / 10" and attempt.marks > 0
+    assert storage.get_open_draft(user, QID) is None
+    html = bodies(app)
+    covered = [p for p in attempt.feedback.points if p.status == "covered"]
+    assert covered, attempt.feedback
+    assert 'data-point="article-279a"' in html
+    assert "<mark" in html and "Article 279A" in html
+    text = " ".join(m.value for m in app.markdown).replace("\\", "")
+    assert "Covered" in text and "Missed" in text
+    assert any("Hint: Note that states gave up" in c.value.replace("\\", "") for c in app.caption)
+    assert app.get("download_button"), "no Markdown download"
+    assert app.get("vega_lite_chart"), "no component chart"
+    # the model answer is beside the answer
+    assert "a predictable compensation framework" in html
+
+
+def test_empty_answer_is_refused_with_a_message_and_the_draft_kept(app, sample_item):
+    user, draft = start(app)
+    app.session_state[editor_key(draft.id)] = {"text": "   \n  "}
+    app.run()
+    app.button(key="practice_submit").click().run()
+    assert any("empty" in w.value for w in app.warning)
+    assert storage.count_attempts(user) == 0
+    assert storage.get_open_draft(user, QID) is not None
+
+
+def test_time_up_keeps_writing_allowed_and_records_overtime(app, sample_item):
+    user = storage.default_user_id()
+    past = utcnow() - timedelta(minutes=9)  # 7-minute question started 9 minutes ago
+    draft = storage.start_or_resume_draft(user, QID, sample_item.version, 7, now=past)
+    storage.save_draft_text(user, draft.id, "Written before the deadline.")
+    app.query_params["q"] = QID
+    app.run()
+    assert not app.exception
+    assert any("Time is up" in e.value for e in app.error)
+    assert component_data(app)["text"] == "Written before the deadline."
+    late = "Written before the deadline. And a last line after it, about Article 279A."
+    app.session_state[editor_key(draft.id)] = {"text": late}
+    app.run()
+    assert storage.get_draft(user, draft.id).text == late  # still autosaving after time is up
+    app.button(key="practice_submit").click().run()
+    attempt = storage.list_attempts(user)[0]
+    assert attempt.answer == late
+    assert attempt.overtime_seconds >= 119
+    assert "overtime" in attempt.feedback.flag_codes()
+    assert any("Time was up" in w.value for w in app.warning)
+
+
+def test_user_markup_in_the_answer_is_shown_as_text(app, sample_item):
+    user, draft = start(app)
+    hostile = "<img src=x onerror=alert(1)> The GST Council sits under Article 279A. <script>alert(2)</script>"
+    app.session_state[editor_key(draft.id)] = {"text": hostile}
+    app.run()
+    app.button(key="practice_submit").click().run()
+    html = bodies(app)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html and "&lt;script&gt;" in html
+    assert "<img" not in html and "<script" not in html
+
+
+def test_leave_keeps_the_draft_and_lists_it_as_unfinished(app, sample_item):
+    user, draft = start(app)
+    app.session_state[editor_key(draft.id)] = {"text": "Some words"}
+    app.run()
+    app.button(key="practice_leave").click().run()
+    assert app.button(key=f"practice_resume_{draft.id}")
+    app.button(key=f"practice_resume_{draft.id}").click().run()
+    assert component_data(app)["text"] == "Some words"
+
+
+def test_discard_needs_confirmation(app, sample_item):
+    user, draft = start(app)
+    app.button(key="practice_discard_confirm").click().run()
+    assert storage.get_open_draft(user, QID) is None
+    assert app.selectbox(key="practice_pick")  # back to choosing
+    assert not app.get("bidi_component")
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["word " * 100_000, "देवनागरी में उत्तर। مرحبا 🙂", "GST\x00Council\x07 279A"],
+    ids=["100k-words", "devanagari-rtl-emoji", "control-characters"],
+)
+def test_awkward_answers_are_marked_or_refused_without_crashing(app, sample_item, answer):
+    user, draft = start(app)
+    app.session_state[editor_key(draft.id)] = {"text": answer}
+    app.run()
+    app.button(key="practice_submit").click().run()
+    assert not app.exception, app.exception
+    attempt = storage.list_attempts(user)[0]
+    assert len(attempt.answer) == len(answer)  # kept whole (NUL stored as U+FFFD, one for one)
+    assert "/ 10" in app.metric[0].value
