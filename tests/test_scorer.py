@@ -9,7 +9,7 @@ import pytest
 from scoring.feedback import Feedback
 from scoring.models import Concept, Item, Question, Rubric
 from scoring.scorer import Scorer, Weights, analyse, tfidf_rows
-from scoring.text import word_count
+from scoring.text import clean, word_count
 from tests.scoring_support import UNRELATED_ANSWER, bank, scorer
 
 ITEMS = sorted(bank().items.values(), key=lambda item: item.id)
@@ -203,3 +203,41 @@ def test_concepts_need_not_be_in_the_bank_for_a_standalone_scorer():
     concepts = {"foip": Concept(id="foip", name="Free and Open Indo-Pacific", aliases=("FOIP",))}
     feedback = Scorer().fit([item], concepts).score(item, "Japan's Free and Open Indo-Pacific vision shapes the region.")
     assert feedback.points[0].status == "covered"
+
+
+ODD_ANSWERS = {
+    "single word": "Japan",
+    "control characters and NUL": "The JWG\x00 on critical\x07 minerals\x1b[31m helps India\x0c diversify sourcing.",
+    "Devanagari": "भारत और जापान ने महत्वपूर्ण खनिजों पर संयुक्त कार्य समूह बनाया है।",
+    "right-to-left": "\u202eThe JWG helps India diversify sourcing.\u202c مرحبا بالعالم",
+    "emoji": "🇮🇳🤝🇯🇵 The JWG on critical minerals 💎 helps diversify sourcing 🚀🚀🚀.",
+    "lone surrogate": "The JWG \ud800 helps diversify sourcing.",
+    "markup": "<img src=x onerror=alert(1)> <script>alert(1)</script> [link](http://x) ![i](http://x/i.png)",
+}
+
+
+@pytest.mark.parametrize("case", ODD_ANSWERS, ids=list(ODD_ANSWERS))
+def test_odd_answers_are_scored_with_marks_in_bounds(case):
+    item = bank()["ij-critical-minerals"]
+    answer = ODD_ANSWERS[case]
+    feedback = scorer().score(item, answer)
+    assert 0 <= feedback.marks <= 0.25 * feedback.max_marks
+    assert feedback.length is not None and feedback.length.words >= 1
+    for point in feedback.points:
+        if point.span:  # spans index the answer as written; control characters show as spaces
+            assert clean(answer)[point.span[0]:point.span[1]] == point.evidence
+    Feedback.model_validate_json(feedback.model_dump_json())
+
+
+def test_single_word_answer_is_flagged_short():
+    feedback = scorer().score(bank()["ij-critical-minerals"], "Japan")
+    assert "under_length" in feedback.flag_codes()
+
+
+def test_control_characters_do_not_hide_evidence():
+    feedback = scorer().score(bank()["ij-critical-minerals"], ODD_ANSWERS["control characters and NUL"])
+    jwg = next(p for p in feedback.points if p.id == "jwg")
+    assert jwg.status != "missed"
+    start, end = jwg.span
+    answer = ODD_ANSWERS["control characters and NUL"]
+    assert clean(answer)[start:end] == jwg.evidence == answer[start:end].translate({c: " " for c in (0, 7, 12, 27)})
