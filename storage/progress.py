@@ -127,7 +127,7 @@ def csv_bytes(table: pd.DataFrame) -> bytes:
     """The table as UTF-8 CSV; text cells that a spreadsheet would run as a formula get a leading '."""
     safe = table.copy()
     for column in safe.columns:
-        if safe[column].dtype == object:
+        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
             safe[column] = safe[column].map(
                 lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v)
     return safe.to_csv(index=False).encode("utf-8")

@@ -1,0 +1,76 @@
+"""History page in AppTest: an earlier attempt reopens from the stored feedback, unchanged."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import yaml
+
+import storage
+from scoring.bank import load_bank, write_atomic
+from scoring.scorer import Scorer
+from storage.timing import utcnow
+
+ANSWER = ("The GST Council is a constitutional body under Article 279A. The Union holds one third of the "
+          "votes and the states two thirds. The way forward is a dispute mechanism.")
+
+
+def record_attempt(bank_dir, item, answer: str, *, minutes_ago: int = 0):
+    user = storage.default_user_id()
+    scorer = Scorer().fit(load_bank(bank_dir))
+    started = utcnow() - timedelta(minutes=minutes_ago + 6)
+    draft = storage.start_or_resume_draft(user, item.id, item.version, 7, now=started)
+    return storage.submit_attempt(user, draft.id, answer, scorer.score(item, answer),
+                                  now=utcnow() - timedelta(minutes=minutes_ago))
+
+
+def open_history(app):
+    app.run()
+    app.switch_page("app_pages/history.py").run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_no_attempts_yet_says_so(app, sample_item):
+    open_history(app)
+    assert any("No attempts yet" in i.value for i in app.info)
+
+
+def test_reopened_attempt_shows_the_stored_feedback_even_after_the_question_changes(app, bank_dir, sample_item):
+    first = record_attempt(bank_dir, sample_item, ANSWER, minutes_ago=30)
+    second = record_attempt(bank_dir, sample_item, "Too short.", minutes_ago=5)
+    # the mentor rewrites the rubric afterwards: past feedback must not change
+    rubric = yaml.safe_load((bank_dir / "rubric" / "test-gst-council.yaml").read_text())
+    rubric["points"] = rubric["points"][:1]
+    write_atomic(bank_dir / "rubric" / "test-gst-council.yaml", yaml.safe_dump(rubric))
+
+    open_history(app)
+    assert app.selectbox(key="history_pick").value == second.id  # newest first
+    app.selectbox(key="history_pick").set_value(first.id).run()
+    assert app.metric[0].value == f"{first.marks:g} / 10"
+    labels = " ".join(m.value for m in app.markdown).replace("\\", "")
+    for point in first.feedback.points:  # all three original points, though the rubric now has one
+        assert point.label in labels
+    assert any("edited since" in c.value for c in app.caption)
+    html = "\n".join(h.proto.body for h in app.get("html"))
+    assert "<mark" in html
+    download = app.get("download_button")[0]
+    assert download.proto.label == "Download feedback (Markdown)"
+
+
+def test_attempt_in_the_url_reopens_it_after_a_refresh(app, bank_dir, sample_item):
+    attempt = record_attempt(bank_dir, sample_item, ANSWER)
+    app.query_params["attempt"] = str(attempt.id)
+    app.run()  # the Practice page, as after Submit and a browser refresh
+    assert not app.exception, app.exception
+    assert [t.value for t in app.title] == ["Feedback"]
+    assert app.metric[0].value == f"{attempt.marks:g} / 10"
+
+
+def test_someone_elses_attempt_id_in_the_url_shows_nothing_of_it(app, bank_dir, sample_item):
+    attempt = record_attempt(bank_dir, sample_item, ANSWER)
+    other = storage.ensure_user("other")
+    assert storage.get_attempt(other, attempt.id) is None
+    app.query_params["attempt"] = str(attempt.id + 1000)
+    app.run()
+    assert [t.value for t in app.title] == ["Practice"]

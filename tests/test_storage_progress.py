@@ -1,0 +1,73 @@
+"""Progress tables computed from stored attempts (pure functions)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from scoring.feedback import Feedback, LengthReport, PointResult
+from scoring.models import Question
+from storage.progress import attempts_table, averages_by, csv_bytes, weakest_areas
+from storage.records import AttemptRecord
+
+T0 = datetime(2025, 5, 1, 8, 0, tzinfo=timezone.utc)
+QUESTIONS = {
+    "q1": Question(id="q1", paper="GS2", topic="Polity", marks=10, directive="discuss", text="=HYPERLINK(1)",
+                   model_answer="x"),
+    "q2": Question(id="q2", paper="GS3", topic="Economy", marks=15, directive="examine", text="Examine y.",
+                   model_answer="y"),
+}
+
+
+def attempt(n: int, qid: str, marks: float, statuses: dict[str, str], concepts: dict[str, tuple] = {}) -> AttemptRecord:
+    max_marks = QUESTIONS[qid].marks if qid in QUESTIONS else 10
+    feedback = Feedback(
+        question_id=qid, marks=marks, max_marks=max_marks,
+        points=tuple(PointResult(id=pid, label=pid.upper(), weight=1, status=s, strength=0.5,
+                                 concepts=concepts.get(pid, ())) for pid, s in statuses.items()),
+        length=LengthReport(words=100, limit=150, ratio=0.66, status="good"),
+    )
+    return AttemptRecord(
+        id=n, user_id=1, question_id=qid, question_version="v", answer="a", feedback_json=feedback.model_dump_json(),
+        marks=marks, max_marks=max_marks, words=100, started_at=T0, submitted_at=T0 + timedelta(days=n),
+        time_limit_seconds=420, time_taken_seconds=400 + n, overtime_seconds=0,
+    )
+
+
+ATTEMPTS = [
+    attempt(1, "q1", 5, {"a": "missed", "b": "covered"}, {"a": ("foip",)}),
+    attempt(2, "q2", 9, {"c": "missed", "d": "partial"}, {"c": ("foip",)}),
+    attempt(3, "gone", 2, {"e": "covered"}),
+]
+
+
+def test_attempts_table_has_one_row_per_attempt_with_question_details():
+    table = attempts_table(ATTEMPTS, QUESTIONS)
+    assert list(table["attempt"]) == [1, 2, 3]
+    assert list(table["paper"]) == ["GS2", "GS3", "unknown"]
+    assert table.loc[2, "question"] == "gone (no longer in the bank)"
+    assert list(table["percent"]) == [50.0, 60.0, 20.0]
+    assert table.loc[0, "time"] == "06:41"
+    assert table.loc[0, "word_limit"] == 150
+
+
+def test_weakest_areas_add_up_a_concept_missed_in_different_questions():
+    weak = weakest_areas(ATTEMPTS, {"foip": "Free and Open Indo-Pacific"})
+    first = weak.iloc[0]
+    assert (first["area"], first["kind"], first["missed"], first["seen"], first["questions"]) == (
+        "Free and Open Indo-Pacific", "concept", 2, 2, 2)
+    assert "D" in set(weak["area"]) and weak.set_index("area").loc["D", "miss_rate"] == 0.5
+    assert "B" not in set(weak["area"])  # never missed
+
+
+def test_averages_by_paper():
+    table = attempts_table(ATTEMPTS, QUESTIONS)
+    by_paper = averages_by(table, "paper").set_index("paper")
+    assert by_paper.loc["GS3", "average_percent"] == 60.0
+    assert by_paper.loc["GS2", "attempts"] == 1
+    assert averages_by(table.iloc[0:0], "paper").empty
+
+
+def test_csv_export_neutralises_formulas():
+    text = csv_bytes(attempts_table(ATTEMPTS, QUESTIONS)).decode("utf-8")
+    assert "'=HYPERLINK(1)" in text
+    assert text.splitlines()[0].startswith("attempt,date,question_id,question")
