@@ -236,17 +236,17 @@ def _check_records(records, report: ImportReport, concepts: dict[str, Concept], 
             reasons.append(rubric)
         question, errors = parse_question(f"row {number}", fields)
         reasons += [_reason(e) for e in errors]
+        question_id = question.id if question is not None else label
+        if question_id in existing:
+            reasons.append(f"id: {question_id!r} is already in the bank (edit it there instead)")
+        elif question_id and question_id in seen:
+            reasons.append(f"id: {question_id!r} appears earlier in this file")
+        seen.add(question_id)
         item = None
-        if question is not None:
-            if question.id in existing:
-                reasons.append(f"id: {question.id!r} is already in the bank (edit it there instead)")
-            elif question.id in seen:
-                reasons.append(f"id: {question.id!r} appears earlier in this file")
-            seen.add(question.id)
-            if not isinstance(rubric, str):
-                item, errors = build_item(question, rubric, f"row {number}", concepts)
-                reasons += [_reason(e) for e in errors]
-        elif not isinstance(rubric, str):
+        if question is not None and not isinstance(rubric, str):
+            item, errors = build_item(question, rubric, f"row {number}", concepts)
+            reasons += [_reason(e) for e in errors]
+        elif question is None and not isinstance(rubric, str):
             # name the rubric's faults too, so one upload round shows every fault in the row
             _, errors = parse_rubric(f"row {number}", rubric, "row")
             reasons += [_reason(e) for e in errors if e.field != "question_id"]

@@ -1,0 +1,229 @@
+"""Question bank page in AppTest: validation, save, edit, delete, import, bank errors."""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+
+from scoring.bank import load_bank
+from scoring.importing import MAX_IMPORT_BYTES
+
+NEW_ID = "test-new-question"
+NEW_POINTS = [
+    {"id": "article-280", "label": "Finance Commission under Article 280", "weight": 2.0,
+     "hint": "Name Article 280.", "evidence": "Article 280; Finance Commission", "concepts": ""},
+    {"id": "devolution", "label": "Share of taxes devolved to states", "weight": 1.0,
+     "hint": "Say what the Commission recommends.", "evidence": "devolution; share of taxes", "concepts": ""},
+]
+
+
+def open_bank(app, section: str = "Browse"):
+    app.run()
+    app.switch_page("app_pages/question_bank.py").run()
+    assert not app.exception, app.exception
+    if section != "Browse":
+        app.radio(key="bank_section").set_value(section).run()
+    return app
+
+
+def problems(app) -> list[tuple[str, str]]:
+    frames = [d.value for d in app.dataframe if "problem" in d.value.columns and "part" in d.value.columns]
+    return [(r["field"], r["problem"]) for r in frames[0].to_dict("records")] if frames else []
+
+
+def fill_form(app, *, qid: str = NEW_ID, points=NEW_POINTS):
+    app.text_input(key="bank_form_id").set_value(qid)
+    app.selectbox(key="bank_form_paper").set_value("GS2")
+    app.text_input(key="bank_form_topic").set_value("Fiscal federalism")
+    app.number_input(key="bank_form_marks").set_value(10)
+    app.selectbox(key="bank_form_directive").set_value("explain")
+    app.text_area(key="bank_form_text").set_value("Explain the role of the Finance Commission. <b>bold?</b>")
+    app.text_area(key="bank_form_model_answer").set_value(
+        "The Finance Commission is set up under Article 280 of the Constitution. "
+        "It recommends the share of taxes to be devolved to the states.")
+    app.session_state["bank_form_points_rows"] = points
+    app.session_state["bank_form_points_version"] = app.session_state["bank_form_points_version"] + 1
+    return app.run()
+
+
+def test_empty_form_names_each_fault(app, sample_item):
+    open_bank(app, "Add or edit")
+    faults = dict(problems(app))
+    assert {"id", "topic", "text", "model_answer", "points"} <= set(faults)
+    assert faults["topic"] == "required: fill it in"
+    assert faults["points"] == "add at least one rubric point"
+    assert app.button(key="bank_form_save").disabled
+
+
+def test_bad_values_are_named_by_field(app, sample_item):
+    open_bank(app, "Add or edit")
+    bad_points = [
+        {"id": "ok-point", "label": "A point", "weight": 0.0, "hint": "", "evidence": "x", "concepts": ""},
+        {"id": "other", "label": "Another", "weight": 1.0, "hint": "", "evidence": "", "concepts": "no-such-concept"},
+    ]
+    fill_form(app, qid="../escape", points=bad_points)
+    faults = problems(app)
+    assert any(field == "id" and "no '/', '..'" in message for field, message in faults)
+    fill_form(app, points=bad_points)
+    faults = problems(app)
+    assert any(field == "points.0.weight" for field, _ in faults), faults
+    fill_form(app, points=bad_points[1:])
+    faults = problems(app)
+    assert any("unknown concept 'no-such-concept'" in message for _, message in faults), faults
+    assert app.button(key="bank_form_save").disabled
+
+
+def test_an_existing_id_is_refused_in_add_mode(app, sample_item):
+    open_bank(app, "Add or edit")
+    fill_form(app, qid=sample_item.id)
+    assert any(field == "id" and "already in the bank" in message for field, message in problems(app))
+    assert app.button(key="bank_form_save").disabled
+
+
+def test_valid_question_previews_saves_and_can_be_practised_at_once(app, bank_dir, sample_item):
+    open_bank(app, "Add or edit")
+    fill_form(app)
+    assert problems(app) == []
+    assert any("valid" in s.value for s in app.success)
+    app.text_area(key="bank_form_sample").set_value("The Finance Commission works under Article 280.").run()
+    app.button(key="bank_form_preview").click().run()
+    assert any(m.label == "Sample marks" for m in app.metric)
+    app.button(key="bank_form_save").click().run()
+    assert not app.exception, app.exception
+    saved = load_bank(bank_dir)
+    assert NEW_ID in saved and not saved.errors
+    assert [p.id for p in saved[NEW_ID].rubric.points] == ["article-280", "devolution"]
+    assert saved[NEW_ID].rubric.points[0].evidence == ("Article 280", "Finance Commission")
+    assert any(f"Saved {NEW_ID}" in s.value for s in app.success)
+    # practise it without a restart
+    app.button(key="bank_form_practise").click().run()
+    assert not app.exception, app.exception
+    assert [t.value for t in app.title] == ["Practice"]  # st.switch_page went to Practice
+    assert app.session_state["practice_question_id"] == NEW_ID
+    app.switch_page("app_pages/practice.py")  # AppTest reruns the page it last switched to; keep it in step
+    app.button(key="practice_start").click().run()
+    assert not app.exception, app.exception
+    assert app.get("bidi_component"), "the new question cannot be practised"
+
+
+def test_suggest_points_fills_the_rubric_table(app, sample_item):
+    open_bank(app, "Add or edit")
+    app.text_area(key="bank_form_model_answer").set_value(
+        "India and Japan set up a Joint Working Group on critical minerals. "
+        "Toyota Tsusho built a rare-earth refinery in Andhra Pradesh.").run()
+    app.button(key="bank_form_suggest").click().run()
+    rows = app.session_state["bank_form_points_rows"]
+    assert [r["id"] for r in rows] == ["joint-working-group", "rare-earth-refinery"]
+    editor = next(d for d in app.dataframe if "evidence" in d.value.columns)
+    assert list(editor.value["id"]) == ["joint-working-group", "rare-earth-refinery"]
+
+
+def test_edit_then_delete_with_confirmation(app, bank_dir, sample_item):
+    open_bank(app)
+    app.selectbox(key="bank_pick").set_value(sample_item.id).run()
+    app.button(key="bank_edit").click().run()
+    assert app.radio(key="bank_section").value == "Add or edit"
+    assert app.text_input(key="bank_form_id").disabled
+    assert app.text_input(key="bank_form_topic").value == "Federalism"
+    app.text_input(key="bank_form_topic").set_value("Cooperative federalism").run()
+    assert problems(app) == []
+    app.button(key="bank_form_save").click().run()
+    assert load_bank(bank_dir)[sample_item.id].question.topic == "Cooperative federalism"
+
+    app.radio(key="bank_section").set_value("Browse").run()
+    app.selectbox(key="bank_pick").set_value(sample_item.id).run()
+    assert app.button(key="bank_delete").disabled  # not without confirmation
+    app.checkbox(key="bank_delete_confirm").check().run()
+    app.button(key="bank_delete").click().run()
+    assert sample_item.id not in load_bank(bank_dir)
+    assert not (bank_dir / "rubric" / f"{sample_item.id}.yaml").exists()
+
+
+def test_bank_file_problems_are_shown_to_mentors(app, bank_dir, sample_item):
+    (bank_dir / "questions" / "broken.yaml").write_text("id: broken\npaper: [unclosed\n", encoding="utf-8")
+    (bank_dir / "questions" / "no-rubric.yaml").write_text(
+        yaml.safe_dump({"id": "no-rubric", "paper": "GS1", "topic": "t", "marks": 10, "directive": "discuss",
+                        "text": "Discuss.", "model_answer": "Yes."}), encoding="utf-8")
+    open_bank(app)
+    errors = next(d.value for d in app.dataframe if "file" in d.value.columns and "problem" in d.value.columns)
+    assert {"broken.yaml", "no-rubric.yaml"} <= set(errors["file"])
+    assert sample_item.id in app.selectbox(key="bank_pick").options  # the rest still loads
+
+
+# ------------------------------------------------------------------ import
+
+
+def csv_file(rows: list[dict]) -> bytes:
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=["id", "paper", "topic", "marks", "directive", "text", "model_answer",
+                                             "source", "tags", "points"])
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+GOOD_ROW = {
+    "id": "imp-finance-commission", "paper": "GS2", "topic": "Fiscal federalism", "marks": "10",
+    "directive": "explain", "text": "Explain the role of the Finance Commission.",
+    "model_answer": "The Finance Commission is set up under Article 280.", "source": "Article 280",
+    "tags": "polity; finance",
+    "points": json.dumps([{"id": "article-280", "label": "Article 280", "evidence": ["Article 280"]}]),
+}
+BAD_ROW = {**GOOD_ROW, "id": "imp-bad", "paper": "GS7", "points": "[{id: x, label: X, weight: -1, evidence: [y]}]"}
+
+
+def report(app):
+    return next(d.value for d in app.dataframe if "status" in d.value.columns and "why" in d.value.columns)
+
+
+def test_import_with_a_refused_row_changes_nothing_until_asked(app, bank_dir, sample_item):
+    open_bank(app, "Import")
+    app.file_uploader(key="bank_import_file").set_value(("bank.csv", csv_file([GOOD_ROW, BAD_ROW]), "text/csv"))
+    app.run()
+    rows = report(app)
+    assert list(rows["status"]) == ["ready", "refused"]
+    why = rows.iloc[1]["why"]
+    assert "paper" in why and "points.0.weight" in why
+    assert app.button(key="bank_import_go").disabled
+    assert not (bank_dir / "questions" / "imp-finance-commission.yaml").exists()
+    app.checkbox(key="bank_import_partial").check().run()
+    app.button(key="bank_import_go").click().run()
+    assert not app.exception, app.exception
+    assert list(report(app)["status"]) == ["added", "refused"]
+    bank = load_bank(bank_dir)
+    assert "imp-finance-commission" in bank and "imp-bad" not in bank
+    assert bank["imp-finance-commission"].question.tags == ("polity", "finance")
+
+
+def test_yaml_import_adds_every_question(app, bank_dir, sample_item):
+    data = {"questions": [{k: v for k, v in GOOD_ROW.items() if k not in ("points", "tags")}
+                          | {"marks": 10, "rubric": {"points": [{"id": "a280", "label": "Article 280",
+                                                                  "evidence": ["Article 280"]}]}}]}
+    open_bank(app, "Import")
+    app.file_uploader(key="bank_import_file").set_value(("bank.yaml", yaml.safe_dump(data).encode(), "text/yaml"))
+    app.run()
+    assert list(report(app)["status"]) == ["ready"]
+    app.button(key="bank_import_go").click().run()
+    assert list(report(app)["status"]) == ["added"]
+    assert "imp-finance-commission" in load_bank(bank_dir)
+
+
+def test_oversized_and_non_utf8_uploads_are_refused_with_a_clear_message(app, bank_dir, sample_item):
+    before = sorted(p.name for p in (bank_dir / "questions").iterdir())
+    open_bank(app, "Import")
+    app.file_uploader(key="bank_import_file").set_value(
+        ("big.csv", b"id," + b"x" * (MAX_IMPORT_BYTES + 10), "text/csv"))
+    app.run()
+    assert any("the limit is 2 MB" in e.value for e in app.error)
+    app.file_uploader(key="bank_import_file").set_value(
+        ("latin.csv", "id,paper\ncafé,GS1\n".encode("latin-1"), "text/csv"))
+    app.run()
+    assert any("not UTF-8" in e.value.replace("\\", "") for e in app.error)
+    app.file_uploader(key="bank_import_file").set_value(("cols.csv", b"id,paper\nq,GS1\n", "text/csv"))
+    app.run()
+    assert any("Missing columns" in e.value.replace("\\", "") for e in app.error)
+    assert sorted(p.name for p in (bank_dir / "questions").iterdir()) == before

@@ -1,0 +1,123 @@
+"""Bank import parsing (scoring/importing.py) and the all-or-nothing writer (storage/bank_files.py)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import scoring.bank
+from scoring.bank import BankWriteError, load_bank
+from scoring.importing import MAX_IMPORT_BYTES, parse_bank_upload
+from storage.bank_files import add_items
+
+HEADER = "id,paper,topic,marks,directive,text,model_answer,points\n"
+POINTS = json.dumps([{"id": "p1", "label": "Point one", "weight": 2, "evidence": ["alpha", "beta"]}]).replace('"', '""')
+
+
+def row(qid: str, *, paper: str = "GS2", marks: str = "10", points: str = f'"{POINTS}"') -> str:
+    return f"{qid},{paper},Polity,{marks},discuss,Discuss alpha.,Alpha is beta.,{points}\n"
+
+
+def test_valid_csv_rows_become_items():
+    report = parse_bank_upload("bank.csv", (HEADER + row("q-one") + row("q-two", marks="15")).encode())
+    assert report.ok and not report.file_errors
+    assert [i.id for i in report.items] == ["q-one", "q-two"]
+    assert report.items[1].question.word_limit == 250
+    assert report.items[0].rubric.points[0].evidence == ("alpha", "beta")
+
+
+def test_each_refused_row_says_why():
+    text = (HEADER + row("q-one") + row("Bad Id") + row("q-three", paper="GS9") + row("q-one")
+            + row("q-five", points='"[{id: p, label: P, weight: 0, evidence: [x]}]"')
+            + row("q-six", points='"[{id: p, label: P, concepts: [nope]}]"')
+            + row("q-seven", points='"[unclosed"') + row("q-eight", points=""))
+    report = parse_bank_upload("bank.csv", text.encode(), existing_ids={"q-three"})
+    reasons = {r.row: " | ".join(r.reasons) for r in report.refused}
+    assert [r.status for r in report.rows] == ["ready"] + ["refused"] * 7
+    assert "id 'Bad Id' must be lower-case" in reasons[2]
+    assert "paper" in reasons[3] and "already in the bank" in reasons[3]
+    assert "appears earlier in this file" in reasons[4]
+    assert "points.0.weight" in reasons[5]
+    assert "unknown concept 'nope'" in reasons[6]
+    assert "not valid JSON or YAML" in reasons[7]
+    assert "cell is empty" in reasons[8]
+    assert not report.ok
+
+
+def test_file_level_faults_are_clear():
+    assert "limit is 2 MB" in parse_bank_upload("b.csv", b"x" * (MAX_IMPORT_BYTES + 1)).file_errors[0]
+    assert "not UTF-8" in parse_bank_upload("b.csv", "id\ncafé".encode("cp1252")).file_errors[0]
+    assert "Missing columns: text, model_answer" in parse_bank_upload(
+        "b.csv", b"id,paper,topic,marks,directive,points\n").file_errors[0]
+    assert "Unknown column: colour" in parse_bank_upload("b.csv", (HEADER.strip() + ",colour\n").encode()).file_errors[0]
+    assert "no questions" in parse_bank_upload("b.csv", HEADER.encode()).file_errors[0]
+    assert "Malformed YAML" in parse_bank_upload("b.yaml", b"questions: [unclosed").file_errors[0]
+    assert "'questions' list" in parse_bank_upload("b.yaml", b"- a\n- b\n").file_errors[0]
+    assert ".csv, .yaml or .yml" in parse_bank_upload("b.txt", b"hello").file_errors[0]
+    assert "NUL" in parse_bank_upload("b.csv", b"id\x00,paper\n").file_errors[0]
+
+
+def test_bom_and_extra_cells():
+    text = "\ufeff" + HEADER + row("q-one").rstrip("\n") + ",surplus\n"
+    report = parse_bank_upload("b.csv", text.encode("utf-8"))
+    assert report.rows[0].status == "refused" and "more cells than the header" in report.rows[0].reasons[0]
+
+
+def test_yaml_upload_with_rubrics():
+    text = """
+questions:
+  - id: y-one
+    paper: GS3
+    topic: Economy
+    marks: 15
+    directive: examine
+    text: Examine the thing.
+    model_answer: The thing is examined.
+    rubric:
+      points:
+        - {id: a, label: A, evidence: [thing]}
+  - id: y-two
+    paper: GS3
+    topic: Economy
+    marks: 15
+    directive: examine
+    text: Examine more.
+    model_answer: More.
+"""
+    report = parse_bank_upload("b.yml", text.encode())
+    assert [(r.id, r.status) for r in report.rows] == [("y-one", "ready"), ("y-two", "refused")]
+    assert "rubric: missing" in report.rows[1].reasons[0]
+
+
+def test_markup_in_imported_content_is_kept_as_plain_text():
+    points = json.dumps([{"id": "p", "label": "<img src=x onerror=alert(1)>", "evidence": ["x"]}]).replace('"', '""')
+    report = parse_bank_upload("b.csv", (HEADER + row("q-x", points=f'"{points}"')).encode())
+    assert report.items[0].rubric.points[0].label == "<img src=x onerror=alert(1)>"
+
+
+def test_add_items_rolls_back_when_a_write_fails_halfway(bank_dir, monkeypatch):
+    report = parse_bank_upload("bank.csv", (HEADER + row("q-one") + row("q-two") + row("q-three")).encode())
+    before = sorted(p.name for folder in ("questions", "rubric") for p in (bank_dir / folder).iterdir())
+    real_write = scoring.bank.write_atomic
+    calls = {"n": 0}
+
+    def flaky_write(path, text):
+        calls["n"] += 1
+        if calls["n"] == 4:  # q-two's question file: q-one is written, q-two's rubric too
+            raise OSError("disk full")
+        real_write(path, text)
+
+    monkeypatch.setattr(scoring.bank, "write_atomic", flaky_write)
+    with pytest.raises(BankWriteError, match="nothing was imported"):
+        add_items(bank_dir, report.items)
+    after = sorted(p.name for folder in ("questions", "rubric") for p in (bank_dir / folder).iterdir())
+    assert after == before
+
+
+def test_add_items_never_overwrites(bank_dir):
+    report = parse_bank_upload("bank.csv", (HEADER + row("q-one")).encode())
+    assert add_items(bank_dir, report.items) == ["q-one"]
+    assert "q-one" in load_bank(bank_dir)
+    with pytest.raises(BankWriteError, match="already in the bank"):
+        add_items(bank_dir, report.items)

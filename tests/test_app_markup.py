@@ -1,0 +1,63 @@
+"""Escaping and highlighting used by every page (app_pages/markup.py, pure)."""
+
+from __future__ import annotations
+
+from app_pages.markup import (
+    escape_markdown, evidence_spans, feedback_markdown, format_marks, highlight_answer, merge_spans, text_html,
+)
+from scoring.feedback import Feedback, Flag, LengthReport, PointResult
+
+
+def test_markdown_escaping_neutralises_links_images_html_latex_and_directives():
+    for hostile in ["[x](javascript:alert(1))", "![p](http://h/x.png)", "<img src=x onerror=alert(1)>",
+                    "$\\frac{1}{2}$", ":red[big]", "**bold** _it_ `code`", "# heading", "<script>x</script>"]:
+        escaped = escape_markdown(hostile)
+        assert "<" not in escaped and ">" not in escaped
+        for ch in "[]()!*_`#$:":
+            assert f"{ch}" not in escaped.replace(f"\\{ch}", "")
+
+
+def test_text_html_escapes():
+    assert text_html("<b>hi</b>\nthere") == '<div class="mains-text">&lt;b&gt;hi&lt;/b&gt;\nthere</div>'
+
+
+def test_highlight_escapes_around_and_inside_marks_and_keeps_offsets():
+    answer = "<i>Intro</i>. Evidence & more. Tail <script>"
+    start = answer.index("Evidence")
+    end = answer.index(". Tail")
+    out = highlight_answer(answer, [(start, end + 1, "p1", 'label "q"')])
+    assert out.count("<mark") == 1
+    assert '<mark class="mains-evidence" data-point="p1" title="label &quot;q&quot;">Evidence &amp; more.</mark>' in out
+    assert out.startswith("&lt;i&gt;Intro&lt;/i&gt;.") and out.endswith("Tail &lt;script&gt;")
+
+
+def test_overlapping_or_out_of_range_spans_are_dropped():
+    assert merge_spans([(5, 10, "a", ""), (7, 12, "b", ""), (50, 60, "c", ""), (0, 3, "d", "")], 20) == [
+        (0, 3, "d", ""), (5, 10, "a", "")]
+
+
+def test_evidence_spans_only_for_earned_points():
+    fb = Feedback(question_id="q", marks=1, max_marks=10, points=(
+        PointResult(id="a", label="A", weight=1, status="covered", strength=1, span=(0, 4), evidence="Abcd"),
+        PointResult(id="b", label="B", weight=1, status="missed", strength=0, span=(5, 8)),
+    ))
+    assert evidence_spans(fb) == [(0, 4, "a", "A")]
+
+
+def test_feedback_markdown_download():
+    fb = Feedback(
+        question_id="q", marks=8.5, max_marks=15,
+        points=(PointResult(id="a", label="A [link](x)", weight=1, status="covered", strength=1, evidence="Yes."),
+                PointResult(id="b", label="B", weight=1, status="missed", strength=0, hint="Add B.")),
+        flags=(Flag(code="overtime", message="Submitted 01:00 after the limit."),),
+        length=LengthReport(words=200, limit=250, ratio=0.8, status="good"),
+        suggestions=("Add: B.",),
+    )
+    text = feedback_markdown(fb, question_text="Q?", answer="My ``` answer", time_taken_seconds=700,
+                             time_limit_seconds=660, overtime_seconds=40)
+    assert "## Marks: 8.5 / 15" in text
+    assert "A \\[link\\]\\(x\\)" in text and "Hint: Add B\\." in text
+    assert "- Time: 11:40 of 11:00" in text and "- Overtime: 00:40" in text
+    assert "Words: 200 of 250" in text
+    assert "My `\u200b`` answer" in text  # cannot close the code fence early
+    assert format_marks(9, 10) == "9 / 10"
