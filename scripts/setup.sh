@@ -17,10 +17,11 @@ fi
 
 if command -v apt-get >/dev/null 2>&1; then
     if [ "$(id -u)" -eq 0 ] || [ -n "$SUDO" ]; then
-        echo "setup: installing Debian chromium (a no-op when already present)"
+        # fonts-noto-color-emoji: the app's emoji (✅ ❌ ⏱️) render in screenshots instead of boxes
+        echo "setup: installing Debian chromium and an emoji font (a no-op when already present)"
         export DEBIAN_FRONTEND=noninteractive
         $SUDO apt-get update -qq
-        $SUDO apt-get install -y -qq --no-install-recommends chromium
+        $SUDO apt-get install -y -qq --no-install-recommends chromium fonts-noto-color-emoji
     else
         echo "setup: not root and no sudo; skipping apt-get (chromium must already be installed)" >&2
     fi

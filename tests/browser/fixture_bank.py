@@ -25,6 +25,7 @@ MARKUP_IMG = "<img src=x onerror=alert(1)>"
 MARKUP_SCRIPT = "<script>alert('xss')</script>"
 MARKUP_LINK = "[click me](javascript:alert(3))"
 MARKUP_MD_IMG = "![pixel](http://127.0.0.1:9/x.png)"
+MARKUP_LABEL = "<u>underlined</u> **bold**"
 
 
 def _question(qid: str, text: str, *, marks: int = 10, directive: str = "discuss",
@@ -50,14 +51,17 @@ def _question(qid: str, text: str, *, marks: int = 10, directive: str = "discuss
     return data
 
 
-def _rubric(hint_extra: str = "") -> dict:
+def _rubric(hint_extra: str = "", label_extra: str = "") -> dict:
+    """Three points: the JWG (the submit test covers it), the AI Dialogue (missed by
+    the submit test: its hint shows) and FOIP.  ``hint_extra`` goes into the AI
+    Dialogue hint, ``label_extra`` into the FOIP label (the markup test's payloads)."""
     return {
         "points": [
             {
                 "id": "jwg",
                 "label": COVERED_POINT_LABEL,
                 "weight": 3,
-                "hint": "Name the JWG on Critical Minerals and what it covers." + hint_extra,
+                "hint": "Name the JWG on Critical Minerals and what it covers.",
                 "evidence": ["JWG on Critical Minerals", "joint working group",
                              "rare earth sourcing", "stockpiling"],
             },
@@ -65,13 +69,13 @@ def _rubric(hint_extra: str = "") -> dict:
                 "id": "ai-dialogue",
                 "label": "AI Dialogue",
                 "weight": 2,
-                "hint": MISSED_POINT_HINT,
+                "hint": MISSED_POINT_HINT + hint_extra,
                 "evidence": ["AI Dialogue", "artificial intelligence dialogue",
                              "trustworthy AI"],
             },
             {
                 "id": "foip",
-                "label": "Free and Open Indo-Pacific",
+                "label": "Free and Open Indo-Pacific" + label_extra,
                 "weight": 1,
                 "hint": "Link the cooperation to Japan's Free and Open Indo-Pacific vision.",
                 "evidence": ["Free and Open Indo-Pacific", "FOIP", "Indo-Pacific"],
@@ -80,12 +84,13 @@ def _rubric(hint_extra: str = "") -> dict:
     }
 
 
-#: id -> (question, rubric); unique words in each text make them easy to search for.
+#: id -> (question, rubric). Each text carries a phrase no other question has (the
+#: ``key``), used to pick it in the app: search for it, then choose the option with it.
 FIXTURES: dict[str, tuple[dict, dict]] = {
     "zz-browser-submit": (
         _question("zz-browser-submit",
-                  "Marigold check: discuss how the India–Japan Joint Working Group on "
-                  "Critical Minerals reduces supply-chain risk."),
+                  "Examine how the India–Japan Joint Working Group on Critical Minerals can "
+                  "reduce India’s strategic vulnerabilities.", directive="examine"),
         _rubric(),
     ),
     "zz-browser-refresh": (
@@ -106,12 +111,27 @@ FIXTURES: dict[str, tuple[dict, dict]] = {
                   "builds trusted supply chains."),
         _rubric(),
     ),
+    "zz-browser-empty": (
+        _question("zz-browser-empty",
+                  "Nutmeg check: discuss the Economic Security Dialogue between India and Japan."),
+        _rubric(),
+    ),
     "zz-browser-markup": (
         _question("zz-browser-markup",
                   f"Juniper check {MARKUP_IMG} {MARKUP_LINK}: discuss India–Japan "
                   "cooperation on critical minerals."),
-        _rubric(hint_extra=f" {MARKUP_SCRIPT} {MARKUP_MD_IMG}"),
+        _rubric(hint_extra=f" {MARKUP_SCRIPT} {MARKUP_MD_IMG}", label_extra=f" {MARKUP_LABEL}"),
     ),
+}
+
+#: the unique phrase of each fixture question (see ``FIXTURES``)
+KEYS: dict[str, str] = {
+    "zz-browser-submit": "Joint Working Group on Critical Minerals can reduce",
+    "zz-browser-refresh": "Tamarind check",
+    "zz-browser-timeout": "Saffron check",
+    "zz-browser-crash": "Cardamom check",
+    "zz-browser-markup": "Juniper check",
+    "zz-browser-empty": "Nutmeg check",
 }
 
 
@@ -124,8 +144,3 @@ def write_fixture_items(bank: Path) -> list[str]:
         (bank / "rubric" / f"{qid}.yaml").write_text(
             yaml.safe_dump(rubric, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return list(FIXTURES)
-
-
-def search_word(qid: str) -> str:
-    """The unique first word of a fixture question's text (e.g. 'Marigold')."""
-    return FIXTURES[qid][0]["text"].split()[0]

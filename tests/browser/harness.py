@@ -34,6 +34,7 @@ CHROMIUM_ARGS = [
 ]
 
 IDLE_SELECTOR = "[data-testid='stApp'][data-test-script-state='notRunning']"
+SKELETON = "[data-testid='stMain'] [data-testid='stSkeleton']"
 
 
 def in_ci() -> bool:
@@ -215,7 +216,8 @@ def wait_idle(page, timeout: float = 30.0, settle: float = 0.3) -> None:
         remaining = max(0.1, deadline - time.monotonic())
         page.wait_for_selector(IDLE_SELECTOR, state="attached", timeout=remaining * 1000)
         page.wait_for_timeout(settle * 1000)
-        if page.locator(IDLE_SELECTOR).count() == 1:
+        # lazily loaded widgets show a skeleton until their code chunk arrives
+        if page.locator(IDLE_SELECTOR).count() == 1 and page.locator(SKELETON).count() == 0:
             return
         if time.monotonic() > deadline:
             raise TimeoutError("the Streamlit script did not settle")
@@ -226,3 +228,22 @@ def open_app(page, url: str, path: str = "", timeout: float = 45.0) -> None:
               timeout=timeout * 1000)
     page.wait_for_selector("[data-testid='stApp']", timeout=timeout * 1000)
     wait_idle(page, timeout=timeout)
+
+
+def full_screenshot(page, path, *, width: int | None = None, max_height: int = 6000) -> None:
+    """A screenshot of the whole app, not just the viewport.
+
+    Streamlit scrolls inside its main container, so Playwright's ``full_page`` stops at
+    the window's height; grow the window to the content's height for the shot instead.
+    """
+    size = page.viewport_size or {"width": 1280, "height": 900}
+    height = page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll("
+        "\"[data-testid='stMain'], [data-testid='stMain'] *\")]"
+        ".slice(0, 50).map(e => e.scrollHeight))")
+    page.set_viewport_size({"width": width or size["width"],
+                            "height": min(max_height, max(size["height"], int(height) + 40))})
+    page.wait_for_timeout(600)  # charts re-layout for the new size
+    wait_idle(page)
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(size)

@@ -1,0 +1,118 @@
+"""How the tests (and the benchmark) use the app's screens, in one place.
+
+Selectors follow what the app renders: Streamlit gives each keyed widget's container
+the class ``st-key-<key>``; the answer box is a ``st.components.v2`` component whose
+textarea carries ``data-testid="answer-input"`` inside an open shadow root (Playwright's
+CSS selectors pierce it).  If the app's keys change, only this file changes.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+from .fixture_bank import KEYS
+from .harness import wait_idle
+
+ANSWER = "[data-testid='answer-input']"
+WORD_COUNT = "[data-testid='answer-word-count']"
+SYNC_STATE = "[data-testid='answer-sync-state']"
+CLOCK = ".st-key-practice_clock"
+SAVE_STATUS = ".st-key-practice_save_status"
+SUBMIT = ".st-key-practice_submit button"
+START = ".st-key-practice_start button"
+SEARCH = ".st-key-practice_search input"
+PICK = ".st-key-practice_pick [role='combobox']"
+MARKS = ".st-key-practice_feedback_marks"
+POINTS = ".st-key-practice_feedback_points"
+HIGHLIGHTED = "[data-testid='answer-highlighted']"
+
+_CLOCK_LEFT = re.compile(r"(?:(\d+):)?(\d{2}):(\d{2})\s+left")
+
+
+def key(name: str) -> str:
+    """The container of the widget with ``key=name``."""
+    return f".st-key-{name}"
+
+
+def click(page, selector: str) -> None:
+    page.locator(selector).first.click()
+    wait_idle(page)
+
+
+def choose_question(page, question_id: str, *, search: str | None = None) -> None:
+    """On the Practice picker: search for the question, then pick it in the select box."""
+    phrase = KEYS.get(question_id, search or question_id)
+    box = page.locator(SEARCH)
+    box.fill(search or phrase)
+    box.press("Enter")
+    wait_idle(page)
+    page.locator(PICK).click()
+    page.get_by_role("option").filter(has_text=phrase).first.click()
+    wait_idle(page)
+    page.locator(START).wait_for(state="visible")
+
+
+def start_question(page, question_id: str, *, search: str | None = None) -> None:
+    """Pick a question on the Practice page and press Start; wait for the answer box."""
+    choose_question(page, question_id, search=search)
+    click(page, START)
+    answer_box(page).wait_for(state="visible")
+
+
+def answer_box(page):
+    return page.locator(ANSWER)
+
+
+def type_answer(page, text: str, *, delay: float = 0) -> None:
+    """Type at the end of the answer box, key by key, as a person would."""
+    box = answer_box(page)
+    box.click()
+    box.press("Control+End")
+    box.press_sequentially(text, delay=delay)
+
+
+def server_words(page) -> int | None:
+    """The word count the server reports in the autosave line (what it has saved)."""
+    text = page.locator(SAVE_STATUS).inner_text()
+    m = re.search(r"(\d+)\s*/\s*\d+\s+words", text)
+    return int(m.group(1)) if m else None
+
+
+def wait_saved(page, expected_text: str, timeout: float = 15.0) -> None:
+    """Wait until the server has autosaved ``expected_text`` (its word count matches)."""
+    want = len(expected_text.split())
+    deadline = time.monotonic() + timeout
+    seen = None
+    while time.monotonic() < deadline:
+        wait_idle(page, settle=0.2)
+        try:
+            seen = server_words(page)
+        except Exception:  # the fragment is rerendering
+            seen = None
+        if seen == want and answer_box(page).input_value() == expected_text:
+            return
+        page.wait_for_timeout(200)
+    raise AssertionError(f"autosave never reported {want} words (last seen {seen})")
+
+
+def clock_seconds_left(page) -> int | None:
+    """Seconds left on the countdown, or None when the clock says time is up."""
+    text = page.locator(CLOCK).inner_text()
+    m = _CLOCK_LEFT.search(text)
+    if not m:
+        return None
+    hours, minutes, seconds = (int(g) if g else 0 for g in m.groups())
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def submit(page, timeout: float = 30.0) -> None:
+    page.locator(SUBMIT).click()
+    page.locator(MARKS).wait_for(state="visible", timeout=timeout * 1000)
+    wait_idle(page)
+
+
+def marks_text(page) -> str:
+    """E.g. '6.5 / 10' from the Marks metric."""
+    metric = page.locator(MARKS).get_by_test_id("stMetric").filter(has_text="Marks").first
+    return metric.get_by_test_id("stMetricValue").inner_text().strip()

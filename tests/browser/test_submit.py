@@ -1,0 +1,92 @@
+"""Write an answer in the real browser, submit it, and read the marks and the evidence."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from . import app_driver as ui
+from .fixture_bank import COVERED_POINT_LABEL, COVERED_SENTENCE, MISSED_POINT_HINT
+from .harness import REPO_ROOT, full_screenshot, wait_idle
+
+ANSWER = (
+    "India and Japan are widening their Special Strategic and Global Partnership into "
+    "economic security.\n\n"
+    f"{COVERED_SENTENCE} Joint stockpiles cushion India against sudden export restrictions. "
+    "Pooling demand also lowers the risk of depending on a single supplier.\n\n"
+    "The cooperation fits Japan's Free and Open Indo-Pacific vision, because trusted supply "
+    "chains make both partners harder to coerce.\n\n"
+    "However, processing capacity takes years to build, and investment must follow the "
+    "agreements.\n\n"
+    "The way forward is to fund joint processing plants and to review the JWG's progress "
+    "every year."
+)
+
+SCREENSHOT = REPO_ROOT / "docs" / "screenshots" / "feedback.png"
+
+
+def test_write_submit_read_marks_and_covered_evidence(app, app_url):
+    page = app
+    ui.choose_question(page, "zz-browser-submit")
+    card = page.locator(ui.key("practice_question_card"))
+    assert "10 marks" in card.inner_text() and "150 words" in card.inner_text()
+    ui.click(page, ui.START)
+
+    # The countdown and the live word count are on screen before anything is typed.
+    assert 400 <= ui.clock_seconds_left(page) <= 420  # 7 minutes for a 10-marker
+    ui.type_answer(page, ANSWER)
+    words = len(ANSWER.split())
+    # The count in the box updates in the browser as the aspirant types.
+    browser_words = len(re.findall(r"\w+(?:['’-]\w+)*", ANSWER))
+    expect(page.locator(ui.WORD_COUNT)).to_have_text(f"{browser_words} / 150 words")
+    ui.wait_saved(page, ANSWER)
+    assert ui.server_words(page) == words
+
+    ui.submit(page)
+    assert re.search(r"[?&]attempt=\d+", page.url), page.url
+
+    # The marks: a half-mark step out of the question's 10.
+    marks = ui.marks_text(page)
+    m = re.fullmatch(r"(\d+(?:\.5)?) / 10", marks)
+    assert m, f"unexpected marks {marks!r}"
+    assert 0 < float(m.group(1)) <= 10
+
+    # The covered point says so, and shows the sentence that earned it ...
+    points = page.locator(ui.POINTS)
+    assert re.search(rf"Covered\s*:\s*{re.escape(COVERED_POINT_LABEL)}", points.inner_text())
+    evidence = page.get_by_test_id("evidence-jwg")
+    assert COVERED_SENTENCE in evidence.inner_text()
+    # ... highlighted inside the aspirant's own answer.
+    mark = page.locator(f"{ui.HIGHLIGHTED} mark[data-point='jwg']")
+    assert mark.count() >= 1
+    assert COVERED_SENTENCE in " ".join(mark.all_inner_texts())
+    highlighted = page.locator(ui.HIGHLIGHTED).inner_text()
+    assert " ".join(highlighted.split()) == " ".join(ANSWER.split())
+
+    # A missed point shows its hint; the model answer is beside the answer.
+    assert MISSED_POINT_HINT in points.inner_text()
+    assert page.get_by_text("Model answer", exact=True).count() == 1
+    # The component chart rendered (vega canvas/svg).
+    assert page.locator("[data-testid='stVegaLiteChart']").count() >= 1
+
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    full_screenshot(page, SCREENSHOT)
+
+    # Reopening the attempt by its URL (a refresh) shows the same stored feedback.
+    page.reload()
+    wait_idle(page)
+    page.locator(ui.MARKS).wait_for()
+    assert ui.marks_text(page) == marks
+    assert COVERED_SENTENCE in page.get_by_test_id("evidence-jwg").inner_text()
+
+
+def test_empty_answer_is_refused_with_a_message(app):
+    page = app
+    ui.start_question(page, "zz-browser-empty")
+    ui.type_answer(page, "   ")
+    page.locator(ui.SUBMIT).click()
+    wait_idle(page)
+    assert page.get_by_text("Your answer is empty").first.is_visible()
+    assert page.locator(ui.MARKS).count() == 0
+    assert page.locator("[data-testid='stException']").count() == 0

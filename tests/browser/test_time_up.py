@@ -1,0 +1,57 @@
+"""Let a one-minute limit run out while typing: every word typed is kept, the clock
+says time is up, and the feedback records the overtime."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from . import app_driver as ui
+from .harness import wait_idle
+
+BEFORE = "Both countries launched an AI Dialogue on trustworthy AI and governance norms. "
+# typed slowly, so that the deadline passes in the middle of it
+ACROSS = "India adds talent and data while Japan adds robotics and industrial AI. "
+AFTER = "Time ran out but this last sentence is still kept."
+
+
+@pytest.mark.timeout(240)
+def test_time_running_out_keeps_every_word(app):
+    page = app
+    ui.start_question(page, "zz-browser-timeout")
+    left = ui.clock_seconds_left(page)
+    assert left is not None and 50 <= left <= 60, left
+    ui.type_answer(page, BEFORE)
+    ui.wait_saved(page, BEFORE)
+
+    # Wait until a few seconds are left, then type through the deadline.
+    deadline = time.monotonic() + 75
+    while (ui.clock_seconds_left(page) or 0) > 4:
+        assert time.monotonic() < deadline, "the clock did not count down"
+        page.wait_for_timeout(500)
+    ui.type_answer(page, ACROSS, delay=120)  # ~9 s of typing, across the deadline
+
+    page.locator(ui.CLOCK).get_by_text("Time is up").wait_for(timeout=15_000)
+    assert ui.clock_seconds_left(page) is None
+    # Nothing was cut, and the box still takes typing.
+    assert ui.answer_box(page).input_value() == BEFORE + ACROSS
+    assert ui.answer_box(page).is_editable()
+    ui.type_answer(page, AFTER)
+    full = BEFORE + ACROSS + AFTER
+    ui.wait_saved(page, full)
+
+    # A refresh after the deadline keeps the text and still says time is up.
+    page.reload()
+    wait_idle(page)
+    ui.answer_box(page).wait_for(state="visible")
+    assert ui.answer_box(page).input_value() == full
+    assert "Time is up" in page.locator(ui.CLOCK).inner_text()
+
+    ui.submit(page)
+    marks = page.locator(ui.MARKS).inner_text()
+    assert "01:00" in marks  # the limit shown beside the time taken
+    main = page.get_by_test_id("stMain").inner_text()
+    assert "Time was up" in main  # the overtime is recorded and shown
+    highlighted = page.locator(ui.HIGHLIGHTED).inner_text()
+    assert " ".join(highlighted.split()) == " ".join(full.split())
