@@ -141,7 +141,7 @@ def render_attempt(attempt: AttemptRecord, item: Item | None, *, key: str) -> No
         else:
             st.caption("Not assessed for this answer.")
 
-    with st.expander("Marks by component", expanded=False):
+    with st.expander("Marks by component", expanded=False, key=f"{key}_component_details"):
         st.dataframe(
             pd.DataFrame([{"component": c.name, "score": round(c.score, 3), "marks": round(c.marks, 2),
                            "out of": round(c.weight * feedback.max_marks, 2), "note": c.note}

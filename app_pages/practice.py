@@ -131,7 +131,11 @@ def show_unfinished() -> None:
         if item is not None:
             right.button("Resume", key=f"practice_resume_{draft.id}", on_click=pick_question,
                          args=(draft.question_id,))
-        elif right.button("Discard", key=f"practice_discard_orphan_{draft.id}"):
+            continue
+        # the question was deleted from the bank: the text can still be copied before discarding
+        with left.expander("Your text", key=f"practice_orphan_text_{draft.id}"):
+            st.code(draft.text or " ", language=None, wrap_lines=True)
+        if right.button("Discard", key=f"practice_discard_orphan_{draft.id}"):
             storage.discard_draft(user_id, draft.id)
             st.rerun()
 

@@ -330,8 +330,7 @@ def show_form() -> None:
             for flag in feedback.flags:
                 st.caption(escape_markdown(flag.message))
 
-    label = "Save changes" if editing else "Save question"
-    if st.button(label, key="bank_form_save", type="primary", disabled=item is None) and item is not None:
+    if st.button("Save question", key="bank_form_save", type="primary", disabled=item is None) and item is not None:
         save(item)
 
 
