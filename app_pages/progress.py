@@ -50,7 +50,7 @@ st.dataframe(
     key="progress_table",
     column_config={
         "date": st.column_config.DatetimeColumn("Date", format="YYYY-MM-DD HH:mm"),
-        "question": st.column_config.TextColumn("Question", width="large"),
+        "question": st.column_config.TextColumn("Question", width="medium"),
         "marks": st.column_config.NumberColumn("Marks", format="%.1f"),
         "max_marks": st.column_config.NumberColumn("Out of", format="%d"),
         "percent": st.column_config.ProgressColumn("%", min_value=0, max_value=100, format="%.0f%%"),
@@ -87,10 +87,10 @@ else:
         .encode(
             x=alt.X("miss_rate:Q", title="Missed (share of times asked)", axis=alt.Axis(format="%"),
                     scale=alt.Scale(domain=[0, 1])),
-            y=alt.Y("area:N", sort="-x", title=None),
+            y=alt.Y("area:N", sort="-x", title=None, axis=alt.Axis(labelOverlap=False, labelLimit=320)),
             tooltip=["area", "kind", "missed", "partial", "seen", "questions"],
         )
-        .properties(height=28 * len(weak))
+        .properties(height=32 * len(weak))
     )
     st.altair_chart(chart, width="stretch", key="progress_weakest_chart")
     st.dataframe(weak, hide_index=True, key="progress_weakest_table")

@@ -227,3 +227,17 @@ def test_oversized_and_non_utf8_uploads_are_refused_with_a_clear_message(app, ba
     app.run()
     assert any("Missing columns" in e.value.replace("\\", "") for e in app.error)
     assert sorted(p.name for p in (bank_dir / "questions").iterdir()) == before
+
+
+def test_bank_fingerprint_changes_when_a_question_is_saved_or_deleted(bank_dir, sample_item):
+    from app_pages.context import bank_fingerprint
+    from scoring.bank import delete_item, save_item
+
+    before = bank_fingerprint(bank_dir)
+    assert bank_fingerprint(bank_dir) == before  # stable while nothing changes
+    edited = sample_item.model_copy(update={"question": sample_item.question.model_copy(update={"topic": "Other"})})
+    save_item(bank_dir, edited, overwrite=True)
+    after_save = bank_fingerprint(bank_dir)
+    assert after_save != before
+    delete_item(bank_dir, sample_item.id)
+    assert bank_fingerprint(bank_dir) not in (before, after_save)
