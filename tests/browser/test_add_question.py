@@ -1,0 +1,146 @@
+"""A mentor adds a question through the Question bank form (fields, a rubric point typed
+into the data editor, live validation, a preview), saves it, and it can be practised
+at once, without a restart."""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+
+from . import app_driver as ui
+from .fixture_bank import MARKUP_IMG, TOPIC
+from .harness import wait_idle
+from .test_markup import assert_nothing_injected
+
+NEW_ID = "zz-browser-added"
+QUESTION = ("Pepper check: explain how the India–Japan Economic Security Dialogue manages "
+            f"technology and supply-chain risks. {MARKUP_IMG}")
+MODEL_ANSWER = (
+    "India and Japan set up an Economic Security Dialogue to manage technology and "
+    "supply-chain risks. It sits beside the JWG on Critical Minerals and the AI Dialogue. "
+    "The way forward is to review the dialogue's work every year."
+)
+POINT = {
+    "id": "esd",
+    "label": "Economic Security Dialogue",
+    "weight": "2",
+    "hint": "Name the Economic Security Dialogue.",
+    "evidence": "Economic Security Dialogue; technology and supply-chain risks",
+}
+SENTENCE = "The Economic Security Dialogue manages technology and supply-chain risks."
+ANSWER = (
+    "Economic security is now central to India–Japan ties. "
+    f"{SENTENCE} "
+    "It sits beside the JWG on Critical Minerals. The way forward is a yearly review."
+)
+
+
+def set_field(page, key: str, value: str) -> None:
+    """Type into a text input, number input or text area and commit it like a user."""
+    field = page.locator(f"{ui.key(key)} input, {ui.key(key)} textarea").first
+    field.fill(value)
+    is_input = field.evaluate("e => e.tagName") == "INPUT"
+    field.press("Enter" if is_input else "Control+Enter")
+    wait_idle(page)
+
+
+def add_rubric_row(page, cells: list[str]) -> None:
+    """Add a row to the rubric's data editor and type each cell, left to right.
+
+    The editor is a canvas grid: click its first data cell, then type and Tab.
+    """
+    editor = page.locator("[class*='st-key-bank_form_points_']")
+    editor.hover()
+    editor.get_by_role("button", name="Add row").click()
+    wait_idle(page)
+    canvas = editor.get_by_test_id("data-grid-canvas")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    header = row = 35
+    page.mouse.click(box["x"] + 50, box["y"] + header + row / 2)  # id cell of row 0
+    overlay = page.locator("#portal textarea, #portal input")
+    for value in cells:
+        page.keyboard.press("Enter")  # open the cell's editor, then type into it
+        overlay.first.wait_for(state="visible", timeout=5_000)
+        page.keyboard.type(value)
+        page.keyboard.press("Tab")  # commit and move one cell right
+        overlay.first.wait_for(state="hidden", timeout=5_000)
+    page.keyboard.press("Escape")
+    wait_idle(page)
+
+
+def validation(page) -> str:
+    """The validation message and its table of problems (the table's cells live in the
+    grid's accessible table, not in its visible text)."""
+    box = page.locator(ui.key("bank_form_validation"))
+    if "problem" in box.inner_text():
+        box.locator("td").first.wait_for(state="attached", timeout=10_000)
+    return " | ".join([box.inner_text(), *box.locator("td").all_inner_texts()])
+
+
+def test_add_a_question_through_the_form_then_practise_it(app, bank_dir):
+    page = app
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Question bank").click()
+    wait_idle(page)
+    page.get_by_test_id("stMain").get_by_text("Add or edit", exact=True).click()
+    wait_idle(page)
+
+    set_field(page, "bank_form_id", NEW_ID)
+    set_field(page, "bank_form_topic", TOPIC)
+    set_field(page, "bank_form_marks", "10")
+    set_field(page, "bank_form_text", QUESTION)
+    # Live validation names each field still at fault (the model answer, the points).
+    text = validation(page)
+    assert "model_answer" in text and "rubric point" in text, text
+    assert page.locator(f"{ui.key('bank_form_save')} button").is_disabled()
+
+    set_field(page, "bank_form_model_answer", MODEL_ANSWER)
+    set_field(page, "bank_form_source", "seed note: India–Japan strategic cooperation")
+    add_rubric_row(page, [POINT[c] for c in ("id", "label", "weight", "hint", "evidence")])
+    valid = "The question and its rubric are valid."
+    page.locator(ui.key("bank_form_validation")).get_by_text(valid).wait_for(timeout=15_000)
+
+    # An id that is already in the bank is refused by name: no silent overwrite.
+    set_field(page, "bank_form_id", "zz-browser-submit")
+    assert "already in the bank" in validation(page)
+    assert page.locator(f"{ui.key('bank_form_save')} button").is_disabled()
+    set_field(page, "bank_form_id", NEW_ID)
+    page.locator(ui.key("bank_form_validation")).get_by_text(valid).wait_for(timeout=15_000)
+
+    # Preview: score a sample answer before saving.
+    set_field(page, "bank_form_sample", ANSWER)
+    page.locator(f"{ui.key('bank_form_preview')} button").click()
+    wait_idle(page)
+    preview = page.locator(ui.key("bank_form_preview_box")).inner_text()
+    assert re.search(r"\d+(\.5)? / 10", preview), preview
+    assert not (bank_dir / "questions" / f"{NEW_ID}.yaml").exists()  # nothing saved yet
+
+    page.locator(f"{ui.key('bank_form_save')} button").click()
+    wait_idle(page)
+    assert page.get_by_text(f"Saved {NEW_ID}").first.is_visible()
+    saved = yaml.safe_load((bank_dir / "questions" / f"{NEW_ID}.yaml").read_text(encoding="utf-8"))
+    assert saved["text"] == QUESTION and saved["marks"] == 10
+    rubric = yaml.safe_load((bank_dir / "rubric" / f"{NEW_ID}.yaml").read_text(encoding="utf-8"))
+    assert [p["id"] for p in rubric["points"]] == ["esd"]
+
+    # The same server, no restart: practise it straight away.
+    page.locator(f"{ui.key('bank_form_practise')} button").click()
+    wait_idle(page)
+    card = page.locator(ui.key("practice_question_card"))
+    card.wait_for()
+    assert MARKUP_IMG in card.inner_text()  # markup typed into the form is shown as text
+    assert_nothing_injected(page)
+    ui.click(page, ui.START)
+    ui.type_answer(page, ANSWER)
+    ui.wait_saved(page, ANSWER)
+    ui.submit(page)
+    assert re.fullmatch(r"\d+(\.5)? / 10", ui.marks_text(page))
+    assert SENTENCE in page.get_by_test_id("evidence-esd").inner_text()
+    assert_nothing_injected(page)
+
+    # It is also in the Practice picker for a fresh visitor.
+    page.locator(ui.key("practice_another")).locator("button").click()
+    wait_idle(page)
+    ui.choose_question(page, NEW_ID, search="Pepper check")
+    assert "Pepper check" in page.locator(ui.key("practice_question_card")).inner_text()
