@@ -22,14 +22,38 @@ from scoring.bank import Bank
 from scoring.metrics import Agreement, agreement, to_scale
 from scoring.models import Band, Item, Question, Rubric, RubricPoint
 from scoring.scorer import Scorer, Weights
-from scoring.suggest import key_terms
-from scoring.text import is_prose, split_sentences
+from scoring.evidence import MatchSettings
+from scoring.suggest import candidate_phrases
+from scoring.text import prompt_of, split_sentences, stem_tokens
 
 REQUIRED_COLUMNS = ("question_id", "answer", "score", "max_score")
 
 #: Short answers have no introduction or way forward: only content and relevance count.
-SHORT_ANSWER_WEIGHTS = Weights(content=0.8, relevance=0.2, structure=0.0, directive=0.0, length=0.0)
+SHORT_ANSWER_WEIGHTS = Weights(content=0.3, relevance=0.7, structure=0.0, directive=0.0, length=0.0)
 RUBRIC_WEIGHTS = Weights(content=1.0, relevance=0.0, structure=0.0, directive=0.0, length=0.0)
+
+#: Matching for benchmark items, whose points are generated rather than written by a
+#: mentor: one evidence phrase alone makes a point partial (0.5), two cover it, and a
+#: phrase that several points share counts 1/k for each.
+BENCHMARK_MATCH = MatchSettings(phrase_strength=0.5, split_shared=True)
+
+
+def benchmark_scorer(policy: str) -> Scorer:
+    """The scorer for items built from a reference answer ("weighted") or key elements ("bands").
+
+    Short answers are often fragments, so a reference answer's points are matched in
+    any line (``prose_only=False``) and credited by strength; relevance (the share of
+    the reference's own terms, the question prompt's words demoted) carries most of the
+    mark and is full at 30%.  Key-element rubrics keep evidence in sentences ("list
+    and describe" is not met by a list) and count points into the rubric's bands.  The
+    off-topic cap is for the UPSC bank and is off here.
+    """
+    if policy == "bands":
+        return Scorer(weights=RUBRIC_WEIGHTS, settings=BENCHMARK_MATCH, off_topic_check=False,
+                      off_topic_margin=None, demote_question=True)
+    return Scorer(weights=SHORT_ANSWER_WEIGHTS, settings=BENCHMARK_MATCH, off_topic_check=False,
+                  off_topic_margin=None, demote_question=True, prose_only=False, graded_credit=True,
+                  relevance_full_at=0.3)
 
 
 class DataError(ValueError):
@@ -99,8 +123,46 @@ def _safe_id(question_id: str) -> str:
     return slug or "question"
 
 
-def _points_from_texts(texts: list[str], prefix: str) -> tuple[RubricPoint, ...]:
-    terms = key_terms(texts)
+def evidence_phrases(texts: list[str], question: str = "", *, top: int = 6) -> list[list[str]]:
+    """Evidence phrases for each reference text (a key element or a reference sentence).
+
+    Candidates are each text's content-word runs (RAKE) plus, for runs of three or
+    more words, their adjacent pairs, and the single words of longer runs, so that
+    "passive transport occurs" is also found as "passive transport".  A phrase made
+    only of the question prompt's words is dropped: copying the question earns
+    nothing.  The ``top`` phrases most distinctive among the texts are kept (a
+    phrase scores the sum of its words' log inverse text frequency).
+
+    >>> evidence_phrases(["Osmosis is the diffusion of water across the membrane",
+    ...                   "Active transport uses energy to move substances across the membrane"],
+    ...                  "Describe how substances move across the membrane.", top=3)
+    [['diffusion', 'osmosis', 'water'], ['active transport', 'active', 'energy']]
+    """
+    prompt = set(stem_tokens(prompt_of(question)))
+    candidates = []
+    for text in texts:
+        found: list[str] = []
+        for run in candidate_phrases(text):
+            parts = run.split()
+            found.append(run)
+            if len(parts) > 2:
+                found += [" ".join(pair) for pair in zip(parts, parts[1:])]
+            if len(parts) > 1:
+                found += [w for w in parts if len(w) > 3]
+        candidates.append([p for p in dict.fromkeys(found) if not set(stem_tokens(p)) <= prompt])
+    frequency: dict[str, int] = {}
+    for phrases in candidates:
+        for word in {w for p in phrases for w in p.split()}:
+            frequency[word] = frequency.get(word, 0) + 1
+
+    def distinctiveness(phrase: str) -> float:
+        return sum(math.log(1 + len(texts) / frequency[w]) for w in phrase.split())
+
+    return [sorted(phrases, key=lambda p: (-distinctiveness(p), p))[:top] for phrases in candidates]
+
+
+def _points_from_texts(texts: list[str], prefix: str, question: str = "") -> tuple[RubricPoint, ...]:
+    terms = evidence_phrases(texts, question)
     points = []
     for index, (text, evidence) in enumerate(zip(texts, terms)):
         points.append(RubricPoint(id=f"{prefix}{index + 1}", label=text[:200], hint=text,
@@ -114,13 +176,13 @@ def item_from_reference(question_id: str, question: str, reference: str, max_sco
     qid = _safe_id(question_id)
     marks = max(1, int(math.ceil(max_score)))
     if rubric is not None:
-        points = _points_from_texts([str(e) for e in rubric["key_elements"]], "element-")
+        points = _points_from_texts([str(e) for e in rubric["key_elements"]], "element-", question)
         bands = tuple(Band(min_points=int(b["min_points"]), marks=float(b["score"])) for b in rubric["bands"])
         rubric_model = Rubric(question_id=qid, policy="bands", bands=bands, points=points)
         reference = reference or "\n".join(str(e) for e in rubric["key_elements"])
     else:
         sentences = [s.text for s in split_sentences(reference)] or [reference]
-        rubric_model = Rubric(question_id=qid, points=_points_from_texts(sentences, "ref-"))
+        rubric_model = Rubric(question_id=qid, points=_points_from_texts(sentences, "ref-", question))
     model = Question(id=qid, paper="GS3", topic=f"benchmark {question_id}", marks=marks, directive="explain",
                      text=question or reference, model_answer=reference)
     return Item(question=model, rubric=rubric_model)
@@ -154,16 +216,24 @@ def build_items(frame: pd.DataFrame, bank: Bank | None, rubrics: dict | None) ->
     return items
 
 
+def _in_bank(bank: Bank | None, question_id: str, item: Item) -> bool:
+    return bank is not None and question_id in bank and item is bank[question_id]
+
+
 def fit_scorers(items: dict[str, Item], bank: Bank | None, answers: pd.DataFrame | None = None) -> dict[str, Scorer]:
-    """Scorers by kind: the bank's (full UPSC weights) and one for benchmark items."""
-    outside = [item for qid, item in items.items() if bank is None or qid not in bank or item is not bank[qid]]
+    """Scorers by kind: the bank's (full UPSC weights), and one per benchmark policy ("weighted", "bands")."""
+    outside = [item for qid, item in items.items() if not _in_bank(bank, qid, item)]
     scorers = {}
     if bank is not None:
         scorers["bank"] = Scorer().fit(bank)
-    if outside:
-        weights = RUBRIC_WEIGHTS if all(i.rubric.policy == "bands" for i in outside) else SHORT_ANSWER_WEIGHTS
-        scorers["reference"] = Scorer(weights=weights).fit(outside, concepts={})
+    for policy in sorted({item.rubric.policy for item in outside}):
+        chosen = [item for item in outside if item.rubric.policy == policy]
+        scorers[policy] = benchmark_scorer(policy).fit(chosen, concepts={})
     return scorers
+
+
+def scorer_for(question_id: str, item: Item, scorers: dict[str, Scorer], bank: Bank | None) -> Scorer:
+    return scorers["bank"] if _in_bank(bank, question_id, item) else scorers[item.rubric.policy]
 
 
 def predict(frame: pd.DataFrame, items: dict[str, Item], scorers: dict[str, Scorer], bank: Bank | None) -> list[float | None]:
@@ -174,9 +244,7 @@ def predict(frame: pd.DataFrame, items: dict[str, Item], scorers: dict[str, Scor
         if item is None:
             out.append(None)
             continue
-        in_bank = bank is not None and question_id in bank and item is bank[question_id]
-        scorer = scorers["bank" if in_bank else "reference"]
-        feedback = scorer.score(item, answer)
+        feedback = scorer_for(question_id, item, scorers, bank).score(item, answer)
         out.append(feedback.marks / feedback.max_marks * max_score)
     return out
 

@@ -7,7 +7,7 @@ The strongest sentence is the one shown as having earned the point.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -31,6 +31,7 @@ class MatchSettings:
     similarity_share: float = 0.5  # how much similarity can add to strength
     covered_at: float = 0.75
     partial_at: float = 0.3
+    split_shared: bool = False  # a phrase that evidences k points of one rubric counts 1/k for each
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class Phrase:
     stems: str  # space-joined stems, padded: " suppli chain "
     norm: str  # normalised surface form for fuzzy matching
     strength_key: str  # "concept" or "phrase"
+    share: float = 1.0  # 1/k when k of the rubric's points share this phrase (``split_shared``)
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,18 @@ def compile_point(point: RubricPoint, concepts: dict[str, Concept]) -> CompiledP
         _add_phrase(phrases, text, "phrase")
     description = " ".join([point.label, point.hint, *point.evidence, *(p.text for p in phrases.values())])
     return CompiledPoint(point, tuple(phrases.values()), description)
+
+
+def split_shared(points: tuple[CompiledPoint, ...]) -> tuple[CompiledPoint, ...]:
+    """Give each phrase a share of 1/k when k of these points use it (by stems)."""
+    counts: dict[str, int] = {}
+    for point in points:
+        for phrase in point.phrases:
+            counts[phrase.stems] = counts.get(phrase.stems, 0) + 1
+    return tuple(
+        replace(point, phrases=tuple(replace(p, share=1.0 / counts[p.stems]) for p in point.phrases))
+        for point in points
+    )
 
 
 def _add_phrase(phrases: dict[str, Phrase], text: str, key: str) -> None:
@@ -142,6 +156,7 @@ def judge_point(
     found: dict[str, float] = {}
     for phrase in compiled.phrases:
         weight = settings.concept_strength if phrase.strength_key == "concept" else settings.phrase_strength
+        weight *= phrase.share
         for index, quality in phrase_hits(phrase, view, settings).items():
             per_sentence[index] += weight * quality
             found[phrase.text] = max(found.get(phrase.text, 0.0), weight * quality)

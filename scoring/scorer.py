@@ -22,10 +22,10 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from scoring.components import directive_fit, length, structure
-from scoring.evidence import AnswerView, CompiledPoint, MatchSettings, compile_point, judge_point
+from scoring.evidence import AnswerView, CompiledPoint, MatchSettings, compile_point, judge_point, split_shared
 from scoring.feedback import Component, Feedback, Flag, PointResult
 from scoring.models import Concept, Item, Rubric
-from scoring.text import STOPWORDS, clean, is_prose, normalise, split_sentences, stem, words, word_count
+from scoring.text import STOPWORDS, clean, is_prose, normalise, prompt_of, split_sentences, stem, words, word_count
 
 SCORER_NAME = "mains-scorer/1"
 
@@ -117,12 +117,22 @@ class Scorer:
     off_topic_cap: float = 0.25  # the most an off-topic answer can earn, as a share of the marks
     max_length_factor: float = 10.0  # answers over this many times the limit are not scored
     min_refuse_words: int = 3000
+    prose_only: bool = True  # evidence counts only in prose sentences (False: any line, for short answers)
+    off_topic_check: bool = True  # cap answers that say little about the question
+    graded_credit: bool = False  # content from each point's strength (0..1) rather than its status
+    demote_question: bool = False  # relevance ignores the question's own words (they cost nothing to copy)
 
-    def fit(self, bank: Iterable[Item], concepts: dict[str, Concept] | None = None) -> "Scorer":
-        """Learn TF-IDF from the questions, model answers and rubrics; prepare each item."""
+    def fit(self, bank: Iterable[Item], concepts: dict[str, Concept] | None = None,
+            answers: Iterable[str] = ()) -> "Scorer":
+        """Learn TF-IDF from the questions, model answers and rubrics; prepare each item.
+
+        ``answers`` (optional, ungraded) join the corpus the inverse document
+        frequencies are learned from, so words every answer uses weigh less.
+        """
         items = list(bank)
         self.concepts_ = dict(concepts if concepts is not None else getattr(bank, "concepts", {}))
-        corpus = [doc for item in items for doc in _documents(item, self.concepts_)] or ["empty"]
+        corpus = [doc for item in items for doc in _documents(item, self.concepts_)] + list(answers)
+        corpus = corpus or ["empty"]
         self.vectorizer_ = TfidfVectorizer(analyzer=analyse, sublinear_tf=True).fit(corpus)
         self.prepared_ = {item.version: self._prepare(item) for item in items}
         self.references_ = self.vectorizer_.transform([_reference_text(item) for item in items])
@@ -131,10 +141,25 @@ class Scorer:
 
     def _prepare(self, item: Item) -> PreparedItem:
         points = tuple(compile_point(p, self.concepts_) for p in item.rubric.points)
+        if self.settings.split_shared:
+            points = split_shared(points)
         point_matrix = self.vectorizer_.transform([p.description for p in points])
         reference = self.vectorizer_.transform([_reference_text(item)])
         model_terms = dict(zip(reference.indices.tolist(), reference.data.tolist()))
+        if self.demote_question:
+            model_terms = self._demoted_terms(item)
         return PreparedItem(item, points, point_matrix, model_terms, reference)
+
+    def _demoted_terms(self, item: Item) -> dict[int, float]:
+        """The model answer's TF-IDF terms without those made only of the question's words."""
+        question = set(features([w.lower() for w in words(prompt_of(item.question.text))]))
+        row = self.vectorizer_.transform([item.question.model_answer])
+        names = self.vectorizer_.get_feature_names_out()
+        kept = {}
+        for index, weight in zip(row.indices.tolist(), row.data.tolist()):
+            if not all(part in question for part in names[index].split(" ")):
+                kept[index] = weight
+        return kept
 
     def prepared(self, item: Item) -> PreparedItem:
         """The fitted preparation of ``item``; an unseen item is prepared with the fitted vocabulary."""
@@ -155,11 +180,11 @@ class Scorer:
         if early is not None:
             return early
         sentences = split_sentences(text)
-        prose = [s for s in sentences if is_prose(s.text)]
+        prose = [s for s in sentences if is_prose(s.text)] if self.prose_only else sentences
         view = AnswerView.of(prose)
         sentence_matrix = tfidf_rows(self.vectorizer_, map(features, view.tokens)) if prose else None
         points = self._judge_points(prepared, view, text, sentence_matrix)
-        content = content_share(item.rubric, points)
+        content = content_share(item.rubric, points, graded=self.graded_credit)
         relevance = self._relevance(prepared, sentence_matrix)
         structure_report, structure_score = structure(sentences, total_words)
         directive_report, directive_score = directive_fit(question.directive, prose)
@@ -176,7 +201,7 @@ class Scorer:
         raw = sum(c.marks for c in components)
         flags = _flags(sentences, prose, length_report.status, total_words, question.word_limit)
         marks = _clip(round_half(raw), question.marks)
-        off_topic = self._off_topic(prepared, sentence_matrix, content, relevance)
+        off_topic = self._off_topic(prepared, sentence_matrix, content, relevance) if self.off_topic_check else ""
         if off_topic:
             marks = min(marks, math.floor(self.off_topic_cap * question.marks * 2) / 2)
             flags = (*flags, Flag(code="off_topic", message=(
@@ -265,15 +290,19 @@ class Scorer:
         )
 
 
-def content_share(rubric: Rubric, points: tuple[PointResult, ...]) -> float:
-    """Coverage as a share of the content marks: weighted credit, or the rubric's bands."""
+def content_share(rubric: Rubric, points: tuple[PointResult, ...], *, graded: bool = False) -> float:
+    """Coverage as a share of the content marks: weighted credit, or the rubric's bands.
+
+    ``graded`` credits each point with its strength (0..1) instead of its status's credit.
+    """
+    credit = (lambda p: p.strength) if graded else (lambda p: p.credit)
     if rubric.policy == "bands":
-        covered = sum(p.credit for p in points)
+        covered = sum(credit(p) for p in points)
         top = max(b.marks for b in rubric.bands)
         earned = max((b.marks for b in rubric.bands if covered >= b.min_points), default=0.0)
         return earned / top if top else 0.0
     total = sum(p.weight for p in points)
-    return sum(p.weight * p.credit for p in points) / total if total else 0.0
+    return sum(p.weight * credit(p) for p in points) / total if total else 0.0
 
 
 def _documents(item: Item, concepts: dict[str, Concept]) -> list[str]:

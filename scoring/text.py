@@ -103,6 +103,19 @@ def split_paragraphs(text: str) -> list[tuple[int, int]]:
     return [(s, e) for s, e in spans if text[s:e].strip()]
 
 
+def prompt_of(question: str) -> str:
+    r"""The question's prompt: its last paragraph, without any stimulus material before it.
+
+    Words of the prompt cost an answer nothing to copy, so matchers may demote them;
+    words of a stimulus (a procedure, an article) are often what the answer must use.
+
+    >>> prompt_of("Procedure: rinse the samples.\n\nDescribe what else you would need.")
+    'Describe what else you would need.'
+    """
+    spans = split_paragraphs(question)
+    return question[spans[-1][0]:spans[-1][1]].strip() if spans else ""
+
+
 def split_sentences(text: str) -> list[Sentence]:
     """Sentences and bullet lines with spans into ``text``."""
     sentences: list[Sentence] = []
