@@ -26,6 +26,11 @@ FORM_DEFAULTS = {
     "bank_form_text": "", "bank_form_model_answer": "", "bank_form_source": "", "bank_form_tags": "",
 }
 
+POINT_FIELD_DEFAULTS = {
+    "bank_point_id": "", "bank_point_label": "", "bank_point_weight": 1.0, "bank_point_hint": "",
+    "bank_point_evidence": "", "bank_point_concepts": "",
+}
+
 state = st.session_state
 state.setdefault("bank_section", BROWSE)
 state.setdefault("bank_form_mode", "new")  # "new" or "edit"
@@ -35,7 +40,7 @@ state.setdefault("bank_form_points_version", 0)
 state.setdefault("bank_form_rubric_extra", {})
 state.setdefault("bank_form_saved_id", None)
 state.setdefault("bank_notice", None)
-for form_key, form_default in FORM_DEFAULTS.items():
+for form_key, form_default in {**FORM_DEFAULTS, **POINT_FIELD_DEFAULTS}.items():
     state.setdefault(form_key, form_default)
 
 page_style()
@@ -69,7 +74,7 @@ def points_rows(item: Item) -> list[dict]:
 
 def load_form(item: Item | None) -> None:
     """Fill the form from ``item`` (edit) or empty it (new)."""
-    for key, value in FORM_DEFAULTS.items():
+    for key, value in {**FORM_DEFAULTS, **POINT_FIELD_DEFAULTS}.items():
         state[key] = value
     state["bank_form_points_rows"] = []
     state["bank_form_rubric_extra"] = {}
@@ -221,17 +226,49 @@ def show_browse() -> None:
 # ------------------------------------------------------------------ add / edit
 
 
+def editor_rows() -> list[dict]:
+    """The points table as the mentor sees it now: the stored rows plus the editor's pending edits
+    (applied as Streamlit does: edits, then deletions, then added rows)."""
+    rows = [dict(r) for r in state["bank_form_points_rows"]]
+    delta = state.get(f"bank_form_points_{state['bank_form_points_version']}") or {}
+    for index, changes in (delta.get("edited_rows") or {}).items():
+        if 0 <= int(index) < len(rows):
+            rows[int(index)].update(changes)
+    deleted = {int(i) for i in delta.get("deleted_rows") or []}
+    rows = [r for i, r in enumerate(rows) if i not in deleted]
+    rows += [dict(r) for r in delta.get("added_rows") or []]
+    return [{c: r.get(c) for c in POINT_COLUMNS} for r in rows if any(_cell(v) for v in r.values())]
+
+
+def replace_rows(rows: list[dict]) -> None:
+    state["bank_form_points_rows"] = rows
+    state["bank_form_points_version"] += 1  # a fresh editor shows the new rows
+
+
+def add_point() -> None:
+    """The "Add a point" fields: a keyboard-friendly way to add a row to the table."""
+    row = {
+        "id": state["bank_point_id"].strip(), "label": state["bank_point_label"].strip(),
+        "weight": float(state["bank_point_weight"]), "hint": state["bank_point_hint"].strip(),
+        "evidence": state["bank_point_evidence"].strip(), "concepts": state["bank_point_concepts"].strip(),
+    }
+    if not (row["id"] or row["label"]):
+        return
+    replace_rows([*editor_rows(), row])
+    for key, value in POINT_FIELD_DEFAULTS.items():
+        state[key] = value
+
+
 def apply_suggestions() -> None:
     suggested = suggest_points(state["bank_form_model_answer"] or "")
-    rows = [r for r in state["bank_form_points_rows"] if any(_cell(v) for v in r.values())]
+    rows = editor_rows()
     taken = {r.get("id") for r in rows}
     for point in suggested:
         if point.id in taken:
             continue
         rows.append({"id": point.id, "label": point.label, "weight": point.weight, "hint": point.hint,
                      "evidence": "; ".join(point.evidence), "concepts": ", ".join(point.concepts)})
-    state["bank_form_points_rows"] = rows
-    state["bank_form_points_version"] += 1
+    replace_rows(rows)
     if not suggested:
         state["bank_notice"] = "No points could be suggested: write the model answer first."
 
@@ -287,8 +324,7 @@ def show_form() -> None:
     st.markdown("**Rubric points**: evidence phrases separated by `;`, concept ids by `,`.")
     st.button("Suggest points from the model answer", key="bank_form_suggest", on_click=apply_suggestions)
     source = pd.DataFrame(state["bank_form_points_rows"], columns=POINT_COLUMNS).astype(
-        {"id": "string", "label": "string", "weight": "float", "hint": "string", "evidence": "string",
-         "concepts": "string"})
+        {"id": object, "label": object, "weight": "float", "hint": object, "evidence": object, "concepts": object})
     edited = st.data_editor(
         source,
         num_rows="dynamic",
@@ -303,6 +339,16 @@ def show_form() -> None:
             "concepts": st.column_config.TextColumn("concepts"),
         },
     )
+    with st.expander("Add a point", key="bank_point_panel"):
+        cols = st.columns([1, 2, 1])
+        cols[0].text_input("Point id", key="bank_point_id", placeholder="e.g. jwg")
+        cols[1].text_input("Label", key="bank_point_label")
+        cols[2].number_input("Weight", min_value=0.0, max_value=100.0, step=0.5, key="bank_point_weight")
+        st.text_input("Hint (one sentence: what was missing)", key="bank_point_hint")
+        cols = st.columns([3, 1])
+        cols[0].text_input("Evidence phrases (separated by ;)", key="bank_point_evidence")
+        cols[1].text_input("Concept ids (separated by ,)", key="bank_point_concepts")
+        st.button("Add this point", key="bank_point_add", on_click=add_point)
     if bank.concepts:
         st.caption("Known concepts: " + escape_markdown(", ".join(sorted(bank.concepts))))
 

@@ -241,3 +241,18 @@ def test_bank_fingerprint_changes_when_a_question_is_saved_or_deleted(bank_dir, 
     assert after_save != before
     delete_item(bank_dir, sample_item.id)
     assert bank_fingerprint(bank_dir) not in (before, after_save)
+
+
+def test_add_a_point_with_plain_fields_keeps_the_rows_already_there(app, sample_item):
+    open_bank(app, "Add or edit")
+    fill_form(app, points=NEW_POINTS[:1])
+    app.text_input(key="bank_point_id").set_value("devolution")
+    app.text_input(key="bank_point_label").set_value("Share of taxes devolved to states")
+    app.number_input(key="bank_point_weight").set_value(1.5)
+    app.text_input(key="bank_point_evidence").set_value("devolution; share of taxes")
+    app.button(key="bank_point_add").click().run()
+    assert not app.exception, app.exception
+    editor = next(d for d in app.dataframe if "evidence" in d.value.columns)
+    assert list(editor.value["id"]) == ["article-280", "devolution"]
+    assert app.text_input(key="bank_point_id").value == ""  # cleared for the next point
+    assert problems(app) == []
