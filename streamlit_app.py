@@ -8,7 +8,10 @@ history in ``storage/`` (``DATABASE_URL``; the bank folder is ``MAINS_BANK_DIR``
 
 import streamlit as st
 
+from app_pages.context import keep_widget_values
+
 st.set_page_config(page_title="UPSC Mains practice", page_icon="✍️", layout="wide")
+keep_widget_values()
 
 pages = [
     st.Page("app_pages/practice.py", title="Practice", icon=":material/edit_note:", url_path="practice", default=True),

@@ -30,6 +30,26 @@ CSS = """
 """
 
 
+#: Widget values that survive leaving their page or section.  Streamlit drops a widget's
+#: value once a run does not draw it; re-assigning it at the top of every run (from the
+#: router) keeps a half-written question or the chosen filters (Streamlit's documented way).
+KEPT_WIDGET_KEYS = (
+    "practice_filter_paper", "practice_filter_topic", "practice_filter_marks", "practice_filter_directive",
+    "practice_filter_attempted", "practice_search",
+    "bank_form_id", "bank_form_paper", "bank_form_topic", "bank_form_marks", "bank_form_word_limit",
+    "bank_form_time_limit", "bank_form_directive", "bank_form_text", "bank_form_model_answer",
+    "bank_form_source", "bank_form_tags", "bank_form_sample",
+    "bank_point_id", "bank_point_label", "bank_point_weight", "bank_point_hint", "bank_point_evidence",
+    "bank_point_concepts",
+)
+
+
+def keep_widget_values() -> None:
+    for key in KEPT_WIDGET_KEYS:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
 def bank_fingerprint(root: Path) -> str:
     """Changes whenever a bank file is added, removed or rewritten (atomic saves change the inode)."""
     digest = hashlib.sha1()

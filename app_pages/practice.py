@@ -152,11 +152,20 @@ def show_picker() -> None:
     items = sorted(bank.items.values(), key=lambda i: (i.question.paper, i.question.topic, i.id))
     attempted = storage.attempted_question_ids(user_id)
     st.subheader("Choose a question")
+    choices = {
+        "practice_filter_paper": sorted({i.question.paper for i in items}),
+        "practice_filter_topic": sorted({i.question.topic for i in items}),
+        "practice_filter_marks": sorted({i.question.marks for i in items}),
+        "practice_filter_directive": sorted({i.question.directive for i in items}),
+    }
+    for key, options in choices.items():  # a kept filter value may have left the bank since
+        if key in state:
+            state[key] = [v for v in state[key] if v in options]
     cols = st.columns(5)
-    cols[0].multiselect("Paper", sorted({i.question.paper for i in items}), key="practice_filter_paper")
-    cols[1].multiselect("Topic", sorted({i.question.topic for i in items}), key="practice_filter_topic")
-    cols[2].multiselect("Marks", sorted({i.question.marks for i in items}), key="practice_filter_marks")
-    cols[3].multiselect("Directive", sorted({i.question.directive for i in items}), key="practice_filter_directive")
+    cols[0].multiselect("Paper", choices["practice_filter_paper"], key="practice_filter_paper")
+    cols[1].multiselect("Topic", choices["practice_filter_topic"], key="practice_filter_topic")
+    cols[2].multiselect("Marks", choices["practice_filter_marks"], key="practice_filter_marks")
+    cols[3].multiselect("Directive", choices["practice_filter_directive"], key="practice_filter_directive")
     cols[4].selectbox("Attempted", [ANY, NOT_ATTEMPTED, ATTEMPTED], key="practice_filter_attempted")
     st.text_input("Search the questions", key="practice_search", placeholder="e.g. critical minerals")
 

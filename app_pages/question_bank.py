@@ -58,7 +58,13 @@ if state["bank_notice"]:
     st.success(state["bank_notice"])
     state["bank_notice"] = None
 
-st.radio("Section", [BROWSE, FORM, IMPORT], key="bank_section", horizontal=True, label_visibility="collapsed")
+def keep_grid_edits() -> None:
+    """Leaving the form: fold the grid's pending edits into the rows, so coming back shows them."""
+    replace_rows(editor_rows())
+
+
+st.radio("Section", [BROWSE, FORM, IMPORT], key="bank_section", horizontal=True, label_visibility="collapsed",
+         on_change=keep_grid_edits)
 
 
 # ------------------------------------------------------------------ form state

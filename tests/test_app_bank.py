@@ -256,3 +256,16 @@ def test_add_a_point_with_plain_fields_keeps_the_rows_already_there(app, sample_
     assert list(editor.value["id"]) == ["article-280", "devolution"]
     assert app.text_input(key="bank_point_id").value == ""  # cleared for the next point
     assert problems(app) == []
+
+
+def test_a_half_written_question_survives_leaving_the_section_and_the_page(app, sample_item):
+    open_bank(app, "Add or edit")
+    app.text_input(key="bank_form_id").set_value("half-written")
+    app.text_area(key="bank_form_text").set_value("Explain the half-written question.").run()
+    app.radio(key="bank_section").set_value("Browse").run()
+    app.switch_page("app_pages/progress.py").run()
+    app.switch_page("app_pages/question_bank.py").run()
+    app.radio(key="bank_section").set_value("Add or edit").run()
+    assert not app.exception, app.exception
+    assert app.text_input(key="bank_form_id").value == "half-written"
+    assert app.text_area(key="bank_form_text").value == "Explain the half-written question."
