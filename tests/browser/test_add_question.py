@@ -59,13 +59,22 @@ def add_rubric_row(page, cells: list[str]) -> None:
     box = canvas.bounding_box()
     header = row = 35
     page.mouse.click(box["x"] + 50, box["y"] + header + row / 2)  # id cell of row 0
-    overlay = page.locator("#portal textarea, #portal input")
-    for value in cells:
-        page.keyboard.press("Enter")  # open the cell's editor, then type into it
-        overlay.first.wait_for(state="visible", timeout=5_000)
-        page.keyboard.type(value)
+    overlay = page.locator("#portal textarea, #portal input").first
+    for column, value in enumerate(cells):
+        for attempt in range(3):
+            canvas.focus()  # a rerun can take the keyboard focus off the grid
+            page.keyboard.press("Enter")  # open the selected cell's editor
+            try:
+                overlay.wait_for(state="visible", timeout=2_000)
+                break
+            except Exception:
+                if attempt == 2:
+                    raise AssertionError(f"the editor of column {column} did not open")
+        # fill() focuses the editor first; keys typed before the overlay has focus are lost
+        overlay.fill(value)
         page.keyboard.press("Tab")  # commit and move one cell right
-        overlay.first.wait_for(state="hidden", timeout=5_000)
+        overlay.wait_for(state="hidden", timeout=5_000)
+        wait_idle(page)  # each commit reruns the script; let it finish before the next cell
     page.keyboard.press("Escape")
     wait_idle(page)
 
