@@ -12,7 +12,7 @@ PART_ONE = "Critical minerals are now tools of statecraft, as export controls sh
 PART_TWO = "India and Japan both depend on concentrated supply chains for rare earths."
 
 
-def _assert_clock_kept(page, left_before: int, t_before: float, *, slack: int = 2) -> int:
+def _assert_clock_kept(page, left_before: int, t_before: float, *, slack: int = 3) -> int:
     left_now = ui.clock_seconds_left(page)
     elapsed = time.monotonic() - t_before
     assert left_now is not None, page.locator(ui.CLOCK).inner_text()
