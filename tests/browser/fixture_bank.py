@@ -116,6 +116,11 @@ FIXTURES: dict[str, tuple[dict, dict]] = {
                   "Nutmeg check: discuss the Economic Security Dialogue between India and Japan."),
         _rubric(),
     ),
+    "zz-browser-pending": (
+        _question("zz-browser-pending",
+                  "Clove check: discuss India–Japan cooperation on semiconductor supply chains."),
+        _rubric(),
+    ),
     "zz-browser-markup": (
         _question("zz-browser-markup",
                   f"Juniper check {MARKUP_IMG} {MARKUP_LINK}: discuss India–Japan "
@@ -132,6 +137,7 @@ KEYS: dict[str, str] = {
     "zz-browser-crash": "Cardamom check",
     "zz-browser-markup": "Juniper check",
     "zz-browser-empty": "Nutmeg check",
+    "zz-browser-pending": "Clove check",
 }
 
 

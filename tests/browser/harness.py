@@ -224,8 +224,8 @@ def wait_idle(page, timeout: float = 30.0, settle: float = 0.3) -> None:
 
 
 def open_app(page, url: str, path: str = "", timeout: float = 45.0) -> None:
-    page.goto(url.rstrip("/") + "/" + path.lstrip("/"), wait_until="domcontentloaded",
-              timeout=timeout * 1000)
+    target = url.rstrip("/") + "/" + path.lstrip("/") if path else url
+    page.goto(target, wait_until="domcontentloaded", timeout=timeout * 1000)
     page.wait_for_selector("[data-testid='stApp']", timeout=timeout * 1000)
     wait_idle(page, timeout=timeout)
 

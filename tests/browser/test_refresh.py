@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from . import app_driver as ui
 from .harness import wait_idle
 
@@ -52,3 +54,22 @@ def test_refresh_mid_answer_keeps_text_and_deadline(app):
     ui.answer_box(page).wait_for(state="visible")
     assert ui.answer_box(page).input_value() == PART_ONE + PART_TWO
     _assert_clock_kept(page, left_before, t_before)
+
+
+@pytest.mark.xfail(strict=False, reason=(
+    "known gap: the answer box sends text 400 ms after the last keystroke; words typed in "
+    "that window before a reload are lost (its pagehide/visibilitychange flush does not reach "
+    "the server). Issue 5 allows losing the last few seconds; this documents the size of it."))
+def test_words_typed_just_before_a_reload_are_kept(app):
+    page = app
+    ui.start_question(page, "zz-browser-pending")
+    ui.type_answer(page, "Saved first. ")
+    ui.wait_saved(page, "Saved first. ")
+    ui.type_answer(page, "Typed just before the reload.")
+    page.wait_for_timeout(100)  # less than the box's debounce
+    page.reload()
+    wait_idle(page)
+    ui.answer_box(page).wait_for(state="visible")
+    value = ui.answer_box(page).input_value()
+    assert value.startswith("Saved first. ")  # what was autosaved is never lost
+    assert value == "Saved first. Typed just before the reload."
