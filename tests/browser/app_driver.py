@@ -116,3 +116,19 @@ def marks_text(page) -> str:
     """E.g. '6.5 / 10' from the Marks metric."""
     metric = page.locator(MARKS).get_by_test_id("stMetric").filter(has_text="Marks").first
     return metric.get_by_test_id("stMetricValue").inner_text().strip()
+
+
+def open_in_history(page, question_phrase: str) -> None:
+    """Go to History and reopen the attempt whose question contains ``question_phrase``."""
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="History").click()
+    wait_idle(page)
+    page.locator(f"{key('history_pick')} [role='combobox']").click()
+    page.get_by_role("option").filter(has_text=question_phrase).first.click()
+    wait_idle(page)
+    page.locator(f"{key('history_feedback_marks')}").wait_for(state="visible")
+
+
+def history_marks_text(page) -> str:
+    metric = page.locator(key("history_feedback_marks")).get_by_test_id("stMetric").filter(
+        has_text="Marks").first
+    return metric.get_by_test_id("stMetricValue").inner_text().strip()

@@ -97,3 +97,10 @@ def test_markup_in_answer_question_and_hint_is_shown_as_text(app):
     page.wait_for_timeout(500)
     assert_nothing_injected(page)
     assert MARKUP_IMG in page.locator(ui.HIGHLIGHTED).inner_text()
+
+    # ... and so is History, which lists the question (with its markup) by name.
+    ui.open_in_history(page, "Juniper check")
+    page.wait_for_timeout(500)
+    assert_nothing_injected(page)
+    history = page.locator(ui.HIGHLIGHTED).inner_text()
+    assert all(payload in history for payload in PAYLOADS)

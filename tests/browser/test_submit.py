@@ -7,7 +7,7 @@ import re
 from playwright.sync_api import expect
 
 from . import app_driver as ui
-from .fixture_bank import COVERED_POINT_LABEL, COVERED_SENTENCE, MISSED_POINT_HINT
+from .fixture_bank import COVERED_POINT_LABEL, COVERED_SENTENCE, KEYS, MISSED_POINT_HINT
 from .harness import REPO_ROOT, full_screenshot, wait_idle
 
 ANSWER = (
@@ -79,6 +79,14 @@ def test_write_submit_read_marks_and_covered_evidence(app, app_url):
     page.locator(ui.MARKS).wait_for()
     assert ui.marks_text(page) == marks
     assert COVERED_SENTENCE in page.get_by_test_id("evidence-jwg").inner_text()
+
+    # History reopens the same attempt, and it looks the same (stored, not recomputed).
+    ui.open_in_history(page, KEYS["zz-browser-submit"])
+    assert ui.history_marks_text(page) == marks
+    assert COVERED_SENTENCE in page.get_by_test_id("evidence-jwg").inner_text()
+    assert COVERED_SENTENCE in " ".join(
+        page.locator(f"{ui.HIGHLIGHTED} mark[data-point='jwg']").all_inner_texts())
+    assert MISSED_POINT_HINT in page.locator(ui.key("history_feedback_points")).inner_text()
 
 
 def test_empty_answer_is_refused_with_a_message(app):
