@@ -10,18 +10,20 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 if [ "$(id -u)" -eq 0 ]; then
     SUDO=""
 elif command -v sudo >/dev/null 2>&1; then
-    SUDO="sudo"
+    SUDO="sudo -n"  # never wait for a password prompt (CI has no stdin)
 else
     SUDO=""
 fi
 
 if command -v apt-get >/dev/null 2>&1; then
     if [ "$(id -u)" -eq 0 ] || [ -n "$SUDO" ]; then
-        # fonts-noto-color-emoji: the app's emoji (✅ ❌ ⏱️) render in screenshots instead of boxes
-        echo "setup: installing Debian chromium and an emoji font (a no-op when already present)"
-        export DEBIAN_FRONTEND=noninteractive
-        $SUDO apt-get update -qq
-        $SUDO apt-get install -y -qq --no-install-recommends chromium fonts-noto-color-emoji
+        # fonts-liberation: text fonts (a recommend of chromium, which we don't install);
+        # fonts-noto-color-emoji: the app's emoji (✅ ❌ ⏱️) render in screenshots, not as boxes
+        echo "setup: installing Debian chromium and fonts (a no-op when already present)"
+        APT="$SUDO env DEBIAN_FRONTEND=noninteractive apt-get"
+        $APT update -qq
+        $APT install -y -qq --no-install-recommends \
+            chromium fonts-liberation fonts-noto-color-emoji
     else
         echo "setup: not root and no sudo; skipping apt-get (chromium must already be installed)" >&2
     fi
@@ -29,10 +31,15 @@ else
     echo "setup: apt-get not found; skipping the chromium install" >&2
 fi
 
-if [ -n "${CI:-}" ] && [ ! -x /usr/bin/chromium ]; then
-    echo "setup: CI is set but /usr/bin/chromium is missing after install" >&2
-    exit 1
-fi
+case "${CI:-}" in
+    "" | 0 | false | no) ;;
+    *)
+        if [ ! -x /usr/bin/chromium ]; then
+            echo "setup: CI is set but /usr/bin/chromium is missing after install" >&2
+            exit 1
+        fi
+        ;;
+esac
 
 echo "setup: installing Python dependencies"
 python3 -m pip install --disable-pip-version-check -q -r requirements-dev.txt
