@@ -6,6 +6,12 @@ JavaScript sends the text with ``setStateValue("text", …)`` after a short paus
 in typing (debounced), on blur, and when the page is hidden; the word count in
 the box is computed in the browser on every keystroke.
 
+Every keystroke is also copied to this browser's ``localStorage`` (key
+``mains-draft-<draft id>``), so words typed in the debounce window before a
+reload or a closed tab are not lost: when the box mounts and that copy is newer
+than the server's saved draft, the box shows it and sends it at once.  The copy
+is removed once the server's text matches it.
+
 The user's text is never put into the component's ``html``: it travels in
 ``data`` and is set as ``textarea.value``.  The box is filled from ``data`` only
 the first time it is mounted for a draft, so a rerun never overwrites what is
@@ -58,11 +64,31 @@ export default function (component) {
   const limit = Number(data.limit) || 0;
   const draft = String(data.draft);
 
+  const serverText = typeof data.text === "string" ? data.text : "";
+  const backupKey = `mains-draft-${draft}`;
+  const readBackup = () => {
+    try { return JSON.parse(window.localStorage.getItem(backupKey) || "null"); } catch (e) { return null; }
+  };
+  const writeBackup = () => {
+    try { window.localStorage.setItem(backupKey, JSON.stringify({ text: box.value, t: Date.now() })); } catch (e) { /* storage full or blocked */ }
+  };
+
   // Fill the box once per draft; later runs never replace what is being typed.
+  let restored = false;
   if (box.dataset.draft !== draft) {
     box.dataset.draft = draft;
-    box.value = typeof data.text === "string" ? data.text : "";
-    box._sent = box.value;
+    box.value = serverText;
+    box._sent = serverText;
+    const backup = readBackup();
+    if (backup && typeof backup.text === "string" && backup.text !== serverText
+        && Number(backup.t) > (Number(data.saved_at_ms) || 0)) {
+      box.value = backup.text;  // words typed after the last autosave
+      restored = true;
+    }
+  }
+  const kept = readBackup();
+  if (kept && kept.text === serverText) {
+    try { window.localStorage.removeItem(backupKey); } catch (e) { /* ignore */ }
   }
   box.placeholder = data.placeholder || "";
 
@@ -80,6 +106,7 @@ export default function (component) {
     setStateValue("text", box.value);
   };
   box.oninput = () => {
+    writeBackup();
     showCount();
     sync.textContent = "typing…";
     clearTimeout(box._timer);
@@ -97,6 +124,10 @@ export default function (component) {
   }
   if (data.focus && !box._focused) { box._focused = true; box.focus(); }
   showCount();
+  if (restored) {
+    send();
+    sync.textContent = "restored words this browser kept";
+  }
 }
 """
 
@@ -107,11 +138,13 @@ def _ignore() -> None:
     """State changes are read from the return value; no callback work is needed."""
 
 
-def answer_box(*, key: str, draft_id: int, text: str, word_limit: int, placeholder: str = "") -> str:
+def answer_box(*, key: str, draft_id: int, text: str, word_limit: int, saved_at_ms: int = 0,
+               placeholder: str = "") -> str:
     """Mount the answer box for ``draft_id`` and return the latest text the browser sent.
 
     ``text`` is the saved draft text, shown when the box is first mounted (after a
-    refresh, or coming back to the page).  In AppTest, where no JavaScript runs,
+    refresh, or coming back to the page), unless this browser kept newer words than
+    ``saved_at_ms`` (the draft's last save, in Unix milliseconds).  In AppTest, where no JavaScript runs,
     set ``st.session_state[key] = {"text": ...}`` to play the browser.
     """
     result = _answer_box(
@@ -119,6 +152,7 @@ def answer_box(*, key: str, draft_id: int, text: str, word_limit: int, placehold
         data={
             "draft": draft_id,
             "text": text,
+            "saved_at_ms": saved_at_ms,
             "limit": word_limit,
             "placeholder": placeholder,
             "debounce_ms": DEBOUNCE_MS,

@@ -14,7 +14,7 @@ from app_pages.feedback_view import render_attempt
 from app_pages.markup import escape_markdown, text_html
 from scoring.feedback import Flag
 from scoring.models import Item
-from storage.timing import format_clock, is_time_up, overtime_seconds, remaining_seconds, utcnow
+from storage.timing import format_clock, is_time_up, overtime_seconds, remaining_seconds, unix_millis, utcnow
 
 _LOG = logging.getLogger(__name__)
 
@@ -236,6 +236,7 @@ def writing(item: Item, draft_id: int) -> None:
         draft_id=draft.id,
         text=draft.text,
         word_limit=item.question.word_limit,
+        saved_at_ms=unix_millis(draft.updated_at),
         placeholder="Introduction, body points, conclusion and a way forward…",
     )
     if text != draft.text:

@@ -57,3 +57,14 @@ def format_clock(seconds: float) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def unix_millis(moment: datetime) -> int:
+    """Milliseconds since the Unix epoch (a naive time is taken as UTC), for the browser.
+
+    >>> unix_millis(datetime(1970, 1, 1, 0, 0, 1, tzinfo=timezone.utc))
+    1000
+    """
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp() * 1000)
