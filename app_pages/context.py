@@ -4,19 +4,31 @@ The bank and scorer are cached per process with ``st.cache_resource``, keyed on 
 fingerprint of the bank's files (name, size, mtime, inode), so a question saved
 from the Question bank page is practisable on the next rerun without a restart,
 while an unchanged bank is never re-read or re-fitted.
+
+The scorer needs scikit-learn, whose import is the slowest part of a cold start
+(seconds on this 2-core machine).  No page needs it before the first Submit, so
+it is imported in a background thread when this module loads, and the first page
+renders without waiting for it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
+import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 import storage
 from scoring.bank import Bank, bank_root, load_bank
-from scoring.scorer import Scorer
+
+if TYPE_CHECKING:
+    from scoring.scorer import Scorer
+
+threading.Thread(target=importlib.import_module, args=("scoring.scorer",), name="warm-scorer", daemon=True).start()
 
 CSS = """
 <style>
@@ -73,6 +85,8 @@ def _bank(root: str, fingerprint: str) -> Bank:
 
 @st.cache_resource(max_entries=4, show_spinner="Preparing the scorer…")
 def _scorer(root: str, fingerprint: str) -> Scorer:
+    from scoring.scorer import Scorer
+
     return Scorer().fit(_bank(root, fingerprint))
 
 

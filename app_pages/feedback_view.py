@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import html
 
-import altair as alt
-import pandas as pd
 import streamlit as st
 
 from app_pages.markup import (
@@ -33,8 +31,11 @@ STATUS_BADGE = {
 }
 
 
-def component_chart(feedback: Feedback) -> alt.Chart:
+def component_chart(feedback: Feedback) -> "alt.Chart":
     """Marks earned against marks available, per component (content, structure, …)."""
+    import altair as alt  # loaded on first feedback, not on a cold start
+    import pandas as pd
+
     rows = []
     for c in feedback.components:
         available = round(c.weight * feedback.max_marks, 2)
@@ -142,6 +143,8 @@ def render_attempt(attempt: AttemptRecord, item: Item | None, *, key: str) -> No
             st.caption("Not assessed for this answer.")
 
     with st.expander("Marks by component", expanded=False, key=f"{key}_component_details"):
+        import pandas as pd
+
         st.dataframe(
             pd.DataFrame([{"component": c.name, "score": round(c.score, 3), "marks": round(c.marks, 2),
                            "out of": round(c.weight * feedback.max_marks, 2), "note": c.note}
