@@ -14,6 +14,7 @@ from app_pages.feedback_view import render_attempt
 from app_pages.markup import escape_markdown, text_html
 from scoring.feedback import Flag
 from scoring.models import Item
+from scoring.text import word_count
 from storage.timing import format_clock, is_time_up, overtime_seconds, remaining_seconds, unix_millis, utcnow
 
 _LOG = logging.getLogger(__name__)
@@ -124,7 +125,7 @@ def show_unfinished() -> None:
         now = utcnow()
         when = ("time is up" if is_time_up(draft.deadline, now)
                 else f"{format_clock(remaining_seconds(draft.deadline, now))} left")
-        words = len(draft.text.split())
+        words = word_count(draft.text)
         with left:
             st.markdown(f"{escape_markdown(question_label(item) if item else draft.question_id + ' (no longer in the bank)')}"
                         f"  \n{words} words so far · {when}")
@@ -244,7 +245,7 @@ def writing(item: Item, draft_id: int) -> None:
         saved_at = utcnow()
     else:
         saved_at = draft.updated_at
-    words = len(text.split())
+    words = word_count(text)
     with st.container(key="practice_save_status"):
         st.caption(f"Autosaved {saved_at.strftime('%H:%M:%S')} UTC · {words} / {item.question.word_limit} words")
     notice = None

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 import time
 
+from scoring.text import word_count
+
 from .fixture_bank import KEYS
 from .harness import wait_idle
 
@@ -81,7 +83,7 @@ def server_words(page) -> int | None:
 
 def wait_saved(page, expected_text: str, timeout: float = 15.0) -> None:
     """Wait until the server has autosaved ``expected_text`` (its word count matches)."""
-    want = len(expected_text.split())
+    want = word_count(expected_text)
     deadline = time.monotonic() + timeout
     seen = None
     while time.monotonic() < deadline:
