@@ -118,7 +118,7 @@ def human_step(scores: Iterable[float]) -> float:
     return 1.0 if all(float(s).is_integer() for s in scores) else 0.5
 
 
-def _safe_id(question_id: str) -> str:
+def safe_question_id(question_id: str) -> str:
     slug = re.sub(r"[^a-z0-9_-]+", "-", question_id.lower()).strip("-")[:70]
     return slug or "question"
 
@@ -173,7 +173,7 @@ def _points_from_texts(texts: list[str], prefix: str, question: str = "") -> tup
 def item_from_reference(question_id: str, question: str, reference: str, max_score: float,
                         rubric: dict | None = None) -> Item:
     """A throwaway ``Item`` for a benchmark question: its reference answer (or key elements) as rubric."""
-    qid = _safe_id(question_id)
+    qid = safe_question_id(question_id)
     marks = max(1, int(math.ceil(max_score)))
     if rubric is not None:
         points = _points_from_texts([str(e) for e in rubric["key_elements"]], "element-", question)

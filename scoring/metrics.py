@@ -57,6 +57,50 @@ def quadratic_weighted_kappa(human: Sequence[int], predicted: Sequence[int]) -> 
     return float(1 - (weights * observed).sum() / denominator) if denominator else float("nan")
 
 
+def apply_cutpoints(predicted: Sequence[float], cutpoints: Sequence[float]) -> np.ndarray:
+    """Integer ratings from continuous predictions: the number of cutpoints each one reaches.
+
+    >>> apply_cutpoints([0.2, 0.7, 1.6, 9.0], [0.5, 1.5]).tolist()
+    [0, 1, 2, 2]
+    """
+    return np.searchsorted(np.sort(np.asarray(cutpoints, float)), np.asarray(predicted, float), side="right")
+
+
+def best_cutpoints(predicted: Sequence[float], human: Sequence[int], levels: int, *, rounds: int = 3,
+                   grid: int = 21) -> np.ndarray:
+    """Cutpoints between the ratings 0..levels that maximise QWK of ``predicted`` against ``human``.
+
+    Starts from rounding (cutpoints at 0.5, 1.5, …) and moves one cutpoint at a time
+    within half a rating of where it started, keeping any move that raises QWK.
+    Fit them on held-out (out-of-fold) predictions, never on the model's own fit.
+
+    >>> best_cutpoints([0.0, 0.4, 0.45, 1.0], [0, 0, 1, 1], 1).tolist()
+    [0.45]
+    """
+    p, h = np.asarray(predicted, float), np.asarray(human, int)
+    cuts = np.arange(levels, dtype=float) + 0.5
+    if levels < 1 or len(p) == 0:
+        return cuts
+
+    def score(c: np.ndarray) -> float:
+        value = quadratic_weighted_kappa(h, apply_cutpoints(p, c))
+        return -1.0 if math.isnan(value) else value
+
+    best = score(cuts)
+    for _ in range(rounds):
+        improved = False
+        for i in range(levels):
+            for candidate in np.linspace(i, i + 1, grid):
+                trial = cuts.copy()
+                trial[i] = candidate
+                value = score(trial)
+                if value > best + 1e-12:
+                    best, cuts, improved = value, trial, True
+        if not improved:
+            break
+    return np.sort(cuts)
+
+
 def to_scale(value: float, max_score: float, step: float) -> float:
     """Snap a prediction onto the human scale [0, max_score] in ``step``s.
 

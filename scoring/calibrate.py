@@ -1,0 +1,573 @@
+"""Calibration: learn marks from a mentor's graded answers.
+
+The unsupervised scorer knows only the rubric (or a reference answer).  A
+calibration also learns from answers a mentor has already graded, so that its
+marks follow that mentor's scale.  It is fitted with scikit-learn from:
+
+- the scorer's own features of each answer: the marks share, every component's
+  score, each rubric point's strength (by point id), strength statistics;
+- TF-IDF word (1–2) and character (2–5, within words) n-grams of the answer.
+
+Per question with at least ``min_answers`` graded answers (default 50) it fits a
+ridge regression and a logistic regression on those features, averages them, and
+cuts the result into the question's own ratings with cutpoints that maximise
+quadratic weighted kappa on held-out (out-of-fold) predictions.  Every other
+graded question is served by one shared model (gradient boosting plus ridge on
+question-independent features): the scorer's features, similarity to the
+reference answer, and how similar the answer is to that question's graded
+answers and what they earned (nearest neighbours).  A question the calibration
+has never seen keeps the scorer's own marks.
+
+The app and the command line use it like this (the signature to wire in):
+
+    from scoring.calibrate import load_calibration
+    calibration = load_calibration(path)                 # CalibrationError: one-line message
+    feedback = scorer.score(item, answer)
+    feedback = calibration.apply(feedback, item, answer)  # -> Feedback
+
+``Calibration.apply(feedback, item, answer) -> Feedback`` returns a copy with
+``calibrated=True`` and ``marks`` replaced by the calibrated marks (half marks,
+within [0, max_marks]); the components, points and suggestions stay the scorer's,
+so the explanation is unchanged.  It returns ``feedback`` unchanged when the
+question is not in the calibration, or when the scorer gave 0 by rule (empty, too
+long to score, the question copied).  ``Calibration.predict(item, answer,
+feedback) -> float`` gives the calibrated marks alone (``feedback.marks`` when
+the question is unknown).  ``Calibration.covers(item)`` says whether it knows a
+question.
+
+A calibration file is one line of JSON (format, version, n, questions), then a
+zlib-compressed pickle.  ``load_calibration`` checks the header before
+unpickling and raises ``CalibrationError`` with one line on a bad file.  Load only
+files you (or your mentor) made: a pickle can run code.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import pickle
+import warnings
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import csr_matrix, hstack
+from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.model_selection import KFold, StratifiedKFold
+from sklearn.preprocessing import StandardScaler
+
+from scoring.bank import Bank
+from scoring.evaluate import (DataError, Evaluation, build_items, check_graded, fit_scorers, human_step,
+                              safe_question_id, scorer_for, summarise)
+from scoring.feedback import Feedback
+from scoring.metrics import apply_cutpoints, best_cutpoints
+from scoring.models import Item
+from scoring.scorer import analyse, round_half
+
+FORMAT = "mains-calibration"
+VERSION = 1
+MIN_ANSWERS = 50
+#: rule-based zero marks that calibration never overrides
+RULE_FLAGS = frozenset({"empty", "too_long_to_score", "copied_question"})
+
+#: question-independent features read off a Feedback, in this order
+GENERIC_FEATURES = (
+    "has_feedback", "marks_share", "content", "relevance", "structure", "directive", "length",
+    "strength_mean", "strength_max", "strength_min", "covered_share", "partial_share", "log_words",
+)
+_COMPONENTS = ("content", "relevance", "structure", "directive", "length")
+
+
+class CalibrationError(ValueError):
+    """A calibration file that cannot be used; the message is one line."""
+
+
+# ------------------------------------------------------------------ features
+
+
+def feedback_features(feedback: Feedback | None, answer: str) -> tuple[np.ndarray, dict[str, float]]:
+    """The scorer's features of one answer: a fixed generic vector and per-point/component values by name."""
+    words = len(str(answer).split())
+    if feedback is None:
+        vector = np.zeros(len(GENERIC_FEATURES))
+        vector[-1] = math.log1p(words)
+        return vector, {}
+    components = {c.name: c.score for c in feedback.components}
+    strengths = [p.strength for p in feedback.points] or [0.0]
+    statuses = [p.status for p in feedback.points]
+    total = max(1, len(statuses))
+    vector = np.array([
+        1.0,
+        feedback.marks / feedback.max_marks if feedback.max_marks else 0.0,
+        *(components.get(name, 0.0) for name in _COMPONENTS),
+        float(np.mean(strengths)), float(np.max(strengths)), float(np.min(strengths)),
+        statuses.count("covered") / total, statuses.count("partial") / total,
+        math.log1p(words),
+    ])
+    specific = {f"point:{p.id}": p.strength for p in feedback.points}
+    specific.update({f"component:{name}": value for name, value in components.items()})
+    return vector, specific
+
+
+@dataclass
+class Rows:
+    """Label-free features of graded answers, computed once (cross-validation reuses them)."""
+
+    keys: list[str]
+    texts: list[str]
+    references: list[str]
+    generic: np.ndarray
+    specific: list[dict[str, float]]
+    unsupervised: np.ndarray  # the scorer's marks as a share of its maximum (nan: unscored)
+    rule_zero: np.ndarray  # bool: the scorer gave 0 by rule (empty, copied question, too long)
+
+    def take(self, index: Sequence[int]) -> "Rows":
+        index = list(index)
+        return Rows([self.keys[i] for i in index], [self.texts[i] for i in index],
+                    [self.references[i] for i in index], self.generic[index],
+                    [self.specific[i] for i in index], self.unsupervised[index], self.rule_zero[index])
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
+def score_rows(frame: pd.DataFrame, bank: Bank | None = None, rubrics: dict | None = None,
+               progress: Callable[[Iterable], Iterable] | None = None) -> Rows:
+    """Score every graded answer with the unsupervised scorer and read off its features."""
+    items = build_items(frame, bank, rubrics)
+    scorers = fit_scorers(items, bank) if items else {}
+    keys, texts, references, generic, specific, unsupervised, rule_zero = [], [], [], [], [], [], []
+    rows = zip(frame["question_id"], frame["answer"])
+    for question_id, answer in (progress(rows) if progress else rows):
+        item = items.get(question_id)
+        feedback = scorer_for(question_id, item, scorers, bank).score(item, answer) if item is not None else None
+        vector, named = feedback_features(feedback, answer)
+        keys.append(safe_question_id(question_id))
+        texts.append(str(answer))
+        references.append(item.question.model_answer if item is not None else "")
+        generic.append(vector)
+        specific.append(named)
+        unsupervised.append(feedback.marks / feedback.max_marks if feedback is not None else math.nan)
+        rule_zero.append(feedback is not None and bool(feedback.flag_codes() & RULE_FLAGS))
+    return Rows(keys, texts, references, np.array(generic).reshape(len(keys), len(GENERIC_FEATURES)),
+                specific, np.array(unsupervised, float), np.array(rule_zero, bool))
+
+
+def _tfidf(**options) -> TfidfVectorizer:
+    return TfidfVectorizer(sublinear_tf=True, dtype=np.float64, **options)
+
+
+def _fit_vectorizer(make: Callable[..., TfidfVectorizer], texts: list[str]) -> TfidfVectorizer | None:
+    """Fit with min_df=2, falling back to 1; None when the texts have no terms at all."""
+    for min_df in (2, 1):
+        try:
+            return make(min_df=min_df).fit(texts)
+        except ValueError:
+            continue
+    return None
+
+
+# ------------------------------------------------------------------ per-question model
+
+
+@dataclass
+class QuestionModel:
+    """Ridge + logistic regression on n-grams and scorer features, cut into the question's ratings."""
+
+    max_score: float
+    step: float
+    dense_weight: float = 0.3
+    ridge_alpha: float = 1.0
+    logit_c: float = 10.0
+    inner_folds: int = 3
+
+    @property
+    def levels(self) -> int:
+        return int(round(self.max_score / self.step))
+
+    def _matrix(self, texts: list[str], generic: np.ndarray, specific: list[dict[str, float]]):
+        named = np.array([[row.get(name, 0.0) for name in self.names_] for row in specific]).reshape(len(texts), -1)
+        dense = self.scaler_.transform(np.hstack([generic, named])) * self.dense_weight
+        blocks = [v.transform(texts) for v in self.vectorizers_] + [csr_matrix(dense)]
+        return hstack(blocks).tocsr()
+
+    def _learners(self, X, y: np.ndarray) -> list:
+        learners = [Ridge(alpha=self.ridge_alpha).fit(X, y)]
+        if len(np.unique(y)) >= 2:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                learners.append(LogisticRegression(C=self.logit_c, max_iter=300, tol=1e-3).fit(X, y))
+        return learners
+
+    @staticmethod
+    def _continuous(learners: list, X) -> np.ndarray:
+        out = [learners[0].predict(X)]
+        for logit in learners[1:]:
+            out.append(logit.predict_proba(X) @ logit.classes_)
+        return np.mean(out, axis=0)
+
+    def fit(self, texts: list[str], generic: np.ndarray, specific: list[dict[str, float]],
+            scores: np.ndarray) -> "QuestionModel":
+        y = np.clip(np.rint(np.asarray(scores, float) / self.step), 0, self.levels).astype(int)
+        self.names_ = sorted({name for row in specific for name in row})
+        named = np.array([[row.get(name, 0.0) for name in self.names_] for row in specific]).reshape(len(texts), -1)
+        self.scaler_ = StandardScaler().fit(np.hstack([generic, named]))
+        vectorizers = (_fit_vectorizer(lambda **o: _tfidf(ngram_range=(1, 2), **o), texts),
+                       _fit_vectorizer(lambda **o: _tfidf(analyzer="char_wb", ngram_range=(2, 5), **o), texts))
+        self.vectorizers_ = [v for v in vectorizers if v is not None]
+        X = self._matrix(texts, generic, specific)
+        self.constant_ = int(y[0]) if len(np.unique(y)) == 1 else None
+        if self.constant_ is not None:
+            return self
+        self.learners_ = self._learners(X, y)
+        self.cutpoints_ = np.arange(self.levels) + 0.5
+        folds = min(self.inner_folds, len(y))
+        if folds >= 2:
+            held_out = np.zeros(len(y))
+            for inner_train, inner_test in KFold(folds, shuffle=True, random_state=1).split(X):
+                if len(np.unique(y[inner_train])) < 2:
+                    held_out[inner_test] = y[inner_train].mean()
+                    continue
+                held_out[inner_test] = self._continuous(self._learners(X[inner_train], y[inner_train]), X[inner_test])
+            self.cutpoints_ = best_cutpoints(held_out, y, self.levels)
+        return self
+
+    def predict(self, texts: list[str], generic: np.ndarray, specific: list[dict[str, float]]) -> np.ndarray:
+        """Scores on the question's human scale, in its steps."""
+        if self.constant_ is not None:
+            return np.full(len(texts), self.constant_ * self.step)
+        X = self._matrix(texts, generic, specific)
+        ratings = apply_cutpoints(self._continuous(self.learners_, X), self.cutpoints_)
+        return np.clip(ratings, 0, self.levels) * self.step
+
+
+# ------------------------------------------------------------------ shared model
+
+
+def _neighbour_features(similarity: np.ndarray, fractions: np.ndarray, default: float, k: int = 5) -> np.ndarray:
+    """For each row of ``similarity`` (answers × graded answers): what the nearest graded answers earned.
+
+    Columns: similarity-weighted share earned by the ``k`` nearest, share earned by the
+    nearest, the highest similarity, the mean similarity of the ``k`` nearest.
+    """
+    rows = similarity.shape[0]
+    if similarity.shape[1] == 0 or not np.isfinite(similarity).any():
+        return np.tile([default, default, 0.0, 0.0], (rows, 1))
+    k = min(k, similarity.shape[1])
+    order = np.argsort(-similarity, axis=1, kind="stable")[:, :k]
+    sims = np.take_along_axis(similarity, order, axis=1)
+    valid = np.isfinite(sims)
+    weights = np.where(valid, np.maximum(sims, 1e-6), 0.0)
+    earned = fractions[order]
+    weighted = np.where(weights.sum(1) > 0, (weights * earned).sum(1) / np.maximum(weights.sum(1), 1e-12), default)
+    top = np.where(valid[:, 0], earned[:, 0], default)
+    best = np.where(valid[:, 0], sims[:, 0], 0.0)
+    mean = np.where(valid.any(1), np.where(valid, sims, 0.0).sum(1) / np.maximum(valid.sum(1), 1), 0.0)
+    return np.column_stack([weighted, top, best, mean])
+
+
+@dataclass
+class SharedModel:
+    """One model for every question with few graded answers: question-independent features only."""
+
+    neighbours: int = 5
+    memory_keys: frozenset = frozenset()
+
+    def _vectors(self, texts: list[str]):
+        return [v.transform(texts) for v in self.vectorizers_]
+
+    def _reference_similarity(self, texts: list[str], references: list[str]) -> np.ndarray:
+        answers, refs = self._vectors(texts), self._vectors(references)
+        return np.column_stack([np.asarray(a.multiply(r).sum(axis=1)).ravel() for a, r in zip(answers, refs)])
+
+    def _neighbours(self, keys: list[str], vectors: list, memory: dict, exclude_self: bool) -> np.ndarray:
+        out = np.zeros((len(keys), 4 * len(vectors) + 1))
+        by_key: dict[str, list[int]] = {}
+        for i, key in enumerate(keys):
+            by_key.setdefault(key, []).append(i)
+        for key, index in by_key.items():
+            stored = memory.get(key)
+            if stored is None:
+                out[index] = np.r_[np.tile([self.mean_, self.mean_, 0.0, 0.0], len(vectors)), 0.0]
+                continue
+            matrices, fractions = stored
+            columns = []
+            for space, matrix in enumerate(matrices):
+                similarity = (vectors[space][index] @ matrix.T).toarray()
+                if exclude_self:
+                    np.fill_diagonal(similarity, -np.inf)
+                columns.append(_neighbour_features(similarity, fractions, self.mean_, self.neighbours))
+            count = len(fractions) - (1 if exclude_self else 0)
+            out[index] = np.column_stack([*columns, np.full(len(index), math.log1p(count))])
+        return out
+
+    def _design(self, rows: Rows, memory: dict, exclude_self: bool) -> tuple[np.ndarray, np.ndarray]:
+        vectors = self._vectors(rows.texts)
+        plain = np.hstack([rows.generic, self._reference_similarity(rows.texts, rows.references)])
+        with_neighbours = np.hstack([plain, self._neighbours(rows.keys, vectors, memory, exclude_self)])
+        return plain, with_neighbours
+
+    @staticmethod
+    def _regressors(X: np.ndarray, y: np.ndarray) -> list:
+        models = [_scaled_ridge(X, y)]
+        if len(y) >= 40:
+            models.append(HistGradientBoostingRegressor(
+                max_iter=200, learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=20,
+                l2_regularization=1.0, early_stopping=False, random_state=0).fit(X, y))
+        return models
+
+    def fit(self, rows: Rows, fractions: np.ndarray) -> "SharedModel":
+        fractions = np.asarray(fractions, float)
+        self.mean_ = float(fractions.mean())
+        corpus = rows.texts + sorted({r for r in rows.references if r})
+        self.vectorizers_ = [v for v in (
+            _fit_vectorizer(lambda **o: _tfidf(analyzer=analyse, **o), corpus),
+            _fit_vectorizer(lambda **o: _tfidf(analyzer="char_wb", ngram_range=(2, 5), max_features=60000, **o), corpus),
+        ) if v is not None]
+        vectors = self._vectors(rows.texts)
+        training_memory = _memory(rows.keys, vectors, fractions, set(rows.keys))
+        plain, with_neighbours = self._design(rows, training_memory, exclude_self=True)
+        self.plain_models_ = self._regressors(plain, fractions)
+        self.neighbour_models_ = self._regressors(with_neighbours, fractions)
+        self.memory_ = _memory(rows.keys, vectors, fractions, self.memory_keys)
+        return self
+
+    def predict(self, rows: Rows) -> np.ndarray:
+        """Shares of the maximum, 0..1; neighbours are used for questions with graded answers in memory."""
+        plain, with_neighbours = self._design(rows, self.memory_, exclude_self=False)
+        known = np.array([key in self.memory_ for key in rows.keys], bool)
+        out = _average(self.plain_models_, plain)
+        if known.any():
+            out[known] = _average(self.neighbour_models_, with_neighbours[known])
+        return np.clip(out, 0.0, 1.0)
+
+
+def _memory(keys: list[str], vectors: list, fractions: np.ndarray, wanted: set | frozenset) -> dict:
+    memory: dict[str, tuple[list, np.ndarray]] = {}
+    index: dict[str, list[int]] = {}
+    for i, key in enumerate(keys):
+        if key in wanted:
+            index.setdefault(key, []).append(i)
+    for key, rows in index.items():
+        memory[key] = ([v[rows] for v in vectors], fractions[rows])
+    return memory
+
+
+def _scaled_ridge(X: np.ndarray, y: np.ndarray):
+    from sklearn.pipeline import make_pipeline
+
+    return make_pipeline(StandardScaler(), Ridge(alpha=10.0)).fit(X, y)
+
+
+def _average(models: list, X: np.ndarray) -> np.ndarray:
+    return np.mean([m.predict(X) for m in models], axis=0)
+
+
+# ------------------------------------------------------------------ the calibration
+
+
+@dataclass
+class Calibration:
+    """Per-question models where there are enough graded answers, a shared model for the rest."""
+
+    questions: dict[str, dict] = field(default_factory=dict)  # key → {n, model, max_score, step}
+    models: dict[str, QuestionModel] = field(default_factory=dict)
+    shared: SharedModel | None = None
+    n: int = 0
+    min_answers: int = MIN_ANSWERS
+
+    def header(self) -> dict:
+        return {"format": FORMAT, "version": VERSION, "n": self.n, "min_answers": self.min_answers,
+                "questions": self.questions}
+
+    # -------------------------------------------------------------- predicting
+
+    def covers(self, item_or_id: Item | str) -> bool:
+        key = item_or_id.id if isinstance(item_or_id, Item) else safe_question_id(str(item_or_id))
+        return key in self.questions
+
+    def predict_rows(self, rows: Rows) -> np.ndarray:
+        """Shares of each question's maximum (nan for questions the calibration does not know)."""
+        out = np.full(len(rows), np.nan)
+        by_key: dict[str, list[int]] = {}
+        for i, key in enumerate(rows.keys):
+            by_key.setdefault(key, []).append(i)
+        shared_index = []
+        for key, index in by_key.items():
+            info = self.questions.get(key)
+            if info is None:
+                continue
+            if key in self.models:
+                part = rows.take(index)
+                out[index] = self.models[key].predict(part.texts, part.generic, part.specific) / info["max_score"]
+            elif self.shared is not None:
+                shared_index += index
+        if shared_index:
+            out[shared_index] = self.shared.predict(rows.take(shared_index))
+        out[rows.rule_zero] = np.where(np.isnan(out[rows.rule_zero]), np.nan, 0.0)
+        return out
+
+    def predict(self, item: Item, answer: str, feedback: Feedback) -> float:
+        """Calibrated marks out of ``feedback.max_marks`` (half marks); the scorer's marks for an unknown question."""
+        key = item.id
+        if key not in self.questions or feedback.flag_codes() & RULE_FLAGS:
+            return feedback.marks
+        vector, named = feedback_features(feedback, answer)
+        rows = Rows([key], [str(answer)], [item.question.model_answer], vector[None, :], [named],
+                    np.array([feedback.marks / feedback.max_marks if feedback.max_marks else 0.0]), np.array([False]))
+        share = float(self.predict_rows(rows)[0])
+        if math.isnan(share):
+            return feedback.marks
+        return min(float(feedback.max_marks), max(0.0, round_half(share * feedback.max_marks)))
+
+    def apply(self, feedback: Feedback, item: Item, answer: str) -> Feedback:
+        """``feedback`` with calibrated marks and ``calibrated=True``; unchanged for an unknown question."""
+        if not self.covers(item) or feedback.flag_codes() & RULE_FLAGS:
+            return feedback
+        return feedback.model_copy(update={"marks": self.predict(item, answer, feedback), "calibrated": True})
+
+    # -------------------------------------------------------------- files
+
+    def save(self, path: str | Path) -> None:
+        payload = zlib.compress(pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL), 6)
+        data = json.dumps(self.header(), sort_keys=True).encode("utf-8") + b"\n" + payload
+        path = Path(path)
+        tmp = path.with_name(f".{path.name}.tmp")
+        try:
+            tmp.write_bytes(data)
+            tmp.replace(path)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise CalibrationError(f"cannot write {path}: {exc.strerror or exc}")
+
+
+def load_calibration(path: str | Path) -> Calibration:
+    """Read a calibration file; ``CalibrationError`` (one line) when it is missing, not one, or damaged."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise CalibrationError(f"no such calibration file: {path}")
+    except OSError as exc:
+        raise CalibrationError(f"cannot read {path}: {exc.strerror or exc}")
+    head, _, payload = data.partition(b"\n")
+    try:
+        header = json.loads(head.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        header = None
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise CalibrationError(f"{path.name}: not a calibration file (make one with 'python -m scoring calibrate')")
+    if header.get("version") != VERSION:
+        raise CalibrationError(f"{path.name}: calibration format version {header.get('version')!r}, "
+                               f"this scorer reads version {VERSION}; calibrate again")
+    try:
+        calibration = pickle.loads(zlib.decompress(payload))
+    except Exception as exc:  # any damage to the payload: one line, never a traceback
+        raise CalibrationError(f"{path.name}: damaged calibration file ({type(exc).__name__})")
+    if not isinstance(calibration, Calibration):
+        raise CalibrationError(f"{path.name}: damaged calibration file (unexpected content)")
+    return calibration
+
+
+# ------------------------------------------------------------------ fitting
+
+
+def _fit_question(key: str, rows: Rows, scores: np.ndarray, max_score: float, step: float) -> tuple[str, QuestionModel]:
+    return key, QuestionModel(max_score=max_score, step=step).fit(rows.texts, rows.generic, rows.specific, scores)
+
+
+def fit_rows(rows: Rows, scores: Sequence[float], max_scores: Sequence[float], *,
+             min_answers: int = MIN_ANSWERS, jobs: int = 1) -> Calibration:
+    """Fit a calibration from precomputed features and the human scores."""
+    scores, max_scores = np.asarray(scores, float), np.asarray(max_scores, float)
+    if len(rows) == 0:
+        raise DataError("no graded answers to calibrate from")
+    by_key: dict[str, list[int]] = {}
+    for i, key in enumerate(rows.keys):
+        by_key.setdefault(key, []).append(i)
+    questions, tasks, small = {}, [], set()
+    for key, index in by_key.items():
+        max_score = float(max_scores[index].max())
+        step = human_step(scores[index])
+        big = len(index) >= min_answers
+        questions[key] = {"n": len(index), "model": "question" if big else "shared", "max_score": max_score, "step": step}
+        if big:
+            tasks.append((key, rows.take(index), scores[index], max_score, step))
+        else:
+            small.add(key)
+    if jobs > 1 and len(tasks) > 1:
+        from joblib import Parallel, delayed
+
+        fitted = Parallel(n_jobs=jobs)(delayed(_fit_question)(*task) for task in tasks)
+    else:
+        fitted = [_fit_question(*task) for task in tasks]
+    shared = None
+    if small:
+        shared = SharedModel(memory_keys=frozenset(small)).fit(rows, scores / max_scores)
+    return Calibration(questions=questions, models=dict(fitted), shared=shared, n=len(rows), min_answers=min_answers)
+
+
+def fit_calibration(frame: pd.DataFrame, bank: Bank | None = None, rubrics: dict | None = None, *,
+                    min_answers: int = MIN_ANSWERS, jobs: int = 1, progress=None) -> Calibration:
+    """Fit a calibration from a graded frame (the benchmark format: question_id, answer, score, max_score, …)."""
+    frame = check_graded(frame)
+    rows = score_rows(frame, bank, rubrics, progress)
+    return fit_rows(rows, frame["score"], frame["max_score"], min_answers=min_answers, jobs=jobs)
+
+
+def _fold(rows: Rows, scores: np.ndarray, max_scores: np.ndarray, train, test, min_answers: int):
+    calibration = fit_rows(rows.take(train), scores[train], max_scores[train], min_answers=min_answers)
+    return test, calibration.predict_rows(rows.take(test))
+
+
+def cross_validate(frame: pd.DataFrame, bank: Bank | None = None, rubrics: dict | None = None, *, k: int = 5,
+                   seed: int = 0, min_answers: int = MIN_ANSWERS, jobs: int = 2, rows: Rows | None = None,
+                   progress=None) -> Evaluation:
+    """K-fold cross-validated agreement: fit on K-1 folds, predict the held-out fold.
+
+    Folds are stratified by question, so each question's answers are spread over
+    all K folds.  The scorer's features are computed once; everything learned
+    (vocabularies, models, cutpoints) is fitted inside each training fold.
+    """
+    frame = check_graded(frame)
+    if k < 2:
+        raise DataError("--cv needs K of at least 2")
+    if len(frame) < k:
+        raise DataError(f"--cv {k} needs at least {k} graded answers (got {len(frame)})")
+    rows = rows if rows is not None else score_rows(frame, bank, rubrics)
+    scores, max_scores = frame["score"].to_numpy(float), frame["max_score"].to_numpy(float)
+    labels = np.array(rows.keys)
+    counts = pd.Series(labels).value_counts()
+    strata = np.where(pd.Series(labels).map(counts).to_numpy() >= k, labels, "~rare")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        splits = list(StratifiedKFold(k, shuffle=True, random_state=seed).split(np.zeros(len(labels)), strata))
+    tasks = [(rows, scores, max_scores, train, test, min_answers) for train, test in splits]
+    if jobs > 1:
+        from joblib import Parallel, delayed
+
+        results = Parallel(n_jobs=min(jobs, k))(delayed(_fold)(*task) for task in (progress(tasks) if progress else tasks))
+    else:
+        results = [_fold(*task) for task in (progress(tasks) if progress else tasks)]
+    shares = np.full(len(frame), np.nan)
+    for test, predicted in results:
+        shares[test] = predicted
+    raw = [None if math.isnan(s) else s * m for s, m in zip(shares, max_scores)]
+    return summarise(frame, raw)
+
+
+def calibrated_predictions(frame: pd.DataFrame, calibration: Calibration, rows: Rows) -> list[float | None]:
+    """Each row's calibrated score on its human scale; the scorer's own (in proportion) where the question is unknown."""
+    shares = calibration.predict_rows(rows)
+    out: list[float | None] = []
+    for share, fallback, max_score in zip(shares, rows.unsupervised, frame["max_score"].to_numpy(float)):
+        value = share if not math.isnan(share) else fallback
+        out.append(None if math.isnan(value) else float(value) * max_score)
+    return out
