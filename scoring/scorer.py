@@ -19,7 +19,6 @@ import numpy as np
 from rapidfuzz import fuzz
 from scipy.sparse import csr_matrix
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import normalize
 
 from scoring.components import directive_fit, length, structure
 from scoring.evidence import AnswerView, CompiledPoint, MatchSettings, compile_point, judge_point, split_shared
@@ -103,6 +102,8 @@ class PreparedItem:
     point_matrix: object  # sparse, L2-normalised TF-IDF rows, one per point
     model_terms: dict[int, float]  # feature index → TF-IDF weight in the model answer and question
     reference: object  # sparse TF-IDF row of the model answer and question
+    term_index: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # model_terms' keys
+    term_weight: np.ndarray = field(default_factory=lambda: np.zeros(0))  # and values, for fast lookups
 
 
 @dataclass
@@ -148,7 +149,9 @@ class Scorer:
         model_terms = dict(zip(reference.indices.tolist(), reference.data.tolist()))
         if self.demote_question:
             model_terms = self._demoted_terms(item)
-        return PreparedItem(item, points, point_matrix, model_terms, reference)
+        return PreparedItem(item, points, point_matrix, model_terms, reference,
+                            np.fromiter(model_terms.keys(), dtype=np.int64, count=len(model_terms)),
+                            np.fromiter(model_terms.values(), dtype=float, count=len(model_terms)))
 
     def _demoted_terms(self, item: Item) -> dict[int, float]:
         """The model answer's TF-IDF terms without those made only of the question's words."""
@@ -227,9 +230,12 @@ class Scorer:
         """The id of a bank question whose model answer fits this answer clearly better, if any."""
         if self.off_topic_margin is None or sentence_matrix is None or len(self.reference_ids_) < 2:
             return None
-        answer = normalize(sentence_matrix.sum(axis=0).A)
-        own = float((prepared.reference @ answer.T)[0, 0])
-        others = (self.references_ @ answer.T).ravel()
+        answer = np.bincount(sentence_matrix.indices, weights=sentence_matrix.data, minlength=sentence_matrix.shape[1])
+        norm = math.sqrt(float(answer @ answer))
+        if norm:
+            answer /= norm
+        own = float((prepared.reference @ answer)[0])
+        others = self.references_ @ answer
         best, best_id = own, None
         for (version, question_id), similarity in zip(self.reference_ids_, others):
             if version != prepared.item.version and similarity > best:
@@ -276,9 +282,10 @@ class Scorer:
         """Weighted share of the model answer's terms found in the prose (adding text never lowers it)."""
         if sentence_matrix is None or not prepared.model_terms:
             return 0.0
-        present = set(sentence_matrix.indices.tolist())
-        total = sum(prepared.model_terms.values())
-        found = sum(w for index, w in prepared.model_terms.items() if index in present)
+        present = np.zeros(sentence_matrix.shape[1], dtype=bool)
+        present[sentence_matrix.indices] = True
+        total = float(prepared.term_weight.sum())
+        found = float(prepared.term_weight[present[prepared.term_index]].sum())
         return min(1.0, found / total / self.relevance_full_at)
 
     def _components(self, scores: dict[str, tuple[float, str]], max_marks: float) -> tuple[Component, ...]:
