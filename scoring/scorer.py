@@ -71,17 +71,22 @@ def tfidf_rows(vectorizer: TfidfVectorizer, documents: Iterable[list[str]]) -> c
     times the learned idf, L2-normalised; a test holds the two equal.
     """
     vocabulary, idf = vectorizer.vocabulary_, vectorizer.idf_
-    indptr, indices, data = [0], [], []
-    for document in documents:
-        counts = Counter(vocabulary[f] for f in document if f in vocabulary)
-        if counts:
-            columns = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-            values = (1.0 + np.log(np.fromiter(counts.values(), dtype=float, count=len(counts)))) * idf[columns]
-            values /= np.sqrt(values @ values)
-            indices.extend(columns.tolist())
-            data.extend(values.tolist())
-        indptr.append(len(indices))
-    return csr_matrix((data, indices, indptr), shape=(len(indptr) - 1, len(vocabulary)))
+    width = len(vocabulary)
+    keys: list[int] = []
+    rows = 0
+    for row, document in enumerate(documents):
+        base = row * width
+        keys.extend(base + column for column in map(vocabulary.get, document) if column is not None)
+        rows = row + 1
+    unique, counts = np.unique(np.asarray(keys, dtype=np.int64), return_counts=True)
+    row_of, columns = np.divmod(unique, width) if width else (unique, unique)
+    values = (1.0 + np.log(counts)) * idf[columns]
+    norms = np.sqrt(np.bincount(row_of, weights=values * values, minlength=rows))
+    if len(values):
+        values /= norms[row_of]
+    indptr = np.zeros(rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(row_of, minlength=rows), out=indptr[1:])
+    return csr_matrix((values, columns, indptr), shape=(rows, width))
 
 
 def round_half(value: float) -> float:
@@ -104,6 +109,7 @@ class PreparedItem:
     reference: object  # sparse TF-IDF row of the model answer and question
     term_index: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # model_terms' keys
     term_weight: np.ndarray = field(default_factory=lambda: np.zeros(0))  # and values, for fast lookups
+    point_columns: np.ndarray | None = None  # point_matrix transposed and dense (terms × points)
 
 
 @dataclass
@@ -151,7 +157,8 @@ class Scorer:
             model_terms = self._demoted_terms(item)
         return PreparedItem(item, points, point_matrix, model_terms, reference,
                             np.fromiter(model_terms.keys(), dtype=np.int64, count=len(model_terms)),
-                            np.fromiter(model_terms.values(), dtype=float, count=len(model_terms)))
+                            np.fromiter(model_terms.values(), dtype=float, count=len(model_terms)),
+                            np.ascontiguousarray(point_matrix.T.toarray()))
 
     def _demoted_terms(self, item: Item) -> dict[int, float]:
         """The model answer's TF-IDF terms without those made only of the question's words."""
@@ -270,7 +277,7 @@ class Scorer:
 
     def _judge_points(self, prepared: PreparedItem, view: AnswerView, text: str, sentence_matrix) -> tuple[PointResult, ...]:
         if sentence_matrix is not None:
-            similarities = (sentence_matrix @ prepared.point_matrix.T).toarray()
+            similarities = np.asarray(sentence_matrix @ prepared.point_columns)
         else:
             similarities = np.zeros((0, len(prepared.points)))
         return tuple(
