@@ -85,7 +85,7 @@ GENERIC_FEATURES = (
 _COMPONENTS = ("content", "relevance", "structure", "directive", "length")
 
 
-class CalibrationError(ValueError):
+class CalibrationError(DataError):
     """A calibration file that cannot be used; the message is one line."""
 
 
@@ -414,24 +414,44 @@ class Calibration:
         out[rows.rule_zero] = np.where(np.isnan(out[rows.rule_zero]), np.nan, 0.0)
         return out
 
+    def marks_for(self, items: Sequence[Item], answers: Sequence[str],
+                  feedbacks: Sequence[Feedback]) -> list[float | None]:
+        """Calibrated marks (out of each feedback's maximum, half marks) for many answers at once.
+
+        None where the calibration leaves the scorer's marks alone: an unknown
+        question, or 0 marks given by rule (empty, too long to score, the question copied).
+        """
+        keep = [item.id in self.questions and not (feedback.flag_codes() & RULE_FLAGS)
+                for item, feedback in zip(items, feedbacks)]
+        index = [i for i, k in enumerate(keep) if k]
+        out: list[float | None] = [None] * len(keep)
+        if not index:
+            return out
+        features = [feedback_features(feedbacks[i], answers[i]) for i in index]
+        rows = Rows([items[i].id for i in index], [str(answers[i]) for i in index],
+                    [items[i].question.model_answer for i in index],
+                    np.array([f[0] for f in features]).reshape(len(index), len(GENERIC_FEATURES)),
+                    [f[1] for f in features],
+                    np.array([feedbacks[i].marks / feedbacks[i].max_marks if feedbacks[i].max_marks else 0.0
+                              for i in index]),
+                    np.zeros(len(index), bool))
+        for i, share in zip(index, self.predict_rows(rows)):
+            if not math.isnan(share):
+                maximum = float(feedbacks[i].max_marks)
+                out[i] = min(maximum, max(0.0, round_half(float(share) * maximum)))
+        return out
+
     def predict(self, item: Item, answer: str, feedback: Feedback) -> float:
         """Calibrated marks out of ``feedback.max_marks`` (half marks); the scorer's marks for an unknown question."""
-        key = item.id
-        if key not in self.questions or feedback.flag_codes() & RULE_FLAGS:
-            return feedback.marks
-        vector, named = feedback_features(feedback, answer)
-        rows = Rows([key], [str(answer)], [item.question.model_answer], vector[None, :], [named],
-                    np.array([feedback.marks / feedback.max_marks if feedback.max_marks else 0.0]), np.array([False]))
-        share = float(self.predict_rows(rows)[0])
-        if math.isnan(share):
-            return feedback.marks
-        return min(float(feedback.max_marks), max(0.0, round_half(share * feedback.max_marks)))
+        marks = self.marks_for([item], [answer], [feedback])[0]
+        return feedback.marks if marks is None else marks
 
     def apply(self, feedback: Feedback, item: Item, answer: str) -> Feedback:
         """``feedback`` with calibrated marks and ``calibrated=True``; unchanged for an unknown question."""
-        if not self.covers(item) or feedback.flag_codes() & RULE_FLAGS:
+        marks = self.marks_for([item], [answer], [feedback])[0]
+        if marks is None:
             return feedback
-        return feedback.model_copy(update={"marks": self.predict(item, answer, feedback), "calibrated": True})
+        return feedback.model_copy(update={"marks": marks, "calibrated": True})
 
     # -------------------------------------------------------------- files
 
@@ -571,3 +591,60 @@ def calibrated_predictions(frame: pd.DataFrame, calibration: Calibration, rows: 
         value = share if not math.isnan(share) else fallback
         out.append(None if math.isnan(value) else float(value) * max_score)
     return out
+
+
+# ------------------------------------------------------------------ reports
+
+
+def evaluate_calibration(frame: pd.DataFrame, calibration: Calibration, bank: Bank | None = None,
+                         rubrics: dict | None = None, rows: Rows | None = None) -> tuple[Evaluation, Evaluation]:
+    """Agreement before (the scorer alone) and after calibration, on the same rows."""
+    frame = check_graded(frame)
+    rows = rows if rows is not None else score_rows(frame, bank, rubrics)
+    max_scores = frame["max_score"].to_numpy(float)
+    before = summarise(frame, [None if math.isnan(u) else u * m for u, m in zip(rows.unsupervised, max_scores)])
+    after = summarise(frame, calibrated_predictions(frame, calibration, rows))
+    return before, after
+
+
+_MEASURES = ("pearson", "spearman", "qwk", "rmse")
+
+
+def _summarise_or_none(frame: pd.DataFrame, raw: list[float | None]) -> Evaluation | None:
+    return summarise(frame, raw) if any(v is not None for v in raw) else None
+
+
+def agreement_report(frame: pd.DataFrame, bank: Bank | None = None, calibration: Calibration | None = None, *,
+                     rubrics: dict | None = None) -> pd.DataFrame:
+    """Agreement with a mentor's grades, one row per question and an ``overall`` row.
+
+    ``frame`` is a graded table (question_id, answer, score, max_score; question and
+    reference_answer optional).  Columns: ``n``, ``pearson``, ``spearman``, ``qwk``,
+    ``rmse`` for the scorer alone; with a ``calibration``, also ``pearson_calibrated``,
+    ``spearman_calibrated``, ``qwk_calibrated`` and ``rmse_calibrated``.  The index is
+    the question id (``overall`` last).  Pure: no files, no printing.  Raises
+    ``DataError`` (one-line message) for an unusable table.
+    """
+    frame = check_graded(frame)
+    rows = score_rows(frame, bank, rubrics)
+    max_scores = frame["max_score"].to_numpy(float)
+    evaluations = {"": _summarise_or_none(frame, [None if math.isnan(u) else u * m
+                                                  for u, m in zip(rows.unsupervised, max_scores)])}
+    if calibration is not None:
+        evaluations["_calibrated"] = _summarise_or_none(frame, calibrated_predictions(frame, calibration, rows))
+    names = list(dict.fromkeys(q for e in evaluations.values() if e is not None for q in e.per_question))
+    records = []
+    for name in [*names, "overall"]:
+        record = {"question_id": name}
+        for suffix, evaluation in evaluations.items():
+            if evaluation is None:
+                continue
+            agreement = evaluation.overall if name == "overall" else evaluation.per_question.get(name)
+            if agreement is None:
+                continue
+            record["n"] = max(record.get("n", 0), agreement.n)
+            for measure in _MEASURES:
+                record[measure + suffix] = getattr(agreement, measure)
+        records.append(record)
+    columns = ["n", *_MEASURES] + ([m + "_calibrated" for m in _MEASURES] if calibration is not None else [])
+    return pd.DataFrame.from_records(records, index="question_id").reindex(columns=columns)

@@ -1,4 +1,4 @@
-"""``python -m scoring``: list, score, batch, evaluate, suggest.
+"""``python -m scoring``: list, score, batch, evaluate, calibrate, suggest.
 
 Every failure the user can cause (missing file, unknown id, malformed CSV) is one
 line on stderr and exit code 2, never a traceback.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -26,7 +27,7 @@ class UsageError(Exception):
 def _user_errors() -> tuple[type[Exception], ...]:
     from scoring.evaluate import DataError
 
-    return (UsageError, DataError)
+    return (UsageError, DataError)  # CalibrationError is a DataError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -56,18 +57,35 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("question_id")
     score.add_argument("file", nargs="?", default="-", help="answer file, or - for standard input")
     score.add_argument("--json", action="store_true")
+    score.add_argument("--calibration", default=os.environ.get("MAINS_CALIBRATION") or None,
+                       help="calibration file from 'calibrate' (default: $MAINS_CALIBRATION)")
     score.set_defaults(run=cmd_score)
 
     batch = commands.add_parser("batch", help="score a CSV of question_id,answer rows")
     batch.add_argument("input")
     batch.add_argument("-o", "--output", required=True)
+    batch.add_argument("--calibration", default=os.environ.get("MAINS_CALIBRATION") or None,
+                       help="calibration file from 'calibrate' (default: $MAINS_CALIBRATION)")
+    batch.add_argument("--jobs", type=int, default=None, help="worker processes (default: the CPU count, at most 4)")
     batch.set_defaults(run=cmd_batch)
 
     evaluate = commands.add_parser("evaluate", help="agreement with human-graded answers")
     evaluate.add_argument("data")
     evaluate.add_argument("--rubrics", help="JSON of key elements and score bands per question_id")
     evaluate.add_argument("--json", action="store_true")
+    evaluate.add_argument("--calibration", help="score with this calibration file (before and after)")
+    evaluate.add_argument("--cv", type=int, metavar="K", help="K-fold cross-validated agreement of a calibration fitted on the data")
+    evaluate.add_argument("--min-answers", type=int, default=50, help="with --cv: answers a question needs for its own model")
+    evaluate.add_argument("--jobs", type=int, default=2, help="with --cv: folds fitted in parallel")
     evaluate.set_defaults(run=cmd_evaluate)
+
+    calibrate = commands.add_parser("calibrate", help="learn marks from graded answers")
+    calibrate.add_argument("data", help="graded CSV (or .csv.gz) in the benchmark format")
+    calibrate.add_argument("-o", "--output", required=True, help="calibration file to write")
+    calibrate.add_argument("--rubrics", help="JSON of key elements and score bands per question_id")
+    calibrate.add_argument("--min-answers", type=int, default=50, help="answers a question needs for its own model")
+    calibrate.add_argument("--jobs", type=int, default=2, help="questions fitted in parallel")
+    calibrate.set_defaults(run=cmd_calibrate)
 
     suggest = commands.add_parser("suggest", help="suggest rubric points from a model answer")
     suggest.add_argument("file", nargs="?", default="-")
@@ -130,9 +148,21 @@ def cmd_score(args) -> int:
     answer = _read_text(args.file)
     from scoring.scorer import Scorer
 
+    calibration = _calibration(args.calibration)
     feedback = Scorer().fit(bank).score(item, answer)
+    if calibration is not None:
+        feedback = calibration.apply(feedback, item, answer)
     print(feedback_json(feedback) if args.json else render_text(feedback))
     return 0
+
+
+def _calibration(path: str | None):
+    """The calibration at ``path`` (None when no path); a bad file is a one-line error."""
+    if not path:
+        return None
+    from scoring.calibrate import load_calibration
+
+    return load_calibration(path)
 
 
 def feedback_json(feedback: Feedback) -> str:
@@ -172,21 +202,75 @@ def cmd_batch(args) -> int:
     unknown = sorted(set(frame["question_id"]) - set(bank.items))
     if unknown:
         raise UsageError(f"{args.input}: unknown question id(s) {', '.join(unknown[:5])}")
-    scorer = Scorer().fit(bank)
-    marks, maximum, statuses = [], [], []
-    for question_id, answer in tqdm(zip(frame["question_id"], frame["answer"]), total=len(frame),
-                                    desc="scoring", unit="answer", file=sys.stderr):
-        feedback = scorer.score(bank[question_id], answer)
-        marks.append(feedback.marks)
-        maximum.append(feedback.max_marks)
-        statuses.append(json.dumps({p.id: p.status for p in feedback.points}))
+    calibration = _calibration(args.calibration)
+    rows = list(zip(frame["question_id"], frame["answer"]))
+    jobs = args.jobs if args.jobs is not None else min(4, os.cpu_count() or 1)
+    with tqdm(total=len(rows), desc="scoring", unit="answer", file=sys.stderr) as bar:
+        results = score_batch(Scorer().fit(bank), bank, rows, calibration=calibration, jobs=jobs, progress=bar.update)
+    marks, maximum, statuses, calibrated = (list(column) for column in zip(*results)) if results else ([], [], [], [])
     out = frame.assign(marks=marks, max_marks=maximum, points=statuses)
+    if calibration is not None:
+        out = out.assign(calibrated=calibrated)
     try:
         out.to_csv(args.output, index=False)
     except OSError as exc:
         raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}")
     print(f"scored {len(out)} answers -> {args.output}", file=sys.stderr)
     return 0
+
+
+#: below this many rows, worker processes cost more than they save
+PARALLEL_FROM = 400
+_CHUNK = 100
+_WORKER: dict = {}
+
+
+def score_batch(scorer, bank: Bank, rows: list[tuple[str, str]], *, calibration=None, jobs: int = 1,
+                progress=None) -> list[tuple[float, float, str, bool]]:
+    """(marks, max_marks, point statuses as JSON, calibrated) for each (question_id, answer) row.
+
+    With ``jobs`` > 1 and enough rows, chunks are scored by a pool of worker
+    processes, each holding the fitted scorer (inherited once by fork, or sent once
+    to each worker where fork is unavailable), so no worker refits anything.
+    """
+    chunks = [rows[i:i + _CHUNK] for i in range(0, len(rows), _CHUNK)]
+    state = (scorer, bank, calibration)
+    if jobs <= 1 or len(rows) < PARALLEL_FROM:
+        _batch_init(state)
+        out = []
+        for chunk in chunks:
+            out += _score_chunk(chunk)
+            if progress:
+                progress(len(chunk))
+        return out
+    import multiprocessing
+
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    context = multiprocessing.get_context(method)
+    out = []
+    with context.Pool(jobs, initializer=_batch_init, initargs=(state,)) as pool:
+        for chunk, scored in zip(chunks, pool.imap(_score_chunk, chunks)):
+            out += scored
+            if progress:
+                progress(len(chunk))
+    return out
+
+
+def _batch_init(state) -> None:
+    _WORKER["state"] = state
+
+
+def _score_chunk(chunk: list[tuple[str, str]]) -> list[tuple[float, float, str, bool]]:
+    scorer, bank, calibration = _WORKER["state"]
+    items = [bank[question_id] for question_id, _ in chunk]
+    answers = [answer for _, answer in chunk]
+    feedbacks = [scorer.score(item, answer) for item, answer in zip(items, answers)]
+    calibrated = calibration.marks_for(items, answers, feedbacks) if calibration is not None else [None] * len(chunk)
+    return [
+        (feedback.marks if marks is None else marks, feedback.max_marks,
+         json.dumps({p.id: p.status for p in feedback.points}), marks is not None)
+        for feedback, marks in zip(feedbacks, calibrated)
+    ]
 
 
 def _read_csv(source: str, required: Sequence[str]):
@@ -216,11 +300,67 @@ def cmd_evaluate(args) -> int:
         frame = frame[frame["question_id"].isin(rubrics)]
         if frame.empty:
             raise UsageError("no rows in the data have a question_id found in the rubrics file")
+    if args.cv is not None and args.calibration:
+        raise UsageError("use --cv or --calibration, not both")
+    if args.cv is not None:
+        return _evaluate_cv(args, frame, bank, rubrics)
+    if args.calibration:
+        return _evaluate_calibrated(args, frame, bank, rubrics)
     result = evaluate_frame(frame, bank, rubrics)
     if args.json:
         print(json.dumps(result.as_dict(), indent=2))
         return 0
     print(_agreement_table(result))
+    return 0
+
+
+def _evaluate_cv(args, frame, bank, rubrics) -> int:
+    from scoring.calibrate import cross_validate
+
+    if args.cv < 2:
+        raise UsageError("--cv needs K of at least 2")
+    result = cross_validate(frame, bank, rubrics, k=args.cv, min_answers=args.min_answers, jobs=max(1, args.jobs))
+    if args.json:
+        print(json.dumps({"cv": args.cv, **result.as_dict()}, indent=2))
+        return 0
+    print(f"{args.cv}-fold cross-validated agreement of a calibration fitted on the other folds")
+    print(_agreement_table(result))
+    return 0
+
+
+def _evaluate_calibrated(args, frame, bank, rubrics) -> int:
+    from scoring.calibrate import evaluate_calibration
+
+    calibration = _calibration(args.calibration)
+    before, after = evaluate_calibration(frame, calibration, bank, rubrics)
+    if args.json:
+        print(json.dumps({"calibration": str(args.calibration), "before": before.as_dict(),
+                          "after": after.as_dict()}, indent=2))
+        return 0
+    print(f"calibrated with {args.calibration} ({len(calibration.questions)} questions; "
+          "questions it does not know keep the scorer's marks)")
+    print(_agreement_table(after))
+    o = before.overall
+    print(f"before calibration: pearson {o.pearson:.3f}, qwk {o.qwk:.3f}, rmse {o.rmse:.3f} (n={o.n})")
+    return 0
+
+
+def cmd_calibrate(args) -> int:
+    from scoring.calibrate import fit_calibration
+    from scoring.evaluate import read_graded, read_rubrics
+
+    frame = read_graded(args.data)
+    rubrics = read_rubrics(args.rubrics) if args.rubrics else None
+    root = Path(args.bank) if args.bank else bank_root()
+    bank = load_bank(root) if (root / "questions").is_dir() else None
+    if args.min_answers < 2:
+        raise UsageError("--min-answers must be at least 2")
+    calibration = fit_calibration(frame, bank, rubrics, min_answers=args.min_answers, jobs=max(1, args.jobs))
+    calibration.save(args.output)
+    own = sum(1 for q in calibration.questions.values() if q["model"] == "question")
+    print(f"calibrated on {calibration.n} graded answers to {len(calibration.questions)} questions "
+          f"({own} with their own model, {len(calibration.questions) - own} on the shared model) -> {args.output}",
+          file=sys.stderr)
     return 0
 
 

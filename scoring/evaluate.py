@@ -88,12 +88,12 @@ def check_graded(frame: pd.DataFrame, name: str = "data") -> pd.DataFrame:
         raise DataError(f"{name}: every score must lie in [0, max_score] with max_score > 0")
     if frame.empty:
         raise DataError(f"{name}: no rows")
-    frame["answer"] = frame["answer"].fillna("").astype(str)
+    frame["answer"] = frame["answer"].astype(object).fillna("").astype(str)
     frame["question_id"] = frame["question_id"].astype(str)
     for column in ("question", "reference_answer"):
         if column not in frame.columns:
             frame[column] = ""
-        frame[column] = frame[column].fillna("").astype(str)
+        frame[column] = frame[column].astype(object).fillna("").astype(str)
     return frame
 
 

@@ -1,0 +1,300 @@
+"""Calibration from graded answers: fit, save/load, apply, cross-validate, report, command line.
+
+The graded answers are made here: each answer states some of a question's key facts,
+in varied words, and its human score is the number of facts it states.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import subprocess
+import sys
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scoring.calibrate import (Calibration, CalibrationError, agreement_report, cross_validate,
+                               feedback_features, fit_calibration, load_calibration)
+from scoring.cli import main
+from scoring.feedback import Feedback
+from tests.scoring_support import bank, scorer
+
+CELLS_Q = "How do cells move substances across their membrane?"
+CELLS_FACTS = [
+    ("Osmosis is the diffusion of water across the membrane.",
+     "Water moves through the membrane by osmosis.",
+     "In osmosis water diffuses from a dilute to a concentrated solution."),
+    ("Active transport uses energy from ATP to pump substances.",
+     "Pumps use ATP energy to move ions against the gradient.",
+     "Active transport needs energy to push molecules uphill."),
+    ("Channel proteins let specific molecules pass through.",
+     "Protein channels allow certain ions to cross.",
+     "Some molecules go through special protein channels."),
+    ("Endocytosis engulfs large particles in a vesicle.",
+     "The membrane folds around big particles to form a vesicle, which is endocytosis.",
+     "Large molecules are taken in by endocytosis."),
+]
+FILLER = ["Cells are the basic unit of life.", "The membrane is made of a lipid bilayer.",
+          "I learned this in biology class.", "This is very important for the cell."]
+SMALL_Q = "What does a stack do?"
+SMALL_REF = "A stack is last in first out. Items are pushed onto and popped from the top."
+
+
+def make_answers(seed: int, n_cells: int = 60, n_small: int = 24) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = []
+    reference = " ".join(f[0] for f in CELLS_FACTS)
+    for _ in range(n_cells):
+        chosen = rng.permutation(len(CELLS_FACTS))[: rng.integers(0, len(CELLS_FACTS) + 1)]
+        sentences = [CELLS_FACTS[i][rng.integers(0, 3)] for i in chosen]
+        sentences += list(rng.choice(FILLER, size=rng.integers(1, 3), replace=False))
+        rng.shuffle(sentences)
+        rows.append(("cells", CELLS_Q, reference, " ".join(sentences), float(min(3, len(chosen))), 3.0))
+    good = ["It is last in first out: you push items on top and pop them from the top.",
+            "Last in, first out; push adds to the top and pop removes the top item."]
+    half = ["You can push and pop items.", "It keeps items in order and takes the newest first."]
+    poor = ["It is a data structure.", "A list of things.", "It stores numbers."]
+    for i in range(n_small):
+        kind = i % 3
+        answer = [good, half, poor][kind][i % len([good, half, poor][kind])]
+        rows.append(("stack", SMALL_Q, SMALL_REF, answer, [5.0, 2.5, 0.5][kind], 5.0))
+    return pd.DataFrame(rows, columns=["question_id", "question", "reference_answer", "answer", "score", "max_score"])
+
+
+@lru_cache(maxsize=1)
+def fitted() -> Calibration:
+    return fit_calibration(make_answers(0))
+
+
+def bank_graded(n: int = 30, seed: int = 1) -> pd.DataFrame:
+    """Graded answers to a bank question: more of the model answer's paragraphs, more marks (out of 15)."""
+    item = bank()["ij-critical-minerals"]
+    paragraphs = [p for p in item.question.model_answer.split("\n") if p.strip()]
+    rng = np.random.default_rng(seed)
+    rows = []
+    for _ in range(n):
+        kept = sorted(rng.permutation(len(paragraphs))[: rng.integers(1, len(paragraphs) + 1)])
+        score = round(2 * 15 * len(kept) / len(paragraphs)) / 2
+        rows.append((item.id, "\n\n".join(paragraphs[i] for i in kept), score, 15.0))
+    return pd.DataFrame(rows, columns=["question_id", "answer", "score", "max_score"])
+
+
+def run_here(capsys, monkeypatch, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    monkeypatch.delenv("MAINS_CALIBRATION", raising=False)
+    for key, value in (env or {}).items():
+        monkeypatch.setenv(key, value)
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return subprocess.CompletedProcess(args, code, captured.out, captured.err)
+
+
+# ------------------------------------------------------------------ fitting and predicting
+
+
+def test_enough_answers_get_their_own_model_the_rest_share_one():
+    calibration = fitted()
+    assert calibration.n == 84
+    assert calibration.questions["cells"]["model"] == "question"
+    assert calibration.questions["stack"]["model"] == "shared"
+    assert calibration.questions["cells"]["max_score"] == 3.0 and calibration.questions["cells"]["step"] == 1.0
+    assert set(calibration.models) == {"cells"} and calibration.shared is not None
+
+
+def test_calibration_agrees_on_new_answers_better_than_the_scorer_alone():
+    calibration = fitted()
+    report = agreement_report(make_answers(7), None, calibration)
+    cells = report.loc["cells"]
+    assert cells["qwk_calibrated"] > 0.7
+    assert cells["qwk_calibrated"] > cells["qwk"]
+    assert report.loc["overall", "n"] == 84
+
+
+def test_agreement_report_shape_without_and_with_calibration():
+    plain = agreement_report(make_answers(3, n_cells=12, n_small=6))
+    assert list(plain.columns) == ["n", "pearson", "spearman", "qwk", "rmse"]
+    assert list(plain.index) == ["cells", "stack", "overall"]
+    assert plain.loc["cells", "n"] == 12 and plain.loc["overall", "n"] == 18
+    both = agreement_report(make_answers(3, n_cells=12, n_small=6), None, fitted())
+    assert list(both.columns) == ["n", "pearson", "spearman", "qwk", "rmse", "pearson_calibrated",
+                                  "spearman_calibrated", "qwk_calibrated", "rmse_calibrated"]
+
+
+def test_cross_validation_predicts_every_row_out_of_fold():
+    data = make_answers(0)
+    result = cross_validate(data, k=3, jobs=1)
+    assert result.overall.n == len(data) and result.skipped == 0
+    assert result.per_question["cells"].qwk > 0.6
+    assert all(0 <= p <= 5 for p in result.predictions)
+
+
+def test_cross_validation_needs_k_of_two_and_enough_rows():
+    from scoring.evaluate import DataError
+
+    with pytest.raises(DataError, match="at least 2"):
+        cross_validate(make_answers(0, 6, 3), k=1)
+    with pytest.raises(DataError, match="at least 5 graded answers"):
+        cross_validate(make_answers(0, 2, 1), k=5)
+
+
+def test_feedback_features_have_a_fixed_shape():
+    item = bank()["ij-critical-minerals"]
+    vector, named = feedback_features(scorer().score(item, item.question.model_answer), item.question.model_answer)
+    empty, none = feedback_features(None, "")
+    assert vector.shape == empty.shape and vector[0] == 1 and empty[0] == 0 and none == {}
+    assert {f"point:{p.id}" for p in item.rubric.points} <= named.keys()
+
+
+# ------------------------------------------------------------------ apply to the bank
+
+
+@lru_cache(maxsize=1)
+def bank_calibration() -> Calibration:
+    return fit_calibration(bank_graded(), bank(), min_answers=20)
+
+
+def test_apply_replaces_marks_in_half_marks_within_bounds():
+    calibration = bank_calibration()
+    item = bank()["ij-critical-minerals"]
+    assert calibration.questions[item.id]["model"] == "question"
+    for answer in (item.question.model_answer, item.question.model_answer.split("\n\n")[0]):
+        feedback = scorer().score(item, answer)
+        calibrated = calibration.apply(feedback, item, answer)
+        assert calibrated.calibrated and not feedback.calibrated
+        assert 0 <= calibrated.marks <= calibrated.max_marks and (calibrated.marks * 2).is_integer()
+        assert calibrated.marks == calibration.predict(item, answer, feedback)
+        assert calibrated.points == feedback.points and calibrated.suggestions == feedback.suggestions
+        Feedback.model_validate_json(calibrated.model_dump_json())
+
+
+def test_unknown_questions_and_rule_zeros_keep_the_scorers_marks():
+    calibration = bank_calibration()
+    other = bank()["ij-ai-dialogue"]
+    feedback = scorer().score(other, other.question.model_answer)
+    assert calibration.apply(feedback, other, other.question.model_answer) is feedback
+    assert calibration.predict(other, other.question.model_answer, feedback) == feedback.marks
+    item = bank()["ij-critical-minerals"]
+    empty = scorer().score(item, "   ")
+    assert calibration.apply(empty, item, "   ") is empty and empty.marks == 0
+
+
+def test_shared_model_serves_a_question_with_few_answers():
+    calibration = fit_calibration(bank_graded(12), bank())
+    item = bank()["ij-critical-minerals"]
+    assert calibration.questions[item.id]["model"] == "shared"
+    answer = item.question.model_answer
+    marks = calibration.apply(scorer().score(item, answer), item, answer).marks
+    assert 0 <= marks <= 15 and (marks * 2).is_integer()
+
+
+# ------------------------------------------------------------------ files
+
+
+def test_save_and_load_round_trip(tmp_path):
+    calibration = fitted()
+    path = tmp_path / "cal.bin"
+    calibration.save(path)
+    header = json.loads(path.read_bytes().split(b"\n", 1)[0])
+    assert header["format"] == "mains-calibration" and header["version"] == 1 and header["n"] == 84
+    assert set(header["questions"]) == {"cells", "stack"}
+    loaded = load_calibration(path)
+    data = make_answers(5, n_cells=10, n_small=6)
+    assert (agreement_report(data, None, loaded).fillna(-9) == agreement_report(data, None, calibration).fillna(-9)).all().all()
+
+
+@pytest.mark.parametrize("damage, message", [
+    ("missing", "no such calibration file"),
+    ("text", "not a calibration file"),
+    ("version", "version 99"),
+    ("truncated", "damaged calibration file"),
+])
+def test_bad_calibration_files_are_one_line_errors(tmp_path, damage, message):
+    path = tmp_path / "cal.bin"
+    if damage != "missing":
+        fitted().save(path)
+        head, payload = path.read_bytes().split(b"\n", 1)
+        if damage == "text":
+            path.write_text("question_id,answer\nq,a\n", encoding="utf-8")
+        elif damage == "version":
+            path.write_bytes(head.replace(b'"version": 1', b'"version": 99') + b"\n" + payload)
+        else:
+            path.write_bytes(head + b"\n" + payload[: len(payload) // 2])
+    with pytest.raises(CalibrationError, match=message) as error:
+        load_calibration(path)
+    assert "\n" not in str(error.value)
+
+
+# ------------------------------------------------------------------ command line
+
+
+def test_cli_calibrate_then_evaluate_score_and_batch(tmp_path, capsys, monkeypatch):
+    graded, model = tmp_path / "graded.csv", tmp_path / "mentor.cal"
+    bank_graded().to_csv(graded, index=False)
+    made = run_here(capsys, monkeypatch, "calibrate", str(graded), "-o", str(model), "--min-answers", "20",
+                    "--jobs", "1")
+    assert made.returncode == 0, made.stderr
+    assert "calibrated on 30 graded answers to 1 questions (1 with their own model" in made.stderr
+    assert load_calibration(model).questions["ij-critical-minerals"]["n"] == 30
+
+    evaluated = run_here(capsys, monkeypatch, "evaluate", str(graded), "--calibration", str(model))
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert "calibrated with" in evaluated.stdout and "before calibration" in evaluated.stdout
+    data = json.loads(run_here(capsys, monkeypatch, "evaluate", str(graded), "--calibration", str(model),
+                               "--json").stdout)
+    assert data["after"]["overall"]["n"] == 30 and data["before"]["overall"]["n"] == 30
+
+    answer = tmp_path / "answer.txt"
+    answer.write_text(bank()["ij-critical-minerals"].question.model_answer, encoding="utf-8")
+    scored = run_here(capsys, monkeypatch, "score", "ij-critical-minerals", str(answer), "--json",
+                      "--calibration", str(model))
+    assert scored.returncode == 0, scored.stderr
+    assert json.loads(scored.stdout)["calibrated"] is True
+    from_env = run_here(capsys, monkeypatch, "score", "ij-critical-minerals", str(answer), "--json",
+                        env={"MAINS_CALIBRATION": str(model)})
+    assert json.loads(from_env.stdout) == json.loads(scored.stdout)
+
+    rows = pd.DataFrame({"question_id": ["ij-critical-minerals", "ij-ai-dialogue"],
+                         "answer": [bank()["ij-critical-minerals"].question.model_answer,
+                                    bank()["ij-ai-dialogue"].question.model_answer]})
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    rows.to_csv(source, index=False)
+    batch = run_here(capsys, monkeypatch, "batch", str(source), "-o", str(target), "--calibration", str(model))
+    assert batch.returncode == 0, batch.stderr
+    out = pd.read_csv(target)
+    assert list(out["calibrated"]) == [True, False]
+    assert out["marks"].iloc[0] == json.loads(scored.stdout)["marks"]
+
+
+def test_cli_cross_validation(tmp_path, capsys, monkeypatch):
+    graded = tmp_path / "graded.csv"
+    make_answers(0).to_csv(graded, index=False)
+    result = run_here(capsys, monkeypatch, "evaluate", str(graded), "--cv", "3", "--jobs", "1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("3-fold cross-validated") and "overall" in result.stdout
+    both = run_here(capsys, monkeypatch, "evaluate", str(graded), "--cv", "3", "--calibration", "x.cal")
+    assert both.returncode == 2 and "not both" in both.stderr
+
+
+def test_cli_bad_calibration_is_one_line(tmp_path, capsys, monkeypatch):
+    bad = tmp_path / "bad.cal"
+    bad.write_text("hello\n", encoding="utf-8")
+    for args in (("score", "ij-critical-minerals", "-", "--calibration", str(bad)),
+                 ("evaluate", str(bad), "--calibration", str(bad))):
+        result = run_here(capsys, monkeypatch, *args)
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        assert result.returncode == 2 and len(lines) == 1 and "Traceback" not in result.stderr
+
+
+def test_parallel_batch_matches_serial(tmp_path):
+    from scoring.cli import score_batch
+
+    items = sorted(bank().items.values(), key=lambda i: i.id)[:4]
+    rows = [(item.id, item.question.model_answer[: 200 + 37 * k]) for k in range(120) for item in items[k % 4:k % 4 + 1]]
+    serial = score_batch(scorer(), bank(), rows, jobs=1)
+    parallel = score_batch(scorer(), bank(), rows * 4, jobs=2)
+    assert parallel == serial * 4
+    assert not math.isnan(sum(r[0] for r in serial))
