@@ -7,8 +7,8 @@ while an unchanged bank is never re-read or re-fitted.
 
 The scorer needs scikit-learn, whose import is the slowest part of a cold start
 (seconds on this 2-core machine).  No page needs it before the first Submit, so
-it is imported in a background thread when this module loads, and the first page
-renders without waiting for it.
+a page calls ``warm_scorer_in_background()`` once it has drawn itself: the import
+runs in a background thread and neither the first render nor Submit waits for it.
 """
 
 from __future__ import annotations
@@ -28,7 +28,15 @@ from scoring.bank import Bank, bank_root, load_bank
 if TYPE_CHECKING:
     from scoring.scorer import Scorer
 
-threading.Thread(target=importlib.import_module, args=("scoring.scorer",), name="warm-scorer", daemon=True).start()
+_warm = threading.Event()
+
+
+def warm_scorer_in_background() -> None:
+    """Import the scorer's libraries in a background thread, once per process."""
+    if not _warm.is_set():
+        _warm.set()
+        threading.Thread(target=importlib.import_module, args=("scoring.scorer",), name="warm-scorer",
+                         daemon=True).start()
 
 CSS = """
 <style>

@@ -9,7 +9,7 @@ import streamlit as st
 
 import storage
 from app_pages.answer_editor import answer_box
-from app_pages.context import current_bank, current_scorer, current_user_id, page_style
+from app_pages.context import current_bank, current_scorer, current_user_id, page_style, warm_scorer_in_background
 from app_pages.feedback_view import render_attempt
 from app_pages.markup import escape_markdown, text_html
 from scoring.feedback import Flag
@@ -324,3 +324,5 @@ else:
     else:
         show_url(question_id=current.id if current else None)
         show_picker()
+
+warm_scorer_in_background()  # after the screen is drawn: Submit will find scikit-learn loaded
