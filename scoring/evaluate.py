@@ -236,10 +236,15 @@ def scorer_for(question_id: str, item: Item, scorers: dict[str, Scorer], bank: B
     return scorers["bank"] if _in_bank(bank, question_id, item) else scorers[item.rubric.policy]
 
 
-def predict(frame: pd.DataFrame, items: dict[str, Item], scorers: dict[str, Scorer], bank: Bank | None) -> list[float | None]:
-    """Each answer's marks mapped in proportion onto its human scale (None when unscorable)."""
+def predict(frame: pd.DataFrame, items: dict[str, Item], scorers: dict[str, Scorer], bank: Bank | None,
+            progress=None) -> list[float | None]:
+    """Each answer's marks mapped in proportion onto its human scale (None when unscorable).
+
+    ``progress`` optionally wraps the row iterator (e.g. a tqdm bar).
+    """
     out: list[float | None] = []
-    for question_id, answer, max_score in zip(frame["question_id"], frame["answer"], frame["max_score"]):
+    rows = zip(frame["question_id"], frame["answer"], frame["max_score"])
+    for question_id, answer, max_score in (progress(rows) if progress else rows):
         item = items.get(question_id)
         if item is None:
             out.append(None)

@@ -7,9 +7,9 @@ The strongest sentence is the one shown as having earned the point.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, replace
 
-import numpy as np
 from rapidfuzz import fuzz
 
 from scoring.feedback import PointResult, Status
@@ -93,19 +93,32 @@ class AnswerView:
     norms: tuple[str, ...]  # normalised sentences, for fuzzy matching
     all_stems: str  # every sentence's stems, "|"-separated: one test rules a phrase out
     all_norms: str
+    stem_starts: tuple[int, ...] = ()  # where each sentence's stems start in ``all_stems``
 
     @classmethod
-    def of(cls, sentences: list[Sentence]) -> "AnswerView":
-        tokens = tuple(tuple(w.lower() for w in words(s.text)) for s in sentences)
+    def of(cls, sentences: list[Sentence], tokens: list[tuple[str, ...]] | None = None) -> "AnswerView":
+        """``tokens`` (each sentence's lower-cased words) may be passed when already computed."""
+        if tokens is None:
+            tokens = [tuple(w.lower() for w in words(s.text)) for s in sentences]
+        tokens = tuple(tokens)
         stems = tuple(f" {' '.join(stem(w) for w in t)} " for t in tokens)
         norms = tuple(" ".join(t) for t in tokens)
-        return cls(tuple(sentences), tokens, stems, norms, "|".join(stems), " | ".join(norms))
+        starts, offset = [], 0
+        for text in stems:
+            starts.append(offset)
+            offset += len(text) + 1
+        return cls(tuple(sentences), tokens, stems, norms, "|".join(stems), " | ".join(norms), tuple(starts))
 
 
 def phrase_hits(phrase: Phrase, view: AnswerView, settings: MatchSettings) -> dict[int, float]:
     """Sentence index → match quality (1 exact, ``fuzzy_factor`` fuzzy) for one phrase."""
-    if phrase.stems in view.all_stems:
-        return {i: 1.0 for i, s in enumerate(view.stems) if phrase.stems in s}
+    position = view.all_stems.find(phrase.stems)
+    if position >= 0:
+        hits = {}
+        while position >= 0:  # a phrase never spans the "|" between sentences
+            hits[bisect_right(view.stem_starts, position) - 1] = 1.0
+            position = view.all_stems.find(phrase.stems, position + 1)
+        return dict(sorted(hits.items()))
     if len(phrase.norm) < settings.fuzzy_min_chars or not fuzz.partial_ratio(
             phrase.norm, view.all_norms, score_cutoff=settings.fuzzy_cutoff):
         return {}
@@ -148,11 +161,14 @@ def judge_point(
     compiled: CompiledPoint,
     view: AnswerView,
     answer: str,
-    similarities: np.ndarray,
+    similarities,
     settings: MatchSettings,
 ) -> PointResult:
-    """Decide one point from its phrase hits and its TF-IDF similarity to each sentence."""
-    per_sentence = np.zeros(len(view.sentences))
+    """Decide one point from its phrase hits and its TF-IDF similarity to each sentence.
+
+    ``similarities`` holds the point's TF-IDF cosine with each sentence (array or list).
+    """
+    per_sentence = [0.0] * len(view.sentences)
     found: dict[str, float] = {}
     for phrase in compiled.phrases:
         weight = settings.concept_strength if phrase.strength_key == "concept" else settings.phrase_strength
@@ -161,11 +177,14 @@ def judge_point(
             per_sentence[index] += weight * quality
             found[phrase.text] = max(found.get(phrase.text, 0.0), weight * quality)
     evidence = min(1.0, sum(found.values()))
-    span = settings.similarity_ceiling - settings.similarity_floor
-    sims = np.clip((similarities - settings.similarity_floor) / span, 0.0, 1.0)
-    strength = min(1.0, evidence + settings.similarity_share * (float(sims.max()) if len(sims) else 0.0))
+    floor, span = settings.similarity_floor, settings.similarity_ceiling - settings.similarity_floor
+    values = similarities.tolist() if hasattr(similarities, "tolist") else list(similarities)
+    sims = [min(1.0, max(0.0, (value - floor) / span)) for value in values]
+    strength = min(1.0, evidence + settings.similarity_share * (max(sims) if sims else 0.0))
     status = status_for(strength, settings)
-    return _result(compiled.point, status, strength, view, answer, per_sentence + settings.similarity_share * sims, found)
+    share = settings.similarity_share
+    return _result(compiled.point, status, strength, view, answer,
+                   [score + share * sim for score, sim in zip(per_sentence, sims)], found)
 
 
 def _result(point, status, strength, view, answer, sentence_scores, found) -> PointResult:
@@ -175,7 +194,7 @@ def _result(point, status, strength, view, answer, sentence_scores, found) -> Po
     )
     if status == "missed" or not len(view.sentences):
         return PointResult(**base)
-    best = view.sentences[int(np.argmax(sentence_scores))]
+    best = view.sentences[max(range(len(sentence_scores)), key=sentence_scores.__getitem__)]
     return PointResult(
         **base,
         evidence=answer[best.start:best.end],

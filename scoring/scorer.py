@@ -24,7 +24,7 @@ from scoring.components import directive_fit, length, structure
 from scoring.evidence import AnswerView, CompiledPoint, MatchSettings, compile_point, judge_point, split_shared
 from scoring.feedback import Component, Feedback, Flag, PointResult
 from scoring.models import Concept, Item, Rubric
-from scoring.text import STOPWORDS, clean, is_prose, normalise, prompt_of, split_sentences, stem, words, word_count
+from scoring.text import STOPWORDS, clean, is_prose_tokens, normalise, prompt_of, split_sentences, stem, words, word_count
 
 SCORER_NAME = "mains-scorer/1"
 
@@ -190,8 +190,10 @@ class Scorer:
         if early is not None:
             return early
         sentences = split_sentences(text)
-        prose = [s for s in sentences if is_prose(s.text)] if self.prose_only else sentences
-        view = AnswerView.of(prose)
+        tokens = [tuple(w.lower() for w in words(s.text)) for s in sentences]
+        keep = [not self.prose_only or is_prose_tokens(s.text, t) for s, t in zip(sentences, tokens)]
+        prose = [s for s, k in zip(sentences, keep) if k]
+        view = AnswerView.of(prose, [t for t, k in zip(tokens, keep) if k])
         sentence_matrix = tfidf_rows(self.vectorizer_, map(features, view.tokens)) if prose else None
         points = self._judge_points(prepared, view, text, sentence_matrix)
         content = content_share(item.rubric, points, graded=self.graded_credit)
@@ -280,8 +282,9 @@ class Scorer:
             similarities = np.asarray(sentence_matrix @ prepared.point_columns)
         else:
             similarities = np.zeros((0, len(prepared.points)))
+        columns = similarities.T.tolist() if len(similarities) else [[] for _ in prepared.points]
         return tuple(
-            judge_point(compiled, view, text, similarities[:, column], self.settings)
+            judge_point(compiled, view, text, columns[column], self.settings)
             for column, compiled in enumerate(prepared.points)
         )
 

@@ -150,7 +150,11 @@ def is_prose(sentence: str) -> bool:
     >>> is_prose("economic security, FOIP, JWG, supply chains, rare earths, HHI")
     False
     """
-    tokens = [w.lower() for w in words(sentence)]
+    return is_prose_tokens(sentence, [w.lower() for w in words(sentence)])
+
+
+def is_prose_tokens(sentence: str, tokens: list[str] | tuple[str, ...]) -> bool:
+    """``is_prose`` for a sentence already split into lower-cased ``words``."""
     if len(tokens) < 4:
         return False
     function_words = sum(1 for t in tokens if t in STOPWORDS)

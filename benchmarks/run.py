@@ -1,0 +1,274 @@
+"""Rerun every agreement and speed figure the README quotes.
+
+    python benchmarks/run.py            # everything (about 4 minutes on 2 cores)
+    python benchmarks/run.py --skip-cv  # without the two cross-validations
+
+Agreement figures need the graded benchmark sets, read from ``../shared/benchmarks/``
+beside the repository (or ``$MAINS_BENCHMARKS_DIR``).  When that folder is absent
+the script says so and still measures speed.  It writes
+``benchmarks/results/results.md`` (the table README.md quotes) and ``results.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+from scoring.bank import load_bank  # noqa: E402
+from scoring.calibrate import cross_validate, score_rows  # noqa: E402
+from scoring.cli import main as cli_main  # noqa: E402
+from scoring.evaluate import (build_items, fit_scorers, predict, read_graded, read_rubrics,  # noqa: E402
+                              summarise)
+from scoring.scorer import Scorer  # noqa: E402
+from scoring.text import word_count  # noqa: E402
+
+RESULTS = REPO / "benchmarks" / "results"
+
+#: floors and targets from ../shared/benchmarks/README.md and issue 4
+FLOORS = {
+    "mohler": 0.456,
+    "asap-1": 0.39, "asap-5": 0.54, "asap-6": 0.55, "asap-1/5/6 mean": (0.39 + 0.54 + 0.55) / 3,
+    "asap-cv": 0.6,
+}
+TARGETS = {
+    "mohler": 0.55, "asap-1": 0.55, "asap-5": 0.55, "asap-6": 0.55, "asap-1/5/6 mean": 0.65,
+    "asap-cv": 0.75, "mohler-cv": 0.62,
+}
+MAX_MEDIAN_MS = 5.0
+MIN_BATCH_PER_SECOND = 500.0
+
+
+def benchmarks_dir() -> Path:
+    return Path(os.environ.get("MAINS_BENCHMARKS_DIR") or REPO / ".." / "shared" / "benchmarks").resolve()
+
+
+def progress(desc: str, total: int | None = None):
+    """A tqdm wrapper for scoring loops (used as ``progress=`` by the evaluation functions)."""
+    return lambda iterable: tqdm(iterable, desc=desc, total=total, unit="answer", leave=False, file=sys.stderr)
+
+
+# ------------------------------------------------------------------ agreement
+
+
+def unsupervised(frame: pd.DataFrame, rubrics: dict | None, desc: str):
+    items = build_items(frame, None, rubrics)
+    scorers = fit_scorers(items, None)
+
+    raw = predict(frame, items, scorers, None, progress=progress(desc, total=len(frame)))
+    return summarise(frame, raw)
+
+
+def agreement_figures(folder: Path, skip_cv: bool) -> tuple[list[dict], dict]:
+    figures: list[dict] = []
+    detail: dict = {}
+    mohler = read_graded(folder / "mohler.csv")
+    asap = read_graded(folder / "asap_sas_train.csv.gz")
+    rubrics = read_rubrics(folder / "asap_sas_rubrics.json")
+
+    started = time.perf_counter()
+    result = unsupervised(mohler, None, "mohler (rubric from reference)")
+    figures.append(_figure("Mohler, reference answer as rubric", "Pearson r", result.overall.pearson, "mohler",
+                           n=result.overall.n, seconds=time.perf_counter() - started))
+    detail["mohler"] = result.as_dict()
+
+    started = time.perf_counter()
+    sets = asap[asap["question_id"].isin(rubrics)]
+    result = unsupervised(sets, rubrics, "asap 1/5/6 (key elements)")
+    seconds = time.perf_counter() - started
+    for name in ("asap-1", "asap-5", "asap-6"):
+        figures.append(_figure(f"ASAP set {name[5:]}, key elements and bands", "QWK",
+                               result.per_question[name].qwk, name, n=result.per_question[name].n))
+    mean = float(np.mean([result.per_question[n].qwk for n in ("asap-1", "asap-5", "asap-6")]))
+    figures.append(_figure("ASAP sets 1/5/6, mean", "QWK", mean, "asap-1/5/6 mean", seconds=seconds))
+    detail["asap_rubrics"] = result.as_dict()
+
+    if skip_cv:
+        return figures, detail
+
+    started = time.perf_counter()
+    rows = score_rows(asap, None, rubrics, progress("asap: scorer features"))
+    cv = cross_validate(asap, None, rubrics, k=5, jobs=2, rows=rows,
+                        progress=lambda tasks: tqdm(tasks, desc="asap 5-fold", unit="fold", leave=False, file=sys.stderr))
+    seconds = time.perf_counter() - started
+    per_set = {q: a.qwk for q, a in sorted(cv.per_question.items(), key=lambda kv: int(kv[0].split("-")[1]))}
+    figures.append(_figure("ASAP all 10 sets, 5-fold CV, calibrated", "mean QWK", float(np.mean(list(per_set.values()))),
+                           "asap-cv", n=cv.overall.n, seconds=seconds))
+    detail["asap_cv"] = {"per_set_qwk": per_set, **cv.as_dict()}
+
+    started = time.perf_counter()
+    rows = score_rows(mohler, None, None, progress("mohler: scorer features"))
+    cv = cross_validate(mohler, None, None, k=5, jobs=2, rows=rows,
+                        progress=lambda tasks: tqdm(tasks, desc="mohler 5-fold", unit="fold", leave=False, file=sys.stderr))
+    figures.append(_figure("Mohler, 5-fold CV, calibrated", "Pearson r", cv.overall.pearson, "mohler-cv",
+                           n=cv.overall.n, seconds=time.perf_counter() - started))
+    detail["mohler_cv"] = cv.as_dict()
+    return figures, detail
+
+
+def _figure(name: str, measure: str, value: float, key: str, **extra) -> dict:
+    floor, target = FLOORS.get(key), TARGETS.get(key)
+    return {"name": name, "measure": measure, "value": round(float(value), 4),
+            "floor": None if floor is None else round(floor, 3), "target": target,
+            "met": None if target is None else bool(value >= target), **extra}
+
+
+# ------------------------------------------------------------------ speed
+
+
+def bank_answers() -> tuple[object, list]:
+    """The bank's 250-word-limit questions with their model answers and two shorter variants each."""
+    bank = load_bank(REPO)
+    items = sorted((i for i in bank.items.values() if i.question.word_limit == 250), key=lambda i: i.id)
+    answers = []
+    for item in items:
+        text = item.question.model_answer
+        paragraphs = [p for p in text.split("\n\n") if p.strip()]
+        answers += [(item, text), (item, "\n\n".join(paragraphs[1:] + paragraphs[:1])),
+                    (item, "\n\n".join(paragraphs[:-1]))]
+    return bank, answers
+
+
+def speed(repeats: int = 30) -> dict:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    bank, answers = bank_answers()
+    full = [(item, text) for item, text in answers if word_count(text) >= 200]
+    scorer = Scorer().fit(bank)
+    for item, text in full * 3:  # warm-up: caches, lazy imports
+        scorer.score(item, text)
+    times = []
+    for _ in tqdm(range(repeats), desc="speed: one answer at a time", unit="round", leave=False, file=sys.stderr):
+        for item, text in full:
+            started = time.perf_counter()
+            scorer.score(item, text)
+            times.append(time.perf_counter() - started)
+    tracemalloc.start()  # a separate pass: tracing slows allocation, so it never overlaps the timing
+    for item, text in full:
+        scorer.score(item, text)
+    _, traced_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    median_ms = statistics.median(times) * 1000
+
+    # plain TF-IDF cosine to the model answer, on the same answers, fitted once
+    vectorizer = TfidfVectorizer(sublinear_tf=True).fit([i.question.model_answer for i in bank.items.values()])
+    references = {item.id: vectorizer.transform([item.question.model_answer]) for item, _ in full}
+    plain = []
+    for _ in range(repeats):
+        for item, text in full:
+            started = time.perf_counter()
+            float((vectorizer.transform([text]) @ references[item.id].T)[0, 0])
+            plain.append(time.perf_counter() - started)
+    plain_ms = statistics.median(plain) * 1000
+
+    # batch: the real command, in this process, on a CSV of bank answers
+    rows = [(item.id, text) for item, text in answers] * 200
+    with tempfile.TemporaryDirectory() as tmp:
+        source, target = Path(tmp) / "answers.csv", Path(tmp) / "marks.csv"
+        pd.DataFrame(rows, columns=["question_id", "answer"]).to_csv(source, index=False)
+        started = time.perf_counter()
+        code = cli_main(["--bank", str(REPO), "batch", str(source), "-o", str(target)])
+        batch_seconds = time.perf_counter() - started
+        assert code == 0, "batch failed"
+        assert len(pd.read_csv(target)) == len(rows)
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "answers_timed": len(full), "repeats": repeats,
+        "median_words": int(statistics.median(word_count(t) for _, t in full)),
+        "median_ms": round(median_ms, 3), "p90_ms": round(float(np.percentile(times, 90)) * 1000, 3),
+        "plain_tfidf_median_ms": round(plain_ms, 3), "ratio_to_plain_tfidf": round(median_ms / plain_ms, 1),
+        "batch_answers": len(rows), "batch_seconds": round(batch_seconds, 2),
+        "batch_answers_per_second": round(len(rows) / batch_seconds, 1),
+        "peak_traced_mb": round(traced_peak / 2**20, 1), "peak_rss_mb": round(rss_mb, 1),
+    }
+
+
+# ------------------------------------------------------------------ report
+
+
+def markdown(figures: list[dict], detail: dict, speed_result: dict, folder: Path, present: bool) -> str:
+    lines = ["# Benchmark results", "",
+             f"Produced by `python benchmarks/run.py` on {time.strftime('%Y-%m-%d')} "
+             f"({platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs).", ""]
+    if present:
+        lines += ["## Agreement with human examiners", "",
+                  "| set | measure | result | plain TF-IDF floor | target | met |",
+                  "| --- | --- | --- | --- | --- | --- |"]
+        for f in figures:
+            floor = "—" if f["floor"] is None else f"{f['floor']:.3f}"
+            target = "—" if f["target"] is None else f"≥ {f['target']:.2f}"
+            met = "—" if f["met"] is None else ("yes" if f["met"] else "**no**")
+            lines.append(f"| {f['name']} | {f['measure']} | {f['value']:.3f} | {floor} | {target} | {met} |")
+        lines += ["", "Floors are from `../shared/benchmarks/README.md` (plain TF-IDF cosine unsupervised; "
+                  "TF-IDF 1–2 grams + logistic regression per set for ASAP cross-validation). Mohler's "
+                  "cross-validation has no published floor; its unsupervised floor is 0.456.", ""]
+        if "asap_cv" in detail:
+            per_set = detail["asap_cv"]["per_set_qwk"]
+            lines += ["ASAP 5-fold cross-validated QWK per set:", "",
+                      "| " + " | ".join(per_set) + " | mean |", "|" + " --- |" * (len(per_set) + 1),
+                      "| " + " | ".join(f"{v:.3f}" for v in per_set.values())
+                      + f" | {np.mean(list(per_set.values())):.3f} |", ""]
+    else:
+        lines += [f"Benchmark sets not found at `{folder}`: agreement figures were not measured.", ""]
+    s = speed_result
+    lines += ["## Speed", "",
+              "| measure | result | requirement |", "| --- | --- | --- |",
+              f"| median time to score one {s['median_words']}-word bank answer (after warm-up) | {s['median_ms']:.2f} ms "
+              f"(p90 {s['p90_ms']:.2f} ms) | ≤ {MAX_MEDIAN_MS:.0f} ms |",
+              f"| plain TF-IDF cosine on the same answers | {s['plain_tfidf_median_ms']:.2f} ms | — |",
+              f"| ratio, scorer / plain TF-IDF | {s['ratio_to_plain_tfidf']:.1f}× | — |",
+              f"| `python -m scoring batch`, {s['batch_answers']:,} answers, end to end | "
+              f"{s['batch_answers_per_second']:.0f} answers/s ({s['batch_seconds']:.1f} s) | ≥ {MIN_BATCH_PER_SECOND:.0f} answers/s |",
+              f"| peak memory while scoring: Python allocations (tracemalloc) | {s['peak_traced_mb']:.1f} MB | — |",
+              f"| peak resident memory of the speed run (maxrss) | {s['peak_rss_mb']:.0f} MB | — |", ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skip-cv", action="store_true", help="skip the two 5-fold cross-validations")
+    parser.add_argument("--no-write", action="store_true", help="print only; leave benchmarks/results/ alone")
+    args = parser.parse_args(argv)
+
+    folder = benchmarks_dir()
+    present = (folder / "mohler.csv").is_file() and (folder / "asap_sas_train.csv.gz").is_file()
+    print(f"benchmark sets: {folder}" if present else
+          f"benchmark sets: NOT FOUND at {folder} (set MAINS_BENCHMARKS_DIR); measuring speed only")
+    speed_result = speed()
+    print(f"speed: median {speed_result['median_ms']:.2f} ms per answer; batch "
+          f"{speed_result['batch_answers_per_second']:.0f} answers/s; {speed_result['ratio_to_plain_tfidf']:.1f}x plain TF-IDF")
+    figures, detail = agreement_figures(folder, args.skip_cv) if present else ([], {})
+    for f in figures:
+        floor = "" if f["floor"] is None else f" (floor {f['floor']:.3f})"
+        target = "" if f["target"] is None else f", target >= {f['target']:.2f}: {'met' if f['met'] else 'NOT met'}"
+        print(f"{f['name']}: {f['measure']} {f['value']:.3f}{floor}{target}")
+    report = markdown(figures, detail, speed_result, folder, present)
+    if not args.no_write:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        (RESULTS / "results.md").write_text(report + "\n", encoding="utf-8")
+        (RESULTS / "results.json").write_text(json.dumps({
+            "benchmarks_dir": str(folder) if present else None, "figures": figures, "speed": speed_result,
+            "detail": detail, "python": platform.python_version(), "cpus": os.cpu_count(),
+            "peak_rss_mb_whole_run": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        }, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {RESULTS / 'results.md'} and results.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
