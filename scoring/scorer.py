@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from itertools import chain, repeat
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -72,13 +73,14 @@ def tfidf_rows(vectorizer: TfidfVectorizer, documents: Iterable[list[str]]) -> c
     """
     vocabulary, idf = vectorizer.vocabulary_, vectorizer.idf_
     width = len(vocabulary)
-    keys: list[int] = []
-    rows = 0
-    for row, document in enumerate(documents):
-        base = row * width
-        keys.extend(base + column for column in map(vocabulary.get, document) if column is not None)
-        rows = row + 1
-    unique, counts = np.unique(np.asarray(keys, dtype=np.int64), return_counts=True)
+    columns_of = [list(map(vocabulary.get, document, repeat(-1))) for document in documents]
+    rows = len(columns_of)
+    lengths = np.fromiter(map(len, columns_of), dtype=np.int64, count=rows)
+    flat = np.fromiter(chain.from_iterable(columns_of), dtype=np.int64, count=int(lengths.sum()))
+    row_ids = np.repeat(np.arange(rows, dtype=np.int64), lengths)
+    found = flat >= 0
+    keys = row_ids[found] * width + flat[found]
+    unique, counts = np.unique(keys, return_counts=True)
     row_of, columns = np.divmod(unique, width) if width else (unique, unique)
     values = (1.0 + np.log(counts)) * idf[columns]
     norms = np.sqrt(np.bincount(row_of, weights=values * values, minlength=rows))
