@@ -573,9 +573,10 @@ def cross_validate(frame: pd.DataFrame, bank: Bank | None = None, rubrics: dict 
     if jobs > 1:
         from joblib import Parallel, delayed
 
-        results = Parallel(n_jobs=min(jobs, k))(delayed(_fold)(*task) for task in (progress(tasks) if progress else tasks))
+        results = Parallel(n_jobs=min(jobs, k), return_as="generator")(delayed(_fold)(*task) for task in tasks)
     else:
-        results = [_fold(*task) for task in (progress(tasks) if progress else tasks)]
+        results = (_fold(*task) for task in tasks)
+    results = list(progress(results) if progress else results)  # the bar moves as folds finish
     shares = np.full(len(frame), np.nan)
     for test, predicted in results:
         shares[test] = predicted
