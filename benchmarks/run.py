@@ -189,8 +189,18 @@ def speed(repeats: int = 30, batch_runs: int = 3) -> dict:
             rates.append(len(rows) / (time.perf_counter() - started))
             assert code == 0, "batch failed"
             assert len(pd.read_csv(target)) == len(rows)
+    # a 100,000-word paste: scored or refused, and how long that takes (issue 5: within 2 s)
+    item = full[0][0]
+    huge = " ".join(["Japan invests in Indian supply chains."] * 20_000)
+    huge_times, huge_feedback = [], None
+    for _ in range(3):
+        started = time.perf_counter()
+        huge_feedback = scorer.score(item, huge)
+        huge_times.append(time.perf_counter() - started)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
+        "huge_answer_words": word_count(huge), "huge_answer_seconds": round(statistics.median(huge_times), 3),
+        "huge_answer_outcome": ", ".join(sorted(huge_feedback.flag_codes())) or f"{huge_feedback.marks} marks",
         "answers_timed": len(full), "repeats": repeats,
         "median_words": int(statistics.median(word_count(t) for _, t in full)),
         "median_ms": round(median_ms, 3), "p90_ms": round(float(np.percentile(times, 90)) * 1000, 3),
@@ -239,6 +249,8 @@ def markdown(figures: list[dict], detail: dict, speed_result: dict, folder: Path
               f"and fit, {min(4, os.cpu_count() or 1)} worker processes); median of {len(s['batch_runs'])} runs | "
               f"{s['batch_answers_per_second']:.0f} answers/s (runs: {', '.join(f'{r:.0f}' for r in s['batch_runs'])}) "
               f"| ≥ {MIN_BATCH_PER_SECOND:.0f} answers/s |",
+              f"| a {s['huge_answer_words']:,}-word answer ({s['huge_answer_outcome']}) | {s['huge_answer_seconds']:.2f} s "
+              "| ≤ 2 s, scored or refused with a message |",
               f"| peak memory while scoring: Python allocations (tracemalloc) | {s['peak_traced_mb']:.1f} MB | — |",
               f"| peak resident memory of the speed run (maxrss) | {s['peak_rss_mb']:.0f} MB | — |", ""]
     return "\n".join(lines)
