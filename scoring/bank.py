@@ -11,7 +11,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
@@ -283,6 +283,3 @@ def bank_root() -> Path:
     """The bank folder: ``$MAINS_BANK_DIR`` or the repository root."""
     return Path(os.environ.get("MAINS_BANK_DIR", Path(__file__).resolve().parent.parent))
 
-
-def iter_errors(errors: Iterable[BankError]) -> list[str]:
-    return [str(e) for e in errors]

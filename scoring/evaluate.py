@@ -220,7 +220,7 @@ def _in_bank(bank: Bank | None, question_id: str, item: Item) -> bool:
     return bank is not None and question_id in bank and item is bank[question_id]
 
 
-def fit_scorers(items: dict[str, Item], bank: Bank | None, answers: pd.DataFrame | None = None) -> dict[str, Scorer]:
+def fit_scorers(items: dict[str, Item], bank: Bank | None) -> dict[str, Scorer]:
     """Scorers by kind: the bank's (full UPSC weights), and one per benchmark policy ("weighted", "bands")."""
     outside = [item for qid, item in items.items() if not _in_bank(bank, qid, item)]
     scorers = {}

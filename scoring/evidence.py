@@ -177,9 +177,8 @@ def judge_point(
             per_sentence[index] += weight * quality
             found[phrase.text] = max(found.get(phrase.text, 0.0), weight * quality)
     evidence = min(1.0, sum(found.values()))
-    floor, span = settings.similarity_floor, settings.similarity_ceiling - settings.similarity_floor
     values = similarities.tolist() if hasattr(similarities, "tolist") else list(similarities)
-    sims = [min(1.0, max(0.0, (value - floor) / span)) for value in values]
+    sims = [similarity_strength(value, settings) for value in values]
     strength = min(1.0, evidence + settings.similarity_share * (max(sims) if sims else 0.0))
     status = status_for(strength, settings)
     share = settings.similarity_share

@@ -271,7 +271,7 @@ class Scorer:
         points = tuple(PointResult(id=p.point.id, label=p.point.label, weight=p.point.weight, status="missed",
                                    strength=0.0, hint=p.point.hint, concepts=p.point.concepts)
                        for p in prepared.points)
-        _, length_report = None, length(total_words, question.word_limit)[0]
+        length_report = length(total_words, question.word_limit)[0]
         return Feedback(
             question_id=question.id, question_version=prepared.item.version, marks=0.0,
             max_marks=question.marks, points=points, flags=(flag,), length=length_report,
