@@ -1,4 +1,4 @@
-"""The database schema: users, drafts and attempts (never a copy of the bank).
+"""The database schema: users, drafts and attempts (never a copy of the bank); accounts' sessions and failed logins.
 
 Questions and rubrics live in YAML files; rows here only name them by
 ``question_id`` and the ``question_version`` (a content hash) they were written
@@ -36,13 +36,52 @@ class Base(DeclarativeBase):
 
 
 class User(Base):
-    """Someone who practises. One local user now; accounts (issue 6) add more."""
+    """Someone who practises: the local user of single-user mode, or an account (multi-user mode).
+
+    The local user has no password and can never sign in; an account's password is
+    kept only as an argon2 hash (``storage.accounts``).  ``role`` is ``aspirant`` or
+    ``mentor``.
+    """
 
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(120), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255), nullable=True, default=None)
+    role: Mapped[str] = mapped_column(sa.String(16), default="aspirant", server_default="aspirant")
+
+
+class LoginSession(Base):
+    """A signed-in browser session.  Only the SHA-256 of its random token is stored.
+
+    It ends at ``expires_at`` (absolute) or after a spell without use (idle, measured
+    from ``last_seen_at``), whichever comes first.
+    """
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LoginFailure(Base):
+    """One failed sign-in, kept for a while so repeated failures are throttled across processes.
+
+    ``account`` is the normalised name that was tried (it need not exist); ``client``
+    is the client's address when known.
+    """
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account: Mapped[str] = mapped_column(sa.String(120), index=True)
+    client: Mapped[str | None] = mapped_column(sa.String(64), nullable=True, index=True)
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 class Draft(Base):
