@@ -43,7 +43,10 @@ def submit_attempt(
     now = now or utcnow()
     answer = clean_text(answer)
     with Session(writer(engine or get_engine())) as session, session.begin():
-        draft = session.scalar(sa.select(Draft).where(Draft.id == draft_id, Draft.user_id == user_id))
+        # FOR UPDATE: on PostgreSQL a second submit of the same draft (double click, two tabs)
+        # waits here, then finds the draft gone; SQLite's BEGIN IMMEDIATE already serialises writers.
+        draft = session.scalar(
+            sa.select(Draft).where(Draft.id == draft_id, Draft.user_id == user_id).with_for_update())
         if draft is None:
             raise DraftNotFound(f"draft {draft_id} is not open")
         attempt = Attempt(

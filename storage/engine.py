@@ -1,8 +1,12 @@
 """Where the database is and how to talk to it safely from many threads.
 
 ``DATABASE_URL`` picks the database; by default it is the SQLite file
-``data/mains.db`` beside the code (the folder is created).  For SQLite every
-connection gets WAL journalling and a busy timeout, and write transactions
+``data/mains.db`` beside the code (the folder is created).  A ``postgresql://``
+(or ``postgres://``) URL is served by psycopg 3 (``postgresql+psycopg``).  The
+first use of a URL in a process brings its schema to the newest Alembic revision
+(``storage.migrate``), under a lock, so processes starting together do not race.
+
+For SQLite every connection gets WAL journalling and a busy timeout, and write transactions
 start with ``BEGIN IMMEDIATE`` so that two writers queue on the timeout instead
 of failing with "database is locked" when a read lock cannot be upgraded.
 """
@@ -18,11 +22,12 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
-from storage.tables import Base
-
 #: how long a SQLite writer waits for the lock before giving up (milliseconds)
 BUSY_TIMEOUT_MS = 30_000
 DEFAULT_DB_PATH = Path(__file__).resolve().parent.parent / "data" / "mains.db"
+#: connections kept per process for a server database (PostgreSQL); see docs/DEPLOY.md for sizing
+POOL_SIZE = int(os.environ.get("DATABASE_POOL_SIZE", "10"))
+MAX_OVERFLOW = int(os.environ.get("DATABASE_MAX_OVERFLOW", "20"))
 
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
@@ -34,14 +39,28 @@ def database_url() -> str:
     return url or f"sqlite:///{DEFAULT_DB_PATH}"
 
 
+def normalise_url(url: str) -> str:
+    """``postgresql://`` and ``postgres://`` mean psycopg 3 (SQLAlchemy 2.0 would pick psycopg2)."""
+    for scheme in ("postgresql://", "postgres://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url[len(scheme):]
+    return url
+
+
 def get_engine(url: str | None = None) -> Engine:
-    """One engine per URL per process, with its tables created."""
+    """One engine per URL per process, its schema migrated to the newest revision on first use."""
+    from storage import migrate
+
     url = url or database_url()
     with _engines_lock:
         engine = _engines.get(url)
         if engine is None:
             engine = _create_engine(url)
-            Base.metadata.create_all(engine)
+            try:
+                migrate.upgrade(engine)
+            except BaseException:
+                engine.dispose()
+                raise
             _engines[url] = engine
         return engine
 
@@ -60,9 +79,16 @@ def dispose_engines() -> None:
 
 
 def _create_engine(url: str) -> Engine:
+    url = normalise_url(url)
     sa_url = sa.make_url(url)
     if sa_url.get_backend_name() != "sqlite":
-        return sa.create_engine(url, pool_pre_ping=True)
+        return sa.create_engine(
+            url,
+            pool_pre_ping=True,  # a server restart or an idle timeout drops connections: test before use
+            pool_size=POOL_SIZE,
+            max_overflow=MAX_OVERFLOW,
+            pool_timeout=60,
+        )
     database = sa_url.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
@@ -108,4 +134,4 @@ def journal_mode(engine: Engine) -> str:
         return str(connection.exec_driver_sql("PRAGMA journal_mode").scalar()).lower()
 
 
-__all__ = ["database_url", "get_engine", "writer", "dispose_engines", "journal_mode", "OperationalError"]
+__all__ = ["database_url", "normalise_url", "get_engine", "writer", "dispose_engines", "journal_mode", "OperationalError"]

@@ -1,13 +1,27 @@
-"""Shared fixtures: a throwaway database and a throwaway copy of the question bank."""
+"""Shared fixtures: a throwaway database and a throwaway copy of the question bank.
+
+``database_url`` is a fresh SQLite file.  ``any_database`` runs a test twice, on a
+fresh SQLite file (id ``sqlite``) and on a fresh PostgreSQL database (id
+``postgresql``) made on the server named by ``TEST_POSTGRES_URL`` (a URL whose user
+may create databases; ``scripts/start_postgres.sh`` starts one and prints it).
+Without ``TEST_POSTGRES_URL`` the PostgreSQL case is skipped, except under CI
+(``CI`` set to true/1/yes), where it fails: CI must run every case.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def running_in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 
 
 @pytest.fixture
@@ -19,6 +33,68 @@ def database_url(tmp_path, monkeypatch) -> str:
     monkeypatch.setenv("DATABASE_URL", url)
     yield url
     storage.dispose_engines()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """An admin engine on the ``TEST_POSTGRES_URL`` server (None without it), checked once per session."""
+    url = os.environ.get("TEST_POSTGRES_URL", "").strip()
+    if not url:
+        yield None
+        return
+    import sqlalchemy as sa
+    from storage.engine import normalise_url
+
+    engine = sa.create_engine(normalise_url(url), isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+    except Exception as exc:  # noqa: BLE001 - said plainly, below
+        pytest.fail(f"TEST_POSTGRES_URL is set but the server does not answer: {exc}", pytrace=False)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_database(request, tmp_path, monkeypatch) -> str:
+    """A fresh, empty database (no tables yet) on SQLite and on PostgreSQL, exported as ``DATABASE_URL``.
+
+    The PostgreSQL case gets its own database per test (CREATE DATABASE, dropped
+    afterwards): measured here at about 0.06 s to create, 0.07 s to migrate and
+    0.015 s to drop, so no shared template is needed and tests never see each
+    other's rows.
+    """
+    import storage
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+        monkeypatch.setenv("DATABASE_URL", url)
+        yield url
+        storage.dispose_engines()
+        return
+
+    admin = request.getfixturevalue("postgres_server")
+    if admin is None:
+        message = ("TEST_POSTGRES_URL is not set: the PostgreSQL case needs a server "
+                   "(export TEST_POSTGRES_URL=\"$(bash scripts/start_postgres.sh)\")")
+        if running_in_ci():
+            pytest.fail(f"CI must not skip: {message}", pytrace=False)
+        pytest.skip(message)
+    name = f"mains_test_{uuid.uuid4().hex[:16]}"
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    import sqlalchemy as sa
+
+    # the URL as a user would write it (postgresql://…), so storage's driver mapping is exercised too
+    url = sa.make_url(os.environ["TEST_POSTGRES_URL"].strip()).set(database=name).render_as_string(
+        hide_password=False)
+    monkeypatch.setenv("DATABASE_URL", url)
+    try:
+        yield url
+    finally:
+        storage.dispose_engines()
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

@@ -1,4 +1,7 @@
-"""Storage: drafts with server-side deadlines, attempts stored exactly, and no lost work under load."""
+"""Storage: drafts with server-side deadlines, attempts stored exactly, and no lost work under load.
+
+Every test that touches a database runs twice through ``any_database``: on SQLite and on PostgreSQL.
+"""
 
 from __future__ import annotations
 
@@ -32,7 +35,7 @@ def make_feedback(question_id: str = "q1", marks: float = 6.5, *, version: str =
 
 
 @pytest.fixture
-def user(database_url) -> int:
+def user(any_database) -> int:
     return storage.default_user_id()
 
 
@@ -49,7 +52,7 @@ def test_default_url_is_a_sqlite_file_under_data(monkeypatch):
     assert url.startswith("sqlite:///") and url.endswith("data/mains.db")
 
 
-def test_default_user_is_created_once(database_url):
+def test_default_user_is_created_once(any_database):
     first = storage.default_user_id()
     assert storage.default_user_id() == first
     assert storage.ensure_user("someone-else") != first
@@ -141,8 +144,8 @@ def test_list_attempts_orders_and_filters(user):
     assert len(storage.list_attempts(user, limit=1)) == 1
 
 
-def test_twenty_threads_submitting_at_once_lose_nothing(database_url):
-    """20 sessions submit at the same instant to one SQLite file: all 20 attempts persist."""
+def test_twenty_threads_submitting_at_once_lose_nothing(any_database):
+    """20 sessions submit at the same instant to one database: all 20 attempts persist."""
     users = [storage.ensure_user(f"aspirant-{n}") for n in range(20)]
     drafts = [storage.start_or_resume_draft(u, "q1", "v1", 11) for u in users]
     barrier = threading.Barrier(len(users))
@@ -168,7 +171,7 @@ def test_twenty_threads_submitting_at_once_lose_nothing(database_url):
         assert storage.list_open_drafts(user_id) == []
 
 
-def test_autosaves_and_submits_interleaved_from_many_threads(database_url):
+def test_autosaves_and_submits_interleaved_from_many_threads(any_database):
     """One user's autosaves race with other users' submits; every save and submit lands."""
     writer_user = storage.ensure_user("writer")
     draft = storage.start_or_resume_draft(writer_user, "long", "v1", 11)
@@ -218,6 +221,67 @@ def test_two_tabs_starting_the_same_question_share_one_draft(user):
         thread.join()
     assert len({d.id for d in results}) == 1
     assert len(storage.list_open_drafts(user)) == 1
+
+
+def test_the_same_draft_submitted_twice_at_once_is_recorded_once(user):
+    """A double click or two tabs: one attempt, the other call told the draft is gone (FOR UPDATE on PostgreSQL)."""
+    for round_ in range(5):
+        draft = storage.start_or_resume_draft(user, f"dup{round_}", "v1", 7)
+        barrier = threading.Barrier(2)
+        outcomes: list[str] = []
+
+        def submit() -> None:
+            barrier.wait(timeout=10)
+            try:
+                storage.submit_attempt(user, draft.id, "the answer", make_feedback())
+                outcomes.append("stored")
+            except storage.DraftNotFound:
+                outcomes.append("gone")
+
+        threads = [threading.Thread(target=submit) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert sorted(outcomes) == ["gone", "stored"]
+        assert len(storage.list_attempts(user, question_id=f"dup{round_}")) == 1
+
+
+def test_times_come_back_as_aware_utc_to_the_microsecond(user):
+    start = datetime(2025, 3, 1, 9, 0, 0, 123456, tzinfo=timezone(timedelta(hours=5, minutes=30)))  # IST
+    draft = storage.start_or_resume_draft(user, "q1", "v1", 7, now=start)
+    stored = storage.get_draft(user, draft.id)
+    assert stored.started_at == start and stored.started_at.utcoffset() == timedelta(0)
+    assert stored.started_at.microsecond == 123456
+    attempt = storage.submit_attempt(user, draft.id, "x", make_feedback(), now=start + timedelta(seconds=61.5))
+    again = storage.get_attempt(user, attempt.id)
+    assert again.submitted_at - again.started_at == timedelta(seconds=61.5)
+    assert again.time_taken_seconds == 61
+
+
+def test_any_script_and_emoji_round_trip_exactly(user):
+    text = "भारत–जापान संबंध 🇮🇳🇯🇵 — “quotes”, tabs\tand\r\nCRLF, 日本語, ‘FOIP’ " + "ü" * 3000
+    draft = storage.start_or_resume_draft(user, "q1", "v1", 7, now=T0)
+    assert storage.save_draft_text(user, draft.id, text)
+    assert storage.get_draft(user, draft.id).text == text
+    attempt = storage.submit_attempt(user, draft.id, text, make_feedback(), now=T0)
+    assert storage.get_attempt(user, attempt.id).answer == text
+
+
+def test_ids_are_never_reused_after_a_draft_is_closed(user):
+    first = storage.start_or_resume_draft(user, "q1", "v1", 7, now=T0)
+    storage.discard_draft(user, first.id)
+    second = storage.start_or_resume_draft(user, "q1", "v1", 7, now=T0)
+    assert second.id > first.id  # a stale tab holding the old id can never write into the new draft
+
+
+def test_postgresql_urls_are_served_by_psycopg_3():
+    from storage.engine import normalise_url
+
+    assert normalise_url("postgresql://u:p@h:5432/db") == "postgresql+psycopg://u:p@h:5432/db"
+    assert normalise_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalise_url("postgresql+psycopg2://u@h/db") == "postgresql+psycopg2://u@h/db"  # an explicit choice stands
+    assert normalise_url("sqlite:////tmp/x.db") == "sqlite:////tmp/x.db"
 
 
 # ------------------------------------------------------------------ timing (pure)
