@@ -18,5 +18,6 @@ pages = [
     st.Page("app_pages/history.py", title="History", icon=":material/history:", url_path="history"),
     st.Page("app_pages/progress.py", title="Progress", icon=":material/insights:", url_path="progress"),
     st.Page("app_pages/question_bank.py", title="Question bank", icon=":material/library_books:", url_path="bank"),
+    st.Page("app_pages/calibration.py", title="Calibration", icon=":material/tune:", url_path="calibration"),
 ]
 st.navigation(pages).run()

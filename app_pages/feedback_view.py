@@ -72,6 +72,8 @@ def render_attempt(attempt: AttemptRecord, item: Item | None, *, key: str) -> No
         if feedback.length:
             top[1].metric("Words", f"{feedback.length.words} / {feedback.length.limit}")
         top[2].metric("Time", f"{format_clock(attempt.time_taken_seconds)} / {format_clock(attempt.time_limit_seconds)}")
+    if feedback.calibrated:
+        st.caption("Marks calibrated from your mentor's graded answers; the points below are the scorer's evidence.")
     if attempt.overtime_seconds:
         st.warning(f"Time was up: you wrote for {format_clock(attempt.overtime_seconds)} past the limit. "
                    "Your whole answer was kept and marked.", icon=":material/alarm:")

@@ -9,6 +9,7 @@ import streamlit as st
 
 import storage
 from app_pages.answer_editor import answer_box
+from app_pages.calibration_state import calibrate_feedback
 from app_pages.context import current_bank, current_scorer, current_user_id, page_style, warm_scorer_in_background
 from app_pages.feedback_view import render_attempt
 from app_pages.markup import escape_markdown, text_html
@@ -215,6 +216,7 @@ def submit(item: Item, draft: storage.DraftRecord, text: str) -> None:
     now = utcnow()
     storage.save_draft_text(user_id, draft.id, text, now=now)  # the text is safe before anything else happens
     feedback = current_scorer().score(item, text)
+    feedback = calibrate_feedback(feedback, item, text)  # the mentor's calibration, when one is configured
     over = overtime_seconds(draft.deadline, now)
     if over > 0:
         feedback = feedback.with_flag(Flag(

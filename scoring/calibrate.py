@@ -616,7 +616,7 @@ def _summarise_or_none(frame: pd.DataFrame, raw: list[float | None]) -> Evaluati
 
 
 def agreement_report(frame: pd.DataFrame, bank: Bank | None = None, calibration: Calibration | None = None, *,
-                     rubrics: dict | None = None) -> pd.DataFrame:
+                     rubrics: dict | None = None, rows: Rows | None = None) -> pd.DataFrame:
     """Agreement with a mentor's grades, one row per question and an ``overall`` row.
 
     ``frame`` is a graded table (question_id, answer, score, max_score; question and
@@ -624,10 +624,11 @@ def agreement_report(frame: pd.DataFrame, bank: Bank | None = None, calibration:
     ``rmse`` for the scorer alone; with a ``calibration``, also ``pearson_calibrated``,
     ``spearman_calibrated``, ``qwk_calibrated`` and ``rmse_calibrated``.  The index is
     the question id (``overall`` last).  Pure: no files, no printing.  Raises
-    ``DataError`` (one-line message) for an unusable table.
+    ``DataError`` (one-line message) for an unusable table.  ``rows`` (from
+    ``score_rows`` on the same frame) skips scoring the answers again.
     """
     frame = check_graded(frame)
-    rows = score_rows(frame, bank, rubrics)
+    rows = rows if rows is not None else score_rows(frame, bank, rubrics)
     max_scores = frame["max_score"].to_numpy(float)
     evaluations = {"": _summarise_or_none(frame, [None if math.isnan(u) else u * m
                                                   for u, m in zip(rows.unsupervised, max_scores)])}
@@ -649,3 +650,14 @@ def agreement_report(frame: pd.DataFrame, bank: Bank | None = None, calibration:
         records.append(record)
     columns = ["n", *_MEASURES] + ([m + "_calibrated" for m in _MEASURES] if calibration is not None else [])
     return pd.DataFrame.from_records(records, index="question_id").reindex(columns=columns)
+
+
+def evaluation_table(evaluation: Evaluation) -> pd.DataFrame:
+    """An ``Evaluation`` (e.g. from ``cross_validate``) as a table shaped like ``agreement_report``'s first columns.
+
+    Columns ``n``, ``pearson``, ``spearman``, ``qwk``, ``rmse``; one row per question and ``overall`` last.
+    """
+    named = [*evaluation.per_question.items(), ("overall", evaluation.overall)]
+    records = [{"question_id": name, "n": agreement.n, **{m: getattr(agreement, m) for m in _MEASURES}}
+               for name, agreement in named]
+    return pd.DataFrame.from_records(records, index="question_id").reindex(columns=["n", *_MEASURES])

@@ -1,0 +1,300 @@
+"""Calibration page in AppTest: upload graded answers, compare before and cross-validated after, save, remove;
+Practice marks with the saved calibration, and keeps the scorer's marks when the file is broken.
+
+The graded answers are made here from the bank: each answer keeps some of a question's
+model-answer paragraphs and is graded by the share it keeps; an unrelated answer gets 0.
+Every test points ``MAINS_CALIBRATION`` into its own temporary folder, never ``data/``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import storage
+from scoring.bank import load_bank
+from scoring.calibrate import (agreement_report, cross_validate, evaluation_table, load_calibration,
+                               score_rows)
+from scoring.evaluate import read_graded
+from tests.scoring_support import UNRELATED_ANSWER
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PAGE = REPO_ROOT / "app_pages" / "calibration.py"
+QUESTIONS = ("ij-critical-minerals", "ij-ai-dialogue")
+
+
+def graded_frame(bank, per_question: int = 14, seed: int = 0) -> pd.DataFrame:
+    """Graded by rule: marks in proportion to the model answer's paragraphs kept (half marks); unrelated text 0."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for qid in QUESTIONS:
+        item = bank[qid]
+        marks = float(item.question.marks)
+        paragraphs = [p for p in item.question.model_answer.split("\n") if p.strip()]
+        for _ in range(per_question):
+            kept = sorted(rng.permutation(len(paragraphs))[: rng.integers(1, len(paragraphs) + 1)])
+            score = round(2 * marks * len(kept) / len(paragraphs)) / 2
+            rows.append((qid, "\n\n".join(paragraphs[i] for i in kept), score, marks))
+        rows.append((qid, UNRELATED_ANSWER, 0.0, marks))
+    return pd.DataFrame(rows, columns=["question_id", "answer", "score", "max_score"])
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    return frame.to_csv(index=False).encode("utf-8")
+
+
+@pytest.fixture
+def calibration_path(tmp_path, monkeypatch) -> Path:
+    path = tmp_path / "mentor" / "calibration.mcal"  # the folder does not exist yet: saving makes it
+    monkeypatch.setenv("MAINS_CALIBRATION", str(path))
+    return path
+
+
+@pytest.fixture
+def page(database_url, bank_dir, calibration_path):
+    """The Calibration page alone, against the temporary bank, database and calibration path."""
+    from streamlit.testing.v1 import AppTest
+
+    return AppTest.from_file(str(PAGE), default_timeout=120)
+
+
+def upload(at, name: str, data: bytes):
+    at.file_uploader(key="calibration_file").set_value((name, data, "text/csv"))
+    return at.run()
+
+
+def block(at, key: str):
+    """The container drawn with ``st.container(key=key)``, or None."""
+    pending = [at.main]
+    while pending:
+        node = pending.pop()
+        if getattr(node, "key", None) == key:
+            return node
+        pending.extend(getattr(node, "children", {}).values())
+    return None
+
+
+def table(at, key: str) -> pd.DataFrame:
+    box = block(at, key)
+    assert box is not None and len(box.dataframe) == 1, f"no table {key}"
+    return box.dataframe[0].value.set_index("question")
+
+
+def errors(at) -> list[str]:
+    return [e.value.replace("\\", "") for e in at.error]
+
+
+def start_and_submit(app, question_id: str, answer: str):
+    app.selectbox(key="practice_pick").set_value(question_id).run()
+    app.button(key="practice_start").click().run()
+    user = storage.default_user_id()
+    draft = storage.get_open_draft(user, question_id)
+    app.session_state[f"practice_answer_{draft.id}"] = {"text": answer}
+    app.run()
+    app.button(key="practice_submit").click().run()
+    assert not app.exception, app.exception
+    return storage.list_attempts(user)[0]
+
+
+# ------------------------------------------------------------------ the whole flow
+
+
+def test_upload_compare_save_then_practice_marks_with_the_calibration(app, bank_dir, calibration_path, tmp_path):
+    bank = load_bank(bank_dir)
+    graded = graded_frame(bank)
+    data = csv_bytes(graded)
+    source = tmp_path / "graded.csv"
+    source.write_bytes(data)
+    frame = read_graded(source)  # what `python -m scoring calibrate` reads from the same bytes
+
+    app.run()
+    app.switch_page("app_pages/calibration.py").run()
+    assert not app.exception, app.exception
+    assert any("No calibration" in i.value for i in app.info)
+
+    upload(app, "graded.csv", data)
+    assert not app.exception, app.exception
+    assert not app.error, errors(app)
+
+    before, after = table(app, "calibration_before"), table(app, "calibration_after")
+    expected_before = agreement_report(frame, bank)
+    expected_after = evaluation_table(cross_validate(frame, bank, k=5, jobs=1))
+    assert list(before.index) == [*QUESTIONS, "overall"] and list(after.index) == [*QUESTIONS, "overall"]
+    assert list(before.columns) == ["answers", "Pearson r", "Spearman ρ", "QWK", "RMSE (marks)"]
+    assert list(after["answers"]) == [15, 15, 30]
+    np.testing.assert_allclose(before[["Pearson r", "QWK", "RMSE (marks)"]].to_numpy(float),
+                               expected_before[["pearson", "qwk", "rmse"]].to_numpy(float))
+    # "after" is out-of-fold, not the in-sample fit
+    np.testing.assert_allclose(after[["Pearson r", "Spearman ρ", "QWK", "RMSE (marks)"]].to_numpy(float),
+                               expected_after[["pearson", "spearman", "qwk", "rmse"]].to_numpy(float))
+    assert list(after["model"]) == ["shared model", "shared model", ""]
+    assert any("cross-validated" in c.value and "QWK" in c.value for c in app.caption)
+
+    fitted = app.session_state["calibration_result"]["calibration"]
+    app.run()  # a rerun with the same upload reuses the fit
+    assert app.session_state["calibration_result"]["calibration"] is fitted
+    assert app.download_button(key="calibration_download")
+
+    assert not calibration_path.exists()
+    save = app.button(key="calibration_save")
+    assert not save.disabled
+    save.click().run()
+    assert not app.exception, app.exception
+    saved = load_calibration(calibration_path)
+    assert saved.n == 30 and set(saved.questions) == set(QUESTIONS)
+    assert any("Saved to" in s.value for s in app.success)
+    assert any("Learned from **30** graded answers to **2** question(s)" in m.value for m in app.markdown)
+    assert not [p for p in calibration_path.parent.iterdir() if p.name != calibration_path.name], "temp file left"
+
+    # saving again would replace the calibration in use: only after saying so
+    assert app.button(key="calibration_save").disabled
+    app.checkbox(key="calibration_replace_confirm").check().run()
+    assert not app.button(key="calibration_save").disabled
+
+    # Practice marks with it on the next submit, without a restart
+    app.switch_page("app_pages/practice.py").run()
+    item = bank[QUESTIONS[0]]
+    answer = "\n\n".join(p for p in item.question.model_answer.split("\n") if p.strip())
+    attempt = start_and_submit(app, item.id, answer)
+    from scoring.scorer import Scorer
+
+    raw = Scorer().fit(bank).score(item, answer)
+    expected = saved.apply(raw, item, answer)
+    assert attempt.feedback.calibrated is True and expected.calibrated
+    assert attempt.marks == expected.marks
+    assert attempt.feedback.points == raw.points  # the explanation stays the scorer's
+    assert any("Marks calibrated from your mentor's graded answers" in c.value for c in app.caption)
+
+
+def test_remove_needs_confirmation_and_practice_goes_back_to_the_scorers_marks(page, app, bank_dir, calibration_path):
+    bank = load_bank(bank_dir)
+    from scoring.calibrate import fit_calibration
+
+    calibration_path.parent.mkdir(parents=True)
+    fit_calibration(graded_frame(bank), bank).save(calibration_path)
+    page.run()
+    assert any("Learned from **30**" in m.value for m in page.markdown)
+    assert page.button(key="calibration_remove").disabled
+    page.checkbox(key="calibration_remove_confirm").check().run()
+    page.button(key="calibration_remove").click().run()
+    assert not calibration_path.exists()
+    assert any("Calibration removed" in s.value for s in page.success)
+    assert any("No calibration" in i.value for i in page.info)
+
+    app.run()
+    attempt = start_and_submit(app, QUESTIONS[0], bank[QUESTIONS[0]].question.model_answer)
+    assert attempt.feedback.calibrated is False
+
+
+# ------------------------------------------------------------------ bad input
+
+
+@pytest.mark.parametrize("name, make, message", [
+    ("graded.csv", lambda f: f.drop(columns="score").to_csv(index=False),
+     "graded.csv: missing column(s) score; need question_id, answer, score, max_score"),
+    ("graded.csv", lambda f: f.assign(score=["seven"] + list(f["score"][1:])).to_csv(index=False),
+     "graded.csv: line 2: score is not a number"),
+    ("graded.csv", lambda f: f.assign(question_id=["no-such-question"] + list(f["question_id"][1:])).to_csv(index=False),
+     "graded.csv: 1 question id(s) not in the question bank: no-such-question"),
+    ("graded.csv", lambda f: f.head(6).to_csv(index=False),
+     "graded.csv: only 6 graded answer(s); calibration needs at least 10"),
+    ("graded.csv", lambda f: f.assign(score=5.0).to_csv(index=False),
+     "graded.csv: every answer has the same score (5)"),
+    ("graded.csv", lambda f: f.assign(score=f["max_score"] + 1).to_csv(index=False),
+     "every score must lie in [0, max_score]"),
+    ("empty.csv", b"", "empty.csv: the file is empty"),
+    ("latin.csv", "question_id,answer,score,max_score\nij-ai-dialogue,caf\u00e9 \u00e0 la,3,15\n".encode("cp1252"),
+     "latin.csv: not a readable CSV ('utf-8' codec can't decode"),
+])
+def test_bad_uploads_get_one_line_errors(page, bank_dir, name, make, message):
+    bank = load_bank(bank_dir)
+    data = make if isinstance(make, bytes) else make(graded_frame(bank)).encode("utf-8")
+    page.run()
+    upload(page, name, data)
+    assert not page.exception, page.exception
+    shown = errors(page)
+    assert len(shown) == 1 and message in shown[0], shown
+    assert "\n" not in shown[0] and "Traceback" not in shown[0]
+    assert block(page, "calibration_before") is None and block(page, "calibration_after") is None
+    assert page.session_state["calibration_result"] is None
+
+
+# ------------------------------------------------------------------ a broken calibration file
+
+
+def test_broken_calibration_file_keeps_the_scorers_marks_and_says_so(app, bank_dir, calibration_path):
+    calibration_path.parent.mkdir(parents=True)
+    calibration_path.write_text("question_id,answer\nq,a\n", encoding="utf-8")
+    bank = load_bank(bank_dir)
+    item = bank[QUESTIONS[0]]
+    answer = item.question.model_answer
+
+    app.run()
+    attempt = start_and_submit(app, item.id, answer)
+    from scoring.scorer import Scorer
+
+    raw = Scorer().fit(bank).score(item, answer)
+    assert attempt.feedback.calibrated is False and attempt.marks == raw.marks
+    assert not any("Marks calibrated" in c.value for c in app.caption)
+    warned = app.session_state["calibration_warned"]
+    assert [signature[0] for signature in warned] == [str(calibration_path)]
+
+    # a second answer: still marked, and the warning is not repeated
+    app.button(key="practice_another").click().run()
+    attempt = start_and_submit(app, QUESTIONS[1], bank[QUESTIONS[1]].question.model_answer)
+    assert attempt.feedback.calibrated is False
+    assert len(app.session_state["calibration_warned"]) == 1
+
+    # the mentor sees why on the Calibration page
+    app.switch_page("app_pages/calibration.py").run()
+    assert not app.exception, app.exception
+    assert any("cannot be used" in w.value and "not a calibration file" in w.value.replace("\\", "")
+               for w in app.warning)
+
+
+def test_warning_for_a_broken_file_is_a_toast_once_per_session(calibration_path):
+    """``current_calibration`` outside Practice: the toast appears on the first run only."""
+    from streamlit.testing.v1 import AppTest
+
+    calibration_path.parent.mkdir(parents=True)
+    calibration_path.write_bytes(b"\x00\x01 not a calibration")
+
+    def script():
+        import streamlit as st
+
+        from app_pages.calibration_state import current_calibration
+
+        st.write(f"calibration: {current_calibration()}")
+
+    at = AppTest.from_function(script, default_timeout=60).run()
+    assert not at.exception, at.exception
+    assert at.markdown[0].value == "calibration: None"
+    assert len(at.toast) == 1 and "not a calibration file" in at.toast[0].value.replace("\\", "")
+    at.run()
+    assert len(at.toast) == 0 and at.markdown[0].value == "calibration: None"
+
+
+# ------------------------------------------------------------------ the scoring helpers the page uses
+
+
+def test_agreement_report_reuses_scored_rows_and_evaluation_table_matches_its_shape(bank_dir):
+    bank = load_bank(bank_dir)
+    frame = read_graded_frame(graded_frame(bank))
+    rows = score_rows(frame, bank)
+    assert agreement_report(frame, bank, rows=rows).equals(agreement_report(frame, bank))
+    evaluation = cross_validate(frame, bank, k=3, jobs=1, rows=rows)
+    tabulated = evaluation_table(evaluation)
+    assert list(tabulated.columns) == ["n", "pearson", "spearman", "qwk", "rmse"]
+    assert list(tabulated.index) == [*QUESTIONS, "overall"]
+    assert tabulated.loc["overall", "n"] == 30 and tabulated.loc[QUESTIONS[1], "n"] == 15
+    assert tabulated.loc["overall", "qwk"] == evaluation.overall.qwk
+    assert tabulated.loc[QUESTIONS[0], "rmse"] == evaluation.per_question[QUESTIONS[0]].rmse
+
+
+def read_graded_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    from scoring.evaluate import check_graded
+
+    return check_graded(frame)
