@@ -80,7 +80,7 @@ def _warn_once(signature: tuple, problem: str) -> None:
     if signature in warned:
         return
     warned.add(signature)
-    st.toast(f"The mentor's calibration is not used ({problem}). These are the scorer's own marks.",
+    st.toast(f"Marked without your mentor's calibration, so these are the scorer's own marks. {problem}",
              icon=":material/warning:", duration="long")
 
 

@@ -241,12 +241,14 @@ def test_broken_calibration_file_keeps_the_scorers_marks_and_says_so(app, bank_d
     assert not any("Marks calibrated" in c.value for c in app.caption)
     warned = app.session_state["calibration_warned"]
     assert [signature[0] for signature in warned] == [str(calibration_path)]
+    told = [t.value.replace("\\", "") for t in app.toast]  # a toast outlives the rerun after Submit
+    assert len(told) == 1 and "without your mentor's calibration" in told[0] and "not a calibration file" in told[0]
 
     # a second answer: still marked, and the warning is not repeated
     app.button(key="practice_another").click().run()
     attempt = start_and_submit(app, QUESTIONS[1], bank[QUESTIONS[1]].question.model_answer)
     assert attempt.feedback.calibrated is False
-    assert len(app.session_state["calibration_warned"]) == 1
+    assert len(app.session_state["calibration_warned"]) == 1 and len(app.toast) == 0
 
     # the mentor sees why on the Calibration page
     app.switch_page("app_pages/calibration.py").run()
@@ -298,3 +300,29 @@ def read_graded_frame(frame: pd.DataFrame) -> pd.DataFrame:
     from scoring.evaluate import check_graded
 
     return check_graded(frame)
+
+
+def test_a_gzipped_csv_with_a_byte_order_mark_is_read_like_the_command_line_reads_it(page, bank_dir):
+    import gzip
+
+    data = gzip.compress(b"\xef\xbb\xbf" + csv_bytes(graded_frame(load_bank(bank_dir), per_question=6)))
+    page.run()
+    upload(page, "graded.csv.gz", data)
+    assert not page.exception, page.exception
+    assert not page.error, errors(page)
+    assert list(table(page, "calibration_after")["answers"]) == [7, 7, 14]
+
+
+def test_a_calibration_that_fails_when_applied_keeps_the_scorers_marks(app, bank_dir, calibration_path):
+    from scoring.calibrate import Calibration, SharedModel
+
+    qid = QUESTIONS[1]
+    unfitted = Calibration(questions={qid: {"n": 1, "model": "shared", "max_score": 15.0, "step": 0.5}},
+                           shared=SharedModel(), n=1)
+    calibration_path.parent.mkdir(parents=True)
+    unfitted.save(calibration_path)
+    assert load_calibration(calibration_path).covers(qid)  # it loads; it only fails when applied
+    app.run()
+    attempt = start_and_submit(app, qid, load_bank(bank_dir)[qid].question.model_answer)
+    assert attempt.feedback.calibrated is False and attempt.marks > 0
+    assert any("AttributeError" in t.value for t in app.toast)
