@@ -4,11 +4,19 @@
 
 Pages live in ``app_pages/`` and are UI only; scoring is in ``scoring/`` and
 history in ``storage/`` (``DATABASE_URL``; the bank folder is ``MAINS_BANK_DIR``).
+
+With ``MAINS_MULTI_USER=1`` the only page is "Sign in" until someone signs in;
+then everyone has Practice, History and Progress, and only mentors see the pages
+in ``MENTOR_PAGES`` (each of which also refuses anyone else itself).
 """
 
 import streamlit as st
 
-from app_pages.context import keep_widget_values
+from app_pages.context import keep_widget_values, multi_user_mode, sign_out, signed_in_account
+from app_pages.markup import escape_markdown
+
+#: url paths of the pages that change the bank or the scorer: mentors only in multi-user mode
+MENTOR_PAGES = {"bank", "calibration"}
 
 st.set_page_config(page_title="UPSC Mains practice", page_icon="✍️", layout="wide")
 keep_widget_values()
@@ -20,4 +28,16 @@ pages = [
     st.Page("app_pages/question_bank.py", title="Question bank", icon=":material/library_books:", url_path="bank"),
     st.Page("app_pages/calibration.py", title="Calibration", icon=":material/tune:", url_path="calibration"),
 ]
+if multi_user_mode():
+    account = signed_in_account()  # checked against the database on every run
+    if account is None:
+        pages = [st.Page("app_pages/account.py", title="Sign in", icon=":material/login:", url_path="account",
+                         default=True)]
+    else:
+        pages = [p for p in pages if account.is_mentor or p.url_path not in MENTOR_PAGES]
+        pages.append(st.Page("app_pages/account.py", title="Account", icon=":material/person:",
+                             url_path="account"))
+        with st.sidebar.container(key="account_sidebar"):
+            st.caption(f"Signed in as **{escape_markdown(account.name)}** · {account.role}")
+            st.button("Sign out", key="account_sign_out", icon=":material/logout:", on_click=sign_out)
 st.navigation(pages).run()

@@ -108,14 +108,86 @@ def current_scorer() -> Scorer:
     return _scorer(str(root), bank_fingerprint(root))
 
 
+# ------------------------------------------------------------------ who is using the app
+#
+# Single-user mode (the default): the local user, no sign-in, every page.
+# Multi-user mode (MAINS_MULTI_USER=1): the session token from signing in lives only in
+# this browser session's server-side state (never in the URL or a cookie), and every run
+# checks it against the database again, so an ended or expired session is noticed at once.
+
+ACCOUNT_TOKEN = "account_token"
+ACCOUNT_NOTICE = "account_notice"  # shown once on the sign-in page (signed out, session ended)
+MENTOR = storage.accounts.MENTOR
+
+
+def multi_user_mode() -> bool:
+    return storage.multi_user_enabled()
+
+
+def signed_in_account() -> storage.UserRecord | None:
+    """Multi-user mode: the account this browser session is signed in as (checked in the database)."""
+    token = st.session_state.get(ACCOUNT_TOKEN)
+    if not token:
+        return None
+    account = storage.resolve_session(token)
+    if account is None:
+        forget_sign_in(notice="Your session has ended. Sign in again: your unfinished answers are saved.")
+    return account
+
+
+def sign_in(account: storage.UserRecord) -> None:
+    """Start a session for ``account`` in this browser session; nothing of an earlier user's screen is kept."""
+    token = storage.start_session(account.id)
+    st.session_state.clear()
+    st.session_state[ACCOUNT_TOKEN] = token
+
+
+def forget_sign_in(*, notice: str | None = None) -> None:
+    """End this browser session's sign-in and drop everything on screen (page state, filters, answers)."""
+    storage.end_session(st.session_state.get(ACCOUNT_TOKEN))
+    st.session_state.clear()
+    if notice:
+        st.session_state[ACCOUNT_NOTICE] = notice
+
+
+def sign_out() -> None:
+    forget_sign_in(notice="You have signed out.")
+
+
 def current_user_id() -> int:
-    """The signed-in user; in single-user mode, the local user (issue 6 adds accounts)."""
+    """The signed-in user; in single-user mode, the local user.
+
+    In multi-user mode a page drawn without a valid session shows nothing and stops
+    (the router shows only the sign-in page then; this is the second lock).
+    """
+    if multi_user_mode():
+        account = signed_in_account()
+        if account is None:
+            st.warning("Sign in to see this page.", icon=":material/lock:")
+            st.stop()
+        return account.id
     url = storage.database_url()
     cached = st.session_state.get("app_user")
     if not cached or cached[0] != url:
         cached = (url, storage.default_user_id())
         st.session_state["app_user"] = cached
     return cached[1]
+
+
+def current_role() -> str | None:
+    """``mentor`` or ``aspirant``; None if nobody is signed in.  The local user of single-user mode is a mentor."""
+    if not multi_user_mode():
+        return MENTOR
+    account = signed_in_account()
+    return account.role if account else None
+
+
+def require_mentor() -> None:
+    """First line of a mentor's page: anyone else sees "Mentors only" and the page stops there."""
+    if current_role() != MENTOR:
+        st.error("Mentors only. This page changes the question bank or the scorer; "
+                 "ask a mentor if something there needs to change.", icon=":material/lock:")
+        st.stop()
 
 
 def page_style() -> None:

@@ -7,7 +7,7 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from app_pages.context import current_bank, current_scorer, page_style
+from app_pages.context import current_bank, current_scorer, page_style, require_mentor
 from app_pages.markup import STATUS_ICON, escape_markdown, format_marks, text_html
 from scoring.bank import (
     BankError, BankWriteError, bank_root, build_item, delete_item, parse_question, parse_rubric, save_item,
@@ -30,6 +30,8 @@ POINT_FIELD_DEFAULTS = {
     "bank_point_id": "", "bank_point_label": "", "bank_point_weight": 1.0, "bank_point_hint": "",
     "bank_point_evidence": "", "bank_point_concepts": "",
 }
+
+require_mentor()  # multi-user mode: mentors only, even by URL
 
 state = st.session_state
 state.setdefault("bank_section", BROWSE)

@@ -288,6 +288,12 @@ def get_account(name_or_id: str | int, *, engine: Engine | None = None) -> UserR
         return _user_record(user) if user else None
 
 
+def has_accounts(*, engine: Engine | None = None) -> bool:
+    """Whether any account exists yet (the first one made becomes a mentor)."""
+    with Session(engine or get_engine()) as session:
+        return session.scalar(sa.select(User.id).where(User.password_hash.is_not(None)).limit(1)) is not None
+
+
 def list_accounts(*, engine: Engine | None = None) -> list[UserRecord]:
     """Every account (the passwordless local user is not one), by name."""
     with Session(engine or get_engine()) as session:

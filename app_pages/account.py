@@ -1,0 +1,220 @@
+"""Account (multi-user mode): sign in or create an account; once signed in, change the password,
+and for mentors, the list of accounts, new accounts and roles.
+
+Passwords go straight from the form to ``storage.accounts`` (argon2 hashes) and are
+wiped from the form's state in the same callback.  A signed-in session lives only in
+this browser session's server-side state: a browser refresh asks to sign in again
+(drafts are on the server, so nothing written is lost).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+import storage
+from app_pages.context import ACCOUNT_NOTICE, page_style, sign_in, signed_in_account
+from app_pages.markup import escape_markdown
+from storage import accounts
+
+state = st.session_state
+state.setdefault("account_message", None)  # (kind, text) from the last form sent
+
+page_style()
+
+
+def client_address() -> str | None:
+    try:
+        return st.context.ip_address
+    except Exception:  # noqa: BLE001 - no client context (tests, bare mode)
+        return None
+
+
+def say(kind: str, text: str) -> None:
+    state["account_message"] = (kind, text)
+
+
+def show_message() -> None:
+    message = state.get("account_message")
+    if message:
+        kind, text = message
+        (st.success if kind == "success" else st.error)(text)
+        state["account_message"] = None
+
+
+def sentence(exc: Exception) -> str:
+    """An error message as a sentence: capital first letter, full stop at the end."""
+    text = str(exc)
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def wipe(*keys: str) -> None:
+    for key in keys:
+        state[key] = ""
+
+
+# ------------------------------------------------------------------ callbacks (run before the page)
+
+
+def on_sign_in() -> None:
+    name, password = state.get("account_login_name", ""), state.get("account_login_password", "")
+    wipe("account_login_password")
+    try:
+        account = storage.authenticate(name, password, ip=client_address())
+    except storage.AccountError as exc:
+        say("error", sentence(exc))
+        return
+    sign_in(account)
+    state["account_to_practice"] = True
+
+
+def on_sign_up() -> None:
+    name = state.get("account_signup_name", "")
+    password, again = state.get("account_signup_password", ""), state.get("account_signup_again", "")
+    wipe("account_signup_password", "account_signup_again")
+    if password != again:
+        say("error", "The two passwords differ.")
+        return
+    if not accounts.signup_open():
+        say("error", "New accounts are made by a mentor here.")
+        return
+    try:
+        account = storage.create_account(name, password)
+    except storage.AccountError as exc:
+        say("error", sentence(exc))
+        return
+    sign_in(account)
+    first = " You are the first account, so you are a mentor." if account.is_mentor else ""
+    say("success", f"Welcome, {account.name}.{first}")
+
+
+def on_change_password(account_id: int, name: str) -> None:
+    current = state.get("account_pw_current", "")
+    new, again = state.get("account_pw_new", ""), state.get("account_pw_again", "")
+    wipe("account_pw_current", "account_pw_new", "account_pw_again")
+    if new != again:
+        say("error", "The two new passwords differ.")
+        return
+    try:
+        storage.authenticate(name, current, ip=client_address())
+        account = storage.set_password(account_id, new)  # ends every session of this account ...
+    except storage.AccountError as exc:
+        say("error", sentence(exc))
+        return
+    sign_in(account)  # ... so this browser gets a new one
+    say("success", "Password changed. Every other session of this account has ended.")
+
+
+def on_create_account() -> None:
+    name, password = state.get("account_new_name", ""), state.get("account_new_password", "")
+    role = state.get("account_new_role", accounts.ASPIRANT)
+    wipe("account_new_password")
+    try:
+        made = storage.create_account(name, password, role)
+    except storage.AccountError as exc:
+        say("error", sentence(exc))
+        return
+    wipe("account_new_name")
+    say("success", f"Account {made.name!r} created ({made.role}).")
+
+
+def on_set_role() -> None:
+    name, role = state.get("account_role_user"), state.get("account_role_role")
+    if not name or not role:
+        return
+    try:
+        changed = storage.set_role(name, role)
+    except storage.AccountError as exc:
+        say("error", sentence(exc))
+        return
+    say("success", f"{changed.name!r} is now {'a' if changed.is_mentor else 'an'} {changed.role}.")
+
+
+# ------------------------------------------------------------------ screens
+
+
+def signed_out_screen() -> None:
+    notice = state.pop(ACCOUNT_NOTICE, None)
+    first_account = not accounts.has_accounts()
+    can_sign_up = accounts.signup_open()
+    st.title("Sign in")
+    if notice:
+        st.info(notice)
+    show_message()
+    if first_account and not accounts.signup_open():
+        st.info("No accounts yet. Whoever runs the server makes the first mentor with "
+                "`python -m storage create-mentor NAME`.")
+        return
+    if first_account:
+        st.info("No accounts yet: the first account made here is a mentor's "
+                "(mentors edit the question bank; aspirants practise).")
+    else:
+        with st.form("account_sign_in_form", border=True):
+            st.text_input("Name", key="account_login_name", autocomplete="username")
+            st.text_input("Password", type="password", key="account_login_password",
+                          autocomplete="current-password")
+            st.form_submit_button("Sign in", key="account_login_submit", type="primary", on_click=on_sign_in)
+    if can_sign_up:
+        st.subheader("Create an account" if not first_account else "Create the first account")
+        with st.form("account_sign_up_form", border=True):
+            st.text_input("Name", key="account_signup_name", autocomplete="username",
+                          help=f"{accounts.NAME_MIN}–{accounts.NAME_MAX} characters: letters a–z, digits, "
+                               "'.', '_' or '-'. Capitals are read as small letters.")
+            st.text_input("Password", type="password", key="account_signup_password", autocomplete="new-password",
+                          help=f"At least {accounts.PASSWORD_MIN} characters.")
+            st.text_input("Password again", type="password", key="account_signup_again",
+                          autocomplete="new-password")
+            st.form_submit_button("Create account", key="account_signup_submit", on_click=on_sign_up)
+    else:
+        st.caption("New accounts are made by a mentor. Ask yours for one.")
+
+
+def signed_in_screen(account: storage.UserRecord) -> None:
+    st.title("Account")
+    show_message()
+    st.markdown(f"Signed in as **{escape_markdown(account.name)}**, {account.role}.")
+    idle = accounts.session_idle_timeout().total_seconds() / 60
+    hours = accounts.session_lifetime().total_seconds() / 3600
+    st.caption(f"A session ends after {idle:g} minutes without use, or {hours:g} hours after signing in. "
+               "A browser refresh asks you to sign in again; unfinished answers are kept on the server.")
+
+    with st.expander("Change your password", key="account_password_panel"):
+        with st.form("account_password_form", border=False):
+            st.text_input("Current password", type="password", key="account_pw_current",
+                          autocomplete="current-password")
+            st.text_input("New password", type="password", key="account_pw_new", autocomplete="new-password")
+            st.text_input("New password again", type="password", key="account_pw_again",
+                          autocomplete="new-password")
+            st.form_submit_button("Change password", key="account_pw_submit", on_click=on_change_password,
+                                  args=(account.id, account.name))
+
+    if not account.is_mentor:
+        return
+    st.subheader("Accounts")
+    everyone = accounts.list_accounts()
+    st.dataframe(pd.DataFrame([{"name": u.name, "role": u.role, "created": u.created_at} for u in everyone]),
+                 hide_index=True, key="account_users_table",
+                 column_config={"created": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm")})
+    left, right = st.columns(2)
+    with left, st.form("account_new_form", border=True):
+        st.markdown("**New account**")
+        st.text_input("Name", key="account_new_name")
+        st.text_input("Password", type="password", key="account_new_password", autocomplete="new-password",
+                      help="Tell the aspirant; they can change it on this page.")
+        st.selectbox("Role", list(accounts.ROLES), key="account_new_role")
+        st.form_submit_button("Create", key="account_new_submit", on_click=on_create_account)
+    with right, st.form("account_role_form", border=True):
+        st.markdown("**Change a role**")
+        st.selectbox("Account", [u.name for u in everyone], key="account_role_user")
+        st.selectbox("Role", list(accounts.ROLES), key="account_role_role")
+        st.form_submit_button("Change role", key="account_role_submit", on_click=on_set_role)
+
+
+account = signed_in_account()
+if account is None:
+    signed_out_screen()
+elif state.pop("account_to_practice", False):  # just signed in: straight to work
+    st.switch_page("app_pages/practice.py")
+else:
+    signed_in_screen(account)
