@@ -354,6 +354,50 @@ def _server_version(engine) -> str:
         return connection.exec_driver_sql("show server_version").scalar().split()[0].join(["PostgreSQL ", ""])
 
 
+# ------------------------------------------------------------------ report
+
+
+def _shown(path: Path) -> Path:
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+
+
+def markdown_table(report: dict) -> str:
+    """The figures as the Markdown table docs/DEPLOY.md quotes."""
+    rows = [r for r in report["results"] if "failed" not in r]
+    if not rows:
+        return "All runs failed; see the script's output.\n"
+
+    def ms(value) -> str:
+        return "—" if value is None else f"{value:,.0f} ms" if value >= 100 else f"{value:.1f} ms"
+
+    def s(value) -> str:
+        return "—" if value is None else f"{value:.2f} s"
+
+    lines = ["| measure | " + " | ".join(r["server_version"] for r in rows) + " |",
+             "| --- | " + " | ".join("---" for _ in rows) + " |"]
+
+    def add(name, fn):
+        lines.append(f"| {name} | " + " | ".join(fn(r) for r in rows) + " |")
+
+    add("simulated aspirants × answers each", lambda r: f"{r['aspirants']} × {r['attempts_each']}")
+    add("attempts submitted / found in the database", lambda r: f"{r['attempts_submitted']} / {r['attempts_found']}")
+    add("**attempts lost**", lambda r: f"**{r['attempts_lost']}**")
+    add("errors (any exception in any call)", lambda r: str(r["errors"]))
+    add("**time to feedback, median**", lambda r: f"**{ms(r['feedback_median_ms'])}**")
+    add("**time to feedback, p95**", lambda r: f"**{ms(r['feedback_p95_ms'])}**")
+    add("time to feedback, slowest", lambda r: ms(r["feedback_max_ms"]))
+    add("autosaves: count, median, p95",
+        lambda r: f"{r['autosaves']:,}, {ms(r['autosave_median_ms'])}, {ms(r['autosave_p95_ms'])}")
+    add("submits per second (with the writing pauses)", lambda r: f"{r['submits_per_s']:.1f}")
+    add("real browsers: submits / found / errors",
+        lambda r: f"{r['browser_submits']} / {r['browser_attempts_found']} / {r['browser_errors']}")
+    add("real browsers: click Submit → marks painted, median (p95)",
+        lambda r: f"{s(r['browser_submit_to_marks_median_s'])} ({s(r['browser_submit_to_marks_p95_s'])})")
+    add("load average (1 min) before → end of the run",
+        lambda r: " → ".join(f"{v:.1f}" for v in r["load_average_1min_before_after"]))
+    return "\n".join(lines) + "\n"
+
+
 # ------------------------------------------------------------------ main
 
 
@@ -413,7 +457,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\nwritten to {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
+    markdown = args.out.with_suffix(".md")
+    markdown.write_text(markdown_table(report))
+    print(f"\nwritten to {_shown(args.out)} and {_shown(markdown)} (the table docs/DEPLOY.md quotes)")
     bad = any("failed" in r or r["attempts_lost"] or r["browser_lost"] for r in results)
     return 1 if bad else 0
 
