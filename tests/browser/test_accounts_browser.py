@@ -1,0 +1,153 @@
+"""Multi-user mode in a real browser: two aspirants on one shared computer see nothing of each other's.
+
+A server of its own runs with ``MAINS_MULTI_USER=1`` (the session server of the other
+browser tests stays in single-user mode).  Asha signs up, writes and submits an
+answer, and signs out; Bala signs up in the same tab and finds nothing of Asha's in
+History, nor by opening ``/history?attempt=<Asha's id>`` or ``/practice?attempt=…``
+inside the app, nor by loading that URL afresh; the mentor pages are not his to see.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from . import app_driver as ui
+from .harness import StreamlitServer, open_app, wait_idle
+
+SECRET = "Quokkaphrase"
+ANSWER = (
+    "India and Japan set up a Joint Working Group on Critical Minerals to share supply risks.\n\n"
+    f"Joint stockpiles cushion India against export restrictions, as the {SECRET} study argues.\n\n"
+    "The way forward is joint processing plants."
+)
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="module")
+def multi_user_server(tmp_path_factory, bank_dir):
+    work = tmp_path_factory.mktemp("multi_user")
+    srv = StreamlitServer(bank_dir, work / "app.db", work / "logs",
+                          extra_env={"MAINS_MULTI_USER": "1", "MAINS_SIGNUP": "open"})
+    # a mentor exists already (made as the deployment guide says), so sign-ups are aspirants
+    import storage
+
+    engine = storage.get_engine(srv.database_url)
+    storage.create_mentor("guru", PASSWORD, engine=engine)
+    engine.dispose()
+    try:
+        srv.start(timeout=60)
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield srv
+    srv.stop()
+
+
+def main_text(page) -> str:
+    return page.locator("[data-testid='stMain']").inner_text()
+
+
+def whole_page(page) -> str:
+    """Everything in the document, visible or not (sidebar, hidden elements, attributes)."""
+    return page.content() + page.locator("[data-testid='stApp']").inner_text()
+
+
+def sign_up(page, name: str) -> None:
+    page.locator(".st-key-account_signup_name input").fill(name)
+    page.locator(".st-key-account_signup_password input").fill(PASSWORD)
+    page.locator(".st-key-account_signup_again input").fill(PASSWORD)
+    ui.click(page, ".st-key-account_signup_submit button")
+    page.get_by_text(f"Welcome, {name}.").wait_for()
+
+
+def sign_in(page, name: str) -> None:
+    page.locator(".st-key-account_login_name input").fill(name)
+    page.locator(".st-key-account_login_password input").fill(PASSWORD)
+    ui.click(page, ".st-key-account_login_submit button")
+
+
+def nav_links(page) -> list[str]:
+    """The page names in the sidebar (each link's text ends with its title, after the icon's name)."""
+    texts = page.get_by_test_id("stSidebarNav").get_by_role("link").all_inner_texts()
+    return [t.strip().splitlines()[-1].strip() for t in texts if t.strip()]
+
+
+def go_to(page, name: str) -> None:
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=name).click()
+    wait_idle(page)
+
+
+def navigate_in_app(page, path: str) -> None:
+    """Change the URL inside the running app (as a link or the back button does), keeping the session."""
+    page.evaluate("(p) => { window.history.pushState(null, '', p);"
+                  " window.dispatchEvent(new PopStateEvent('popstate')); }", path)
+    page.wait_for_timeout(300)
+    wait_idle(page)
+
+
+def heading(page) -> str:
+    return page.locator("[data-testid='stMain'] h1").first.inner_text().strip()
+
+
+def test_second_aspirant_sees_nothing_of_the_first_ones_attempt(page, multi_user_server):
+    url = multi_user_server.url
+    open_app(page, url)
+    assert heading(page) == "Sign in"
+    assert nav_links(page) in ([], ["Sign in"])
+
+    # Asha: sign up, write, submit
+    sign_up(page, "asha")
+    assert "aspirant" in page.get_by_test_id("stSidebar").inner_text()
+    links = nav_links(page)
+    assert {"Practice", "History", "Progress", "Account"} <= set(links)
+    assert "Question bank" not in links and "Calibration" not in links
+    go_to(page, "Practice")
+    ui.start_question(page, "zz-browser-submit")
+    ui.type_answer(page, ANSWER)
+    ui.wait_saved(page, ANSWER)
+    ui.submit(page)
+    found = re.search(r"[?&]attempt=(\d+)", page.url)
+    assert found, page.url
+    attempt_id = found.group(1)
+    marks = ui.marks_text(page)
+    go_to(page, "History")
+    assert SECRET in main_text(page)  # Asha sees her own answer: the check below can see a leak
+    ui.click(page, ".st-key-account_sign_out button")
+    assert heading(page) == "Sign in"
+    assert SECRET not in whole_page(page)
+
+    # Bala, in the same tab: nothing of Asha's anywhere
+    sign_up(page, "bala")
+    go_to(page, "History")
+    assert "No attempts yet" in main_text(page)
+    assert SECRET not in whole_page(page) and "asha" not in main_text(page)
+    navigate_in_app(page, f"/history?attempt={attempt_id}")
+    assert heading(page) == "History"
+    assert "No attempts yet" in main_text(page)
+    assert SECRET not in whole_page(page)
+    assert page.locator(ui.key("history_feedback_marks")).count() == 0
+    navigate_in_app(page, f"/practice?attempt={attempt_id}")
+    assert heading(page) == "Practice"  # not Asha's feedback
+    assert page.locator(ui.MARKS).count() == 0 and marks not in main_text(page)
+    assert SECRET not in whole_page(page)
+    go_to(page, "Progress")
+    assert "No attempts yet" in main_text(page) and SECRET not in whole_page(page)
+
+    # the mentor pages are not Bala's, even by URL
+    navigate_in_app(page, "/bank")
+    assert heading(page) != "Question bank"
+    assert page.locator(".st-key-bank_section").count() == 0
+    assert SECRET not in whole_page(page)
+
+    # loading Asha's attempt URL afresh is a new browser session: it asks to sign in first
+    open_app(page, url, f"history?attempt={attempt_id}")
+    page.keyboard.press("Escape")  # Streamlit's "page not found" notice: only Sign in exists before signing in
+    assert heading(page) == "Sign in"
+    assert SECRET not in whole_page(page)
+    sign_in(page, "bala")
+    assert heading(page) == "Practice"
+    go_to(page, "History")
+    assert "No attempts yet" in main_text(page) and SECRET not in whole_page(page)
+    assert not page.js_errors, page.js_errors
+    assert "Traceback" not in multi_user_server.stderr(), multi_user_server.stderr()[-4000:]
