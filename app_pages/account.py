@@ -106,10 +106,21 @@ def on_change_password(account_id: int, name: str) -> None:
     say("success", "Password changed. Every other session of this account has ended.")
 
 
+def still_a_mentor() -> bool:
+    """Callbacks run before the page: check the role again (it may have changed since the form was drawn)."""
+    account = signed_in_account()
+    if account is None or not account.is_mentor:
+        say("error", "Mentors only.")
+        return False
+    return True
+
+
 def on_create_account() -> None:
     name, password = state.get("account_new_name", ""), state.get("account_new_password", "")
     role = state.get("account_new_role", accounts.ASPIRANT)
     wipe("account_new_password")
+    if not still_a_mentor():
+        return
     try:
         made = storage.create_account(name, password, role)
     except storage.AccountError as exc:
@@ -121,7 +132,7 @@ def on_create_account() -> None:
 
 def on_set_role() -> None:
     name, role = state.get("account_role_user"), state.get("account_role_role")
-    if not name or not role:
+    if not name or not role or not still_a_mentor():
         return
     try:
         changed = storage.set_role(name, role)

@@ -401,3 +401,19 @@ def test_single_user_mode_needs_no_sign_in_and_keeps_every_page(any_database, ba
     at.switch_page("app_pages/calibration.py").run()
     assert not [e for e in at.error if e.value.startswith("Mentors only")]
     assert storage.accounts.list_accounts() == []
+
+
+def test_mentor_forms_drawn_before_a_demotion_do_nothing_afterwards(multi_user):
+    mentor, other = multi_user["mentor"], multi_user["a"]
+    storage.set_role(other.id, "mentor")
+    at = signed_in_app(mentor)
+    at.run()
+    at.switch_page("app_pages/account.py").run()
+    at.text_input(key="account_new_name").input("sneaky")
+    at.text_input(key="account_new_password").input(PASSWORD)
+    at.selectbox(key="account_new_role").set_value("mentor")
+    storage.set_role(mentor.id, "aspirant")  # demoted while the form is on screen
+    at.button(key="account_new_submit").click().run()
+    assert not at.exception, at.exception
+    assert storage.accounts.get_account("sneaky") is None
+    assert at.dataframe == []  # and the accounts list is gone
