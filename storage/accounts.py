@@ -32,6 +32,7 @@ import os
 import re
 import secrets
 import unicodedata
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -161,6 +162,17 @@ class ThrottlePolicy:
 
 
 THROTTLE = ThrottlePolicy()
+
+
+def throttle_policy() -> ThrottlePolicy:
+    """The policy in force: ``THROTTLE``, with ``MAINS_LOGIN_CLIENT_LIMIT`` failures per client address
+    (0 switches the per-address limit off, for deployments where every client has the same address)."""
+    raw = os.environ.get("MAINS_LOGIN_CLIENT_LIMIT", "").strip()
+    if not raw:
+        return THROTTLE
+    if not raw.isdigit():
+        raise AccountError(f"MAINS_LOGIN_CLIENT_LIMIT must be a whole number (0: no per-address limit), not {raw!r}")
+    return dataclasses.replace(THROTTLE, client_limit=int(raw))
 
 
 # --------------------------------------------------------------------------- records
@@ -353,7 +365,7 @@ def authenticate(
     *,
     now: datetime | None = None,
     engine: Engine | None = None,
-    policy: ThrottlePolicy = THROTTLE,
+    policy: ThrottlePolicy | None = None,
 ) -> UserRecord:
     """The account if ``password`` is right and no lock is in force.
 
@@ -362,6 +374,7 @@ def authenticate(
     """
     now = now or utcnow()
     engine = engine or get_engine()
+    policy = policy or throttle_policy()
     account = _failure_key(name)
     client = ip.strip()[:64] if isinstance(ip, str) and ip.strip() else None
     with Session(engine) as session:
@@ -405,7 +418,7 @@ def _lock_remaining(session: Session, account: str, client: str | None, now: dat
     wait = 0.0
     for column, value, limit in ((LoginFailure.account, account, policy.account_limit),
                                  (LoginFailure.client, client, policy.client_limit)):
-        if value is None:
+        if value is None or limit <= 0:
             continue
         count, last = session.execute(
             sa.select(sa.func.count(), sa.func.max(LoginFailure.failed_at))
@@ -419,11 +432,11 @@ def _lock_remaining(session: Session, account: str, client: str | None, now: dat
 
 
 def lock_remaining(name: str, ip: str | None = None, *, now: datetime | None = None,
-                   engine: Engine | None = None, policy: ThrottlePolicy = THROTTLE) -> int:
+                   engine: Engine | None = None, policy: ThrottlePolicy | None = None) -> int:
     """Seconds before ``name`` (from ``ip``) may try to sign in again; 0 if it may now."""
     client = ip.strip()[:64] if isinstance(ip, str) and ip.strip() else None
     with Session(engine or get_engine()) as session:
-        return _lock_remaining(session, _failure_key(name), client, now or utcnow(), policy)
+        return _lock_remaining(session, _failure_key(name), client, now or utcnow(), policy or throttle_policy())
 
 
 # --------------------------------------------------------------------------- sessions

@@ -256,6 +256,19 @@ def test_one_client_failing_on_many_names_is_throttled_per_client(any_database):
     assert storage.authenticate("asha", PASSWORD, "198.51.100.7", now=now + timedelta(seconds=5)).name == "asha"
 
 
+def test_per_address_limit_can_be_switched_off_for_a_shared_address(any_database, monkeypatch):
+    monkeypatch.setenv("MAINS_LOGIN_CLIENT_LIMIT", "0")
+    storage.create_account("asha", PASSWORD)
+    now = utcnow()
+    for i in range(accounts.THROTTLE.client_limit + 5):
+        with pytest.raises(accounts.LoginFailed):  # never a lock: each name fails once
+            storage.authenticate(f"guess{i:03d}", "password1", "10.0.0.1", now=now)
+    assert storage.authenticate("asha", PASSWORD, "10.0.0.1", now=now).name == "asha"
+    monkeypatch.setenv("MAINS_LOGIN_CLIENT_LIMIT", "lots")
+    with pytest.raises(accounts.AccountError, match="MAINS_LOGIN_CLIENT_LIMIT must be a whole number"):
+        storage.authenticate("asha", PASSWORD)
+
+
 def test_failures_are_shared_between_processes(any_database, monkeypatch):
     """Five failures in another process lock the account here (they live in the database)."""
     storage.create_account("asha", PASSWORD)
