@@ -1,4 +1,4 @@
-"""Users. Single-user mode has one local user; accounts (issue 6) will add more rows."""
+"""Users. Single-user mode has one local user (no password, cannot sign in); accounts are in ``storage.accounts``."""
 
 from __future__ import annotations
 
