@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.calibration_state import calibration_file
-from app_pages.context import bank_fingerprint, current_bank, page_style, require_mentor
+from app_pages.context import MENTOR, bank_fingerprint, current_bank, current_role, page_style, require_mentor
 from app_pages.markup import escape_markdown
 from scoring.bank import Bank, bank_root
 from scoring.evaluate import REQUIRED_COLUMNS, DataError, read_graded
@@ -182,8 +182,18 @@ def show_in_use() -> None:
 # ------------------------------------------------------------------ upload, compare, save
 
 
+def still_a_mentor() -> bool:
+    """Callbacks run before the page is drawn: check the role again (it may have changed since)."""
+    if current_role() == MENTOR:
+        return True
+    state["calibration_notice"] = ("error", "Mentors only: nothing was changed.")
+    return False
+
+
 def remove(path: Path) -> None:
     """The Remove button's callback (before the rerun draws the page again)."""
+    if not still_a_mentor():
+        return
     try:
         path.unlink(missing_ok=True)
     except OSError as exc:
@@ -197,6 +207,8 @@ def save(calibration, path: Path) -> None:
     """The Save button's callback: ``Calibration.save`` writes a temporary file beside ``path``, then os.replace."""
     from scoring.calibrate import CalibrationError
 
+    if not still_a_mentor():
+        return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         calibration.save(path)

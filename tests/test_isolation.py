@@ -12,6 +12,7 @@ Every test runs on SQLite and on PostgreSQL (``any_database``).
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -417,3 +418,24 @@ def test_mentor_forms_drawn_before_a_demotion_do_nothing_afterwards(multi_user):
     assert not at.exception, at.exception
     assert storage.accounts.get_account("sneaky") is None
     assert at.dataframe == []  # and the accounts list is gone
+
+
+def test_calibration_remove_clicked_after_a_demotion_keeps_the_file(multi_user, tmp_path, monkeypatch):
+    from scoring.calibrate import fit_calibration
+    from tests.test_app_calibration import graded_frame
+
+    path = tmp_path / "calibration.mcal"
+    monkeypatch.setenv("MAINS_CALIBRATION", str(path))
+    bank = load_bank(os.environ["MAINS_BANK_DIR"])
+    fit_calibration(graded_frame(bank), bank).save(path)
+    mentor, other = multi_user["mentor"], multi_user["a"]
+    storage.set_role(other.id, "mentor")
+    at = signed_in_app(mentor)
+    at.run()
+    at.switch_page("app_pages/calibration.py").run()
+    at.checkbox(key="calibration_remove_confirm").check().run()
+    storage.set_role(mentor.id, "aspirant")  # demoted while the button is on screen
+    at.button(key="calibration_remove").click().run()
+    assert not at.exception, at.exception
+    assert path.exists()
+    assert at.get("file_uploader") == []  # and the page itself is gone
