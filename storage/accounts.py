@@ -408,6 +408,8 @@ def _failure_key(name: str) -> str:
         return normalise_name(name)
     except InvalidName:
         text = name if isinstance(name, str) else ""
+        text = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates become "?"
+        text = "".join(c if c.isprintable() else "\ufffd" for c in text)  # NUL is refused by PostgreSQL
         return unicodedata.normalize("NFKC", text).strip().casefold()[:120]
 
 

@@ -164,6 +164,13 @@ def test_unknown_name_and_wrong_password_get_the_same_message(any_database):
     assert str(wrong_password.value) == str(unknown.value) == "Wrong name or password."
 
 
+@pytest.mark.parametrize("name", ["as\x00ha", "\ud800asha", "a\u200bsha\n"])
+def test_unstorable_sign_in_names_get_the_same_one_line_refusal(any_database, name):
+    with pytest.raises(accounts.LoginFailed) as refused:
+        storage.authenticate(name, PASSWORD)
+    assert str(refused.value) == "Wrong name or password."
+
+
 def test_outdated_hash_is_upgraded_on_sign_in(any_database):
     storage.create_account("asha", PASSWORD)
     weak = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash(PASSWORD)
