@@ -18,7 +18,7 @@ from app_pages.markup import escape_markdown
 #: url paths of the pages that change the bank or the scorer: mentors only in multi-user mode
 MENTOR_PAGES = {"bank", "calibration"}
 
-st.set_page_config(page_title="UPSC Mains practice", page_icon="✍️", layout="wide")
+st.set_page_config(page_title="UPSC Mains practice", page_icon=":material/edit_note:", layout="wide")
 keep_widget_values()
 
 pages = [

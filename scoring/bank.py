@@ -20,6 +20,8 @@ from scoring.models import Concept, Item, Question, Rubric, check_safe_id
 
 CONCEPTS_FILE = "concepts.yaml"
 MAX_BANK_FILE_BYTES = 1_000_000
+#: PyYAML's safe loader, in C (LibYAML) where PyYAML was built with it: the same rules, ~10x faster
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -86,9 +88,9 @@ def read_yaml(path: Path) -> tuple[Any, list[BankError]]:
 
 
 def parse_yaml(name: str, text: str) -> tuple[Any, list[BankError]]:
-    """``yaml.safe_load`` with a readable error naming the line."""
+    """``yaml.safe_load`` (LibYAML's C safe loader when PyYAML has it) with a readable error naming the line."""
     try:
-        return yaml.safe_load(text), []
+        return yaml.load(text, Loader=SAFE_LOADER), []
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""
