@@ -21,8 +21,19 @@ MENTOR_PAGES = {"bank", "calibration"}
 st.set_page_config(page_title="UPSC Mains practice", page_icon=":material/edit_note:", layout="wide")
 keep_widget_values()
 
+#: the default page is served at the root URL ("/"); its own url_path is never shown
+practice = st.Page("app_pages/practice.py", title="Practice", icon=":material/edit_note:", url_path="start",
+                   default=True)
+
+
+def practice_by_its_name() -> None:
+    """``/practice`` (typed or bookmarked) opens Practice at "/", keeping ``?q=`` or ``?attempt=``."""
+    st.switch_page(practice, query_params=st.query_params.to_dict())
+
+
 pages = [
-    st.Page("app_pages/practice.py", title="Practice", icon=":material/edit_note:", url_path="practice", default=True),
+    practice,
+    st.Page(practice_by_its_name, title="Practice", url_path="practice", visibility="hidden"),
     st.Page("app_pages/history.py", title="History", icon=":material/history:", url_path="history"),
     st.Page("app_pages/progress.py", title="Progress", icon=":material/insights:", url_path="progress"),
     st.Page("app_pages/question_bank.py", title="Question bank", icon=":material/library_books:", url_path="bank"),

@@ -24,3 +24,14 @@ def test_health_endpoint_and_no_server_traceback(server):
     with urllib.request.urlopen(server.url + "/_stcore/health", timeout=5) as resp:
         assert resp.status == 200
     assert "Traceback" not in server.stderr(), server.stderr()[-4000:]
+
+
+def test_practice_by_its_name_opens_practice_with_the_question_in_the_url(page, app_url):
+    """``/practice?q=…`` typed or bookmarked: the Practice page with that question, no "page not found"."""
+    page.goto(f"{app_url}/practice?q=zz-browser-submit", wait_until="domcontentloaded")
+    wait_idle(page)
+    main = page.get_by_test_id("stMain")
+    main.get_by_text("Joint Working Group on Critical Minerals").first.wait_for(timeout=20_000)
+    assert page.locator("h1").first.inner_text().strip() == "Practice"
+    assert "not found" not in page.locator("body").inner_text().lower()
+    assert "q=zz-browser-submit" in page.url
