@@ -864,23 +864,33 @@ def _shown(path: Path) -> Path:
     return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
 
 
+def _seconds(value) -> str:
+    return "—" if value is None else f"{value:.2f} s"
+
+
+class _Table:
+    """A Markdown table with one column per database run: ``add(measure, cell_of_run)``."""
+
+    def __init__(self, run: dict):
+        self.rows = [r for r in run["results"] if "failed" not in r]
+        self.lines = ["| measure | " + " | ".join(r["server_version"] for r in self.rows) + " |",
+                      "| --- | " + " | ".join("---" for _ in self.rows) + " |"]
+
+    def add(self, name: str, cell) -> None:
+        self.lines.append(f"| {name} | " + " | ".join(cell(r) for r in self.rows) + " |")
+
+    def markdown(self) -> str:
+        return "\n".join(self.lines) + "\n" if self.rows else "All runs failed; see the script's output.\n"
+
+
 def storage_table(run: dict) -> str:
     """Storage mode's figures as the Markdown table docs/DEPLOY.md quotes."""
-    rows = [r for r in run["results"] if "failed" not in r]
-    if not rows:
-        return "All runs failed; see the script's output.\n"
-
     def ms(value) -> str:
         return "—" if value is None else f"{value:,.0f} ms" if value >= 100 else f"{value:.1f} ms"
 
-    def s(value) -> str:
-        return "—" if value is None else f"{value:.2f} s"
-
-    lines = ["| measure | " + " | ".join(r["server_version"] for r in rows) + " |",
-             "| --- | " + " | ".join("---" for _ in rows) + " |"]
-
-    def add(name, fn):
-        lines.append(f"| {name} | " + " | ".join(fn(r) for r in rows) + " |")
+    s = _seconds
+    table = _Table(run)
+    add = table.add
 
     add("simulated aspirants × answers each", lambda r: f"{r['aspirants']} × {r['attempts_each']}")
     add("attempts submitted / found in the database", lambda r: f"{r['attempts_submitted']} / {r['attempts_found']}")
@@ -898,23 +908,14 @@ def storage_table(run: dict) -> str:
         lambda r: f"{s(r['browser_submit_to_marks_median_s'])} ({s(r['browser_submit_to_marks_p95_s'])})")
     add("load average (1 min) before → end of the run",
         lambda r: " → ".join(f"{v:.1f}" for v in r["load_average_1min_before_after"]))
-    return "\n".join(lines) + "\n"
+    return table.markdown()
 
 
 def app_table(run: dict) -> str:
     """App mode's figures as the Markdown table docs/DEPLOY.md quotes."""
-    rows = [r for r in run["results"] if "failed" not in r]
-    if not rows:
-        return "All runs failed; see the script's output.\n"
-
-    def s(value) -> str:
-        return "—" if value is None else f"{value:.2f} s"
-
-    lines = ["| measure | " + " | ".join(r["server_version"] for r in rows) + " |",
-             "| --- | " + " | ".join("---" for _ in rows) + " |"]
-
-    def add(name, fn):
-        lines.append(f"| {name} | " + " | ".join(fn(r) for r in rows) + " |")
+    s = _seconds
+    table = _Table(run)
+    add = table.add
 
     add("aspirants (browser sessions, each signed up) × answers each",
         lambda r: f"{r['aspirants']} × {r['attempts_each']}")
@@ -942,7 +943,7 @@ def app_table(run: dict) -> str:
     add("load average (1 min): before; median, max during",
         lambda r: f"{r['load_average_1min_before']:.1f}; "
                   + ", ".join(f"{v:.1f}" for v in (r["load_average_1min_median_max"] or [])))
-    return "\n".join(lines) + "\n"
+    return table.markdown()
 
 
 def markdown(report: dict) -> str:
