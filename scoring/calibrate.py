@@ -8,8 +8,10 @@ marks follow that mentor's scale.  It is fitted with scikit-learn from:
   score, each rubric point's strength (by point id), strength statistics;
 - TF-IDF word (1–2) and character (2–5, within words) n-grams of the answer.
 
-Per question with at least ``min_answers`` graded answers (default 50) it fits a
-ridge regression and a logistic regression on those features, averages them, and
+Per question with at least ``min_answers`` graded answers (default 50) it first
+respells rare misspellings to the common form those answers use
+(``scoring.spelling``), then fits a ridge regression and an ordinal logistic
+regression (cumulative logits) on those features, averages them, and
 cuts the result into the question's own ratings with cutpoints that maximise
 quadratic weighted kappa on held-out (out-of-fold) predictions.  Every other
 graded question is served by one shared model (gradient boosting plus ridge on
@@ -70,6 +72,7 @@ from scoring.feedback import Feedback
 from scoring.metrics import apply_cutpoints, best_cutpoints
 from scoring.models import Item
 from scoring.scorer import analyse, round_half
+from scoring.spelling import learn_spelling, respell
 
 FORMAT = "mains-calibration"
 VERSION = 1
@@ -177,6 +180,47 @@ def _fit_vectorizer(make: Callable[..., TfidfVectorizer], texts: list[str]) -> T
 # ------------------------------------------------------------------ per-question model
 
 
+def _logistic(c: float) -> LogisticRegression:
+    return LogisticRegression(C=c, max_iter=300, tol=1e-3)
+
+
+class OrdinalLogit:
+    """Ordinal logistic regression as cumulative binary models: one P(rating ≥ k) per step k.
+
+    The expected rating is the lowest rating plus, for each step up, its size times
+    the probability of reaching it.  Ratings are ordered, so each binary model uses
+    every answer (a 2 and a 3 both teach "at least 2"), unlike one multinomial model.
+    """
+
+    def __init__(self, C: float = 10.0):
+        self.C = C
+
+    def fit(self, X, y: np.ndarray) -> "OrdinalLogit":
+        self.classes_ = np.unique(y)
+        self.steps_: list[LogisticRegression | float] = []
+        for rating in self.classes_[1:]:
+            reached = (y >= rating).astype(int)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                self.steps_.append(_logistic(self.C).fit(X, reached))
+        return self
+
+    def expected(self, X) -> np.ndarray:
+        out = np.full(X.shape[0], float(self.classes_[0]))
+        for low, high, step in zip(self.classes_[:-1], self.classes_[1:], self.steps_):
+            out += (high - low) * step.predict_proba(X)[:, 1]
+        return out
+
+
+def expected_rating(learner, X) -> np.ndarray:
+    """A fitted learner's continuous rating: ridge's prediction, or a classifier's expected rating."""
+    if isinstance(learner, OrdinalLogit):
+        return learner.expected(X)
+    if isinstance(learner, LogisticRegression):  # calibrations saved before the ordinal model
+        return learner.predict_proba(X) @ learner.classes_
+    return learner.predict(X)
+
+
 @dataclass
 class QuestionModel:
     """Ridge + logistic regression on n-grams and scorer features, cut into the question's ratings."""
@@ -187,6 +231,8 @@ class QuestionModel:
     ridge_alpha: float = 1.0
     logit_c: float = 10.0
     inner_folds: int = 3
+    respell: bool = True  # rare misspellings count as their common form (scoring.spelling)
+    ordinal: bool = True  # cumulative logits P(rating ≥ k) rather than one multinomial model
 
     @property
     def levels(self) -> int:
@@ -198,24 +244,30 @@ class QuestionModel:
         blocks = [v.transform(texts) for v in self.vectorizers_] + [csr_matrix(dense)]
         return hstack(blocks).tocsr()
 
+    def _respelled(self, texts: list[str]) -> list[str]:
+        spelling = getattr(self, "spelling_", {})  # absent in calibrations saved before respelling
+        return [respell(text, spelling) for text in texts] if spelling else texts
+
     def _learners(self, X, y: np.ndarray) -> list:
         learners = [Ridge(alpha=self.ridge_alpha).fit(X, y)]
         if len(np.unique(y)) >= 2:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                learners.append(LogisticRegression(C=self.logit_c, max_iter=300, tol=1e-3).fit(X, y))
+            if self.ordinal:
+                learners.append(OrdinalLogit(C=self.logit_c).fit(X, y))
+            else:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    learners.append(_logistic(self.logit_c).fit(X, y))
         return learners
 
     @staticmethod
     def _continuous(learners: list, X) -> np.ndarray:
-        out = [learners[0].predict(X)]
-        for logit in learners[1:]:
-            out.append(logit.predict_proba(X) @ logit.classes_)
-        return np.mean(out, axis=0)
+        return np.mean([expected_rating(learner, X) for learner in learners], axis=0)
 
     def fit(self, texts: list[str], generic: np.ndarray, specific: list[dict[str, float]],
             scores: np.ndarray) -> "QuestionModel":
         y = np.clip(np.rint(np.asarray(scores, float) / self.step), 0, self.levels).astype(int)
+        self.spelling_ = learn_spelling(texts) if self.respell else {}
+        texts = self._respelled(texts)
         self.names_ = sorted({name for row in specific for name in row})
         named = np.array([[row.get(name, 0.0) for name in self.names_] for row in specific]).reshape(len(texts), -1)
         self.scaler_ = StandardScaler().fit(np.hstack([generic, named]))
@@ -243,7 +295,7 @@ class QuestionModel:
         """Scores on the question's human scale, in its steps."""
         if self.constant_ is not None:
             return np.full(len(texts), self.constant_ * self.step)
-        X = self._matrix(texts, generic, specific)
+        X = self._matrix(self._respelled(texts), generic, specific)
         ratings = apply_cutpoints(self._continuous(self.learners_, X), self.cutpoints_)
         return np.clip(ratings, 0, self.levels) * self.step
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import pickle
 import subprocess
 import sys
 from functools import lru_cache
@@ -16,9 +17,10 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.linear_model import LogisticRegression
 
-from scoring.calibrate import (Calibration, CalibrationError, agreement_report, cross_validate,
-                               feedback_features, fit_calibration, load_calibration)
+from scoring.calibrate import (Calibration, CalibrationError, OrdinalLogit, QuestionModel, agreement_report,
+                               cross_validate, feedback_features, fit_calibration, load_calibration)
 from scoring.cli import main
 from scoring.feedback import Feedback
 from tests.scoring_support import bank, scorer
@@ -189,6 +191,44 @@ def test_shared_model_serves_a_question_with_few_answers():
     answer = item.question.model_answer
     marks = calibration.apply(scorer().score(item, answer), item, answer).marks
     assert 0 <= marks <= 15 and (marks * 2).is_integer()
+
+
+def test_ordinal_model_expects_ratings_in_order_and_in_range():
+    X = np.repeat(np.arange(4.0), 10).reshape(-1, 1)  # the feature is the rating itself
+    y = np.repeat([0, 1, 2, 3], 10)
+    model = OrdinalLogit(C=10.0).fit(X, y)
+    expected = model.expected(np.array([[0.0], [1.0], [2.0], [3.0]]))
+    assert np.all(np.diff(expected) > 0.5) and expected[0] >= 0 and expected[-1] <= 3
+    assert np.allclose(expected, [0, 1, 2, 3], atol=0.35)
+
+
+def test_question_model_respells_rare_misspellings_before_learning():
+    data = make_answers(0)
+    cells = data[data.question_id == "cells"]
+    texts = list(cells.answer)
+    first = next(i for i, text in enumerate(texts) if "Osmosis" in text)
+    texts[first] = texts[first].replace("Osmosis", "Osmossis", 1)
+    model = QuestionModel(max_score=3.0, step=1.0).fit(texts, np.zeros((len(cells), 1)), [{}] * len(cells),
+                                                       cells.score.to_numpy())
+    assert model.spelling_ == {"osmossis": "osmosis"}
+    original = cells.answer.iloc[first]
+    misspelled = [texts[first]]
+    assert model._respelled(misspelled)[0].lower() == original.lower()
+    assert model.predict(misspelled, np.zeros((1, 1)), [{}]) == model.predict([original], np.zeros((1, 1)), [{}])
+
+
+def test_calibrations_saved_before_respelling_and_ordinal_models_still_predict():
+    data = make_answers(0)
+    cells = data[data.question_id == "cells"]
+    args = (list(cells.answer), np.zeros((len(cells), 1)), [{}] * len(cells))
+    model = QuestionModel(max_score=3.0, step=1.0, respell=False, ordinal=False).fit(*args, cells.score.to_numpy())
+    del model.spelling_  # as in a version-1 file, whose models had neither
+    for name in ("respell", "ordinal"):
+        model.__dict__.pop(name)
+    old = pickle.loads(pickle.dumps(model))
+    assert isinstance(old.learners_[1], LogisticRegression)
+    predicted = old.predict(*args)
+    assert set(predicted) <= {0.0, 1.0, 2.0, 3.0} and np.corrcoef(predicted, cells.score)[0, 1] > 0.5
 
 
 # ------------------------------------------------------------------ files
