@@ -5,14 +5,15 @@
 Pages live in ``app_pages/`` and are UI only; scoring is in ``scoring/`` and
 history in ``storage/`` (``DATABASE_URL``; the bank folder is ``MAINS_BANK_DIR``).
 
-With ``MAINS_MULTI_USER=1`` the only page is "Sign in" until someone signs in;
-then everyone has Practice, History and Progress, and only mentors see the pages
+With ``MAINS_MULTI_USER=1`` the only page is "Sign in" until someone signs in
+(a link to another page shows Sign in at that address, and opens that page once
+signed in); then everyone has Practice, History and Progress, and only mentors see the pages
 in ``MENTOR_PAGES`` (each of which also refuses anyone else itself).
 """
 
 import streamlit as st
 
-from app_pages.context import keep_widget_values, multi_user_mode, sign_out, signed_in_account
+from app_pages.context import SIGNED_OUT_HERE, keep_widget_values, multi_user_mode, sign_out, signed_in_account
 from app_pages.markup import escape_markdown
 
 #: url paths of the pages that change the bank or the scorer: mentors only in multi-user mode
@@ -42,8 +43,13 @@ pages = [
 if multi_user_mode():
     account = signed_in_account()  # checked against the database on every run
     if account is None:
-        pages = [st.Page("app_pages/account.py", title="Sign in", icon=":material/login:", url_path="account",
-                         default=True)]
+        # A bookmarked or shared link (/history?attempt=5) asks to sign in at its own address,
+        # so that after signing in the same address opens the page it names.
+        sign_in_page = st.Page("app_pages/account.py", title="Sign in", icon=":material/login:", url_path="account",
+                               default=True)
+        pages = [sign_in_page] + [
+            st.Page("app_pages/account.py", title="Sign in", url_path=p.url_path, visibility="hidden")
+            for p in pages if p.url_path]  # the default page is "/", which is Sign in already
     else:
         pages = [p for p in pages if account.is_mentor or p.url_path not in MENTOR_PAGES]
         pages.append(st.Page("app_pages/account.py", title="Account", icon=":material/person:",
@@ -51,4 +57,9 @@ if multi_user_mode():
         with st.sidebar.container(key="account_sidebar"):
             st.caption(f"Signed in as **{escape_markdown(account.name)}** · {account.role}")
             st.button("Sign out", key="account_sign_out", icon=":material/logout:", on_click=sign_out)
-st.navigation(pages).run()
+current = st.navigation(pages)
+if multi_user_mode() and account is None:
+    if st.session_state.pop(SIGNED_OUT_HERE, False) and current.url_path:
+        st.switch_page(sign_in_page)  # signing out leaves the page it was on
+    st.session_state["account_signed_out_path"] = current.url_path or "account"  # where signing in continues to
+current.run()

@@ -66,7 +66,13 @@ def on_sign_in() -> None:
         say("error", sentence(exc))
         return
     sign_in(account)
-    state["account_to_practice"] = True
+    continue_after_sign_in()
+
+
+def continue_after_sign_in() -> None:
+    """From the Sign in page, on to Practice; from a link to another page, that page (the next run opens it)."""
+    if state.get("account_signed_out_path", "account") == "account":
+        state["account_to_practice"] = True
 
 
 def on_sign_up() -> None:

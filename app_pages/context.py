@@ -142,6 +142,10 @@ def sign_in(account: storage.UserRecord) -> None:
     st.session_state[ACCOUNT_TOKEN] = token
 
 
+#: set by Sign out, read once by the router
+SIGNED_OUT_HERE = "account_signed_out_here"
+
+
 def forget_sign_in(*, notice: str | None = None) -> None:
     """End this browser session's sign-in and drop everything on screen (page state, filters, answers)."""
     storage.end_session(st.session_state.get(ACCOUNT_TOKEN))
@@ -152,6 +156,7 @@ def forget_sign_in(*, notice: str | None = None) -> None:
 
 def sign_out() -> None:
     forget_sign_in(notice="You have signed out.")
+    st.session_state[SIGNED_OUT_HERE] = True  # the router then opens Sign in at its own address
 
 
 def current_user_id() -> int:

@@ -140,14 +140,16 @@ def test_second_aspirant_sees_nothing_of_the_first_ones_attempt(page, multi_user
     assert page.locator(".st-key-bank_section").count() == 0
     assert SECRET not in whole_page(page)
 
-    # loading Asha's attempt URL afresh is a new browser session: it asks to sign in first
+    # loading Asha's attempt URL afresh is a new browser session: it asks to sign in first,
+    # at that address (no "page not found"), then opens History there, without Asha's attempt
     open_app(page, url, f"history?attempt={attempt_id}")
-    page.keyboard.press("Escape")  # Streamlit's "page not found" notice: only Sign in exists before signing in
     assert heading(page) == "Sign in"
+    assert "not found" not in whole_page(page).lower()
     assert SECRET not in whole_page(page)
     sign_in(page, "bala")
-    assert heading(page) == "Practice"
-    go_to(page, "History")
+    assert heading(page) == "History"
+    assert f"attempt={attempt_id}" in page.url
     assert "No attempts yet" in main_text(page) and SECRET not in whole_page(page)
+    assert page.locator(ui.key("history_feedback_marks")).count() == 0
     assert not page.js_errors, page.js_errors
     assert "Traceback" not in multi_user_server.stderr(), multi_user_server.stderr()[-4000:]
