@@ -11,6 +11,7 @@ import storage
 from app_pages.answer_editor import answer_box
 from app_pages.calibration_state import calibrate_feedback
 from app_pages.context import current_bank, current_scorer, current_user_id, page_style, warm_scorer_in_background
+from app_pages.countdown import countdown
 from app_pages.feedback_view import render_attempt
 from app_pages.markup import escape_markdown, text_html
 from scoring.feedback import Flag
@@ -197,21 +198,6 @@ def show_picker() -> None:
 # ------------------------------------------------------------------ write
 
 
-@st.fragment(run_every=1)
-def clock(deadline, minutes: int) -> None:
-    """The countdown; it reruns alone every second and never touches the answer box."""
-    now = utcnow()
-    with st.container(key="practice_clock"):
-        if is_time_up(deadline, now):
-            st.error(
-                f"**Time is up** ({minutes} minutes) · {format_clock(overtime_seconds(deadline, now))} over. "
-                "Nothing you wrote is cut: finish your sentence and submit. The overtime is recorded.",
-                icon=":material/alarm:",
-            )
-        else:
-            st.markdown(f":material/timer: **{format_clock(remaining_seconds(deadline, now))}** left of {minutes}:00")
-
-
 def submit(item: Item, draft: storage.DraftRecord, text: str) -> None:
     now = utcnow()
     storage.save_draft_text(user_id, draft.id, text, now=now)  # the text is safe before anything else happens
@@ -283,7 +269,10 @@ def writing(item: Item, draft_id: int) -> None:
 
 def show_writing(item: Item, draft: storage.DraftRecord) -> None:
     question_card(item)
-    clock(draft.deadline, item.question.time_limit_minutes)
+    with st.container(key="practice_clock"):
+        # ticks in the browser from the server's reading; the server does no per-second work
+        countdown(key=f"practice_countdown_{draft.id}", deadline=draft.deadline,
+                  minutes=item.question.time_limit_minutes)
     writing(item, draft.id)
 
 

@@ -1,8 +1,9 @@
 """Practice page in AppTest: choose, start, write (component state set as the browser would), submit.
 
-AppTest runs no JavaScript and never fires ``run_every``: the answer box's synced
-value is set through ``session_state[key] = {"text": ...}`` (what the component's
-``setStateValue`` does in a browser), and expiry is tested with a deadline in the past.
+AppTest runs no JavaScript: the answer box's synced value is set through
+``session_state[key] = {"text": ...}`` (what the component's ``setStateValue`` does in
+a browser), and the countdown, which ticks in the browser, is checked through the
+reading the server sends it (``data``); expiry is tested with a deadline in the past.
 """
 
 from __future__ import annotations
@@ -35,11 +36,17 @@ def editor_key(draft_id: int) -> str:
     return f"practice_answer_{draft_id}"
 
 
-def component_data(at) -> dict:
-    components = at.get("bidi_component")
-    assert len(components) == 1, "the answer box is not on screen"
+def component_data(at, name: str = "mains_answer_box") -> dict:
+    """The ``data`` sent to the one ``st.components.v2`` component called ``name``."""
+    components = [c for c in at.get("bidi_component") if c.proto.component_name == name]
+    assert len(components) == 1, f"{name} is not on screen once"
     proto = components[0].proto
     return json.loads(proto.mixed.json if proto.WhichOneof("data") == "mixed" else proto.json)
+
+
+def clock_data(at) -> dict:
+    """The countdown's reading from the server (the browser ticks from it)."""
+    return component_data(at, "mains_countdown")
 
 
 def start(at, question_id: str = QID):
@@ -92,7 +99,9 @@ def test_start_stores_the_deadline_on_the_server_and_autosaves(app, sample_item)
     assert draft is not None
     assert draft.deadline - draft.started_at == timedelta(minutes=7)
     assert app.query_params["q"] == [QID] or app.query_params["q"] == QID
-    assert any("left of 7:00" in m.value for m in app.markdown)  # the clock
+    clock = clock_data(app)  # the clock: the server's reading, which the browser counts down from
+    assert clock["line"] == "07:00 left of 7:00" and clock["minutes"] == 7 and not clock["time_up"]
+    assert 7 * 60_000 - 30_000 < clock["remaining_ms"] <= 7 * 60_000
     app.session_state[editor_key(draft.id)] = {"text": "The GST Council under Article 279A"}
     app.run()
     assert storage.get_draft(user, draft.id).text == "The GST Council under Article 279A"
@@ -109,13 +118,19 @@ def test_refresh_resumes_the_same_draft_text_and_deadline(database_url, bank_dir
     # a browser refresh is a new session that only has the URL
     second = AppTest.from_file(str(APP), default_timeout=60)
     second.query_params["q"] = QID
+    before = utcnow()
     second.run()
+    after = utcnow()
     assert not second.exception
     data = component_data(second)
     assert data["draft"] == draft.id
     assert data["text"] == "Half an answer about Article 279A"
     resumed = storage.get_open_draft(user, QID)
     assert resumed.deadline == draft.deadline and resumed.id == draft.id
+    # the refreshed page's clock counts from the stored deadline, read afresh on the server
+    sent = clock_data(second)["remaining_ms"]
+    earliest, latest = ((draft.deadline - t).total_seconds() * 1000 for t in (after, before))
+    assert earliest - 1 <= sent <= latest + 1
 
 
 def test_submit_shows_marks_points_and_evidence_highlighted_in_the_answer(app, sample_item):
@@ -160,7 +175,10 @@ def test_time_up_keeps_writing_allowed_and_records_overtime(app, sample_item):
     app.query_params["q"] = QID
     app.run()
     assert not app.exception
-    assert any("Time is up" in e.value for e in app.error)
+    clock = clock_data(app)
+    assert clock["time_up"] and clock["line"].startswith("Time is up (7 minutes) · 02:")
+    assert "Nothing you wrote is cut" in clock["line"]
+    assert -2 * 60_000 - 30_000 < clock["remaining_ms"] <= -2 * 60_000  # 2 minutes over: negative
     assert component_data(app)["text"] == "Written before the deadline."
     late = "Written before the deadline. And a last line after it, about Article 279A."
     app.session_state[editor_key(draft.id)] = {"text": late}

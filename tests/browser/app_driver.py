@@ -3,7 +3,10 @@
 Selectors follow what the app renders: Streamlit gives each keyed widget's container
 the class ``st-key-<key>``; the answer box is a ``st.components.v2`` component whose
 textarea carries ``data-testid="answer-input"`` inside an open shadow root (Playwright's
-CSS selectors pierce it).  If the app's keys change, only this file changes.
+CSS selectors pierce it).  The countdown is a component that ticks in the browser,
+mounted without a shadow root inside the ``practice_clock`` container, so the
+container's ``innerText`` is the clock's text.  If the app's keys change, only this
+file changes.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ ANSWER = "[data-testid='answer-input']"
 WORD_COUNT = "[data-testid='answer-word-count']"
 SYNC_STATE = "[data-testid='answer-sync-state']"
 CLOCK = ".st-key-practice_clock"
+CLOCK_LEFT = f"{CLOCK} [data-testid='countdown'][data-state='left']"  # "07:00 left of 7:00"
+CLOCK_OVER = f"{CLOCK} [data-testid='countdown'][data-state='over']"  # "Time is up (7 minutes) · 00:05 over. …"
 SAVE_STATUS = ".st-key-practice_save_status"
 SUBMIT = ".st-key-practice_submit button"
 START = ".st-key-practice_start button"

@@ -1,8 +1,10 @@
 """Let a one-minute limit run out while typing: every word typed is kept, the clock
-says time is up, and the feedback records the overtime."""
+says time is up, and the feedback records the overtime.  The clock ticks in the
+browser (a component), from the server's reading of the deadline."""
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -15,6 +17,21 @@ BEFORE = "Both countries launched an AI Dialogue on trustworthy AI and governanc
 ACROSS = "India adds talent and data while Japan adds robotics and industrial AI. "
 AFTER = "Time ran out but this last sentence is still kept."
 
+LEFT_LINE = re.compile(r"^\d{2}:\d{2} left of 1:00$")
+OVER_LINE = re.compile(
+    r"^Time is up \(1 minutes\) · (\d{2}):(\d{2}) over\. Nothing you wrote is cut: "
+    r"finish your sentence and submit\. The overtime is recorded\.$")
+
+
+def clock_text(page) -> str:
+    return " ".join(page.locator(ui.CLOCK).inner_text().split())
+
+
+def overtime_shown(page) -> int:
+    m = OVER_LINE.match(clock_text(page))
+    assert m, clock_text(page)
+    return int(m.group(1)) * 60 + int(m.group(2))
+
 
 @pytest.mark.timeout(240)
 def test_time_running_out_keeps_every_word(app):
@@ -22,6 +39,7 @@ def test_time_running_out_keeps_every_word(app):
     ui.start_question(page, "zz-browser-timeout")
     left = ui.clock_seconds_left(page)
     assert left is not None and 50 <= left <= 60, left
+    assert LEFT_LINE.match(clock_text(page)), clock_text(page)
     ui.type_answer(page, BEFORE)
     ui.wait_saved(page, BEFORE)
 
@@ -34,6 +52,10 @@ def test_time_running_out_keeps_every_word(app):
 
     page.locator(ui.CLOCK).get_by_text("Time is up").wait_for(timeout=15_000)
     assert ui.clock_seconds_left(page) is None
+    assert page.locator(ui.CLOCK_LEFT).count() == 0 and page.locator(ui.CLOCK_OVER).is_visible()
+    over_before = overtime_shown(page)
+    page.wait_for_timeout(2500)
+    assert over_before + 1 <= overtime_shown(page) <= over_before + 4  # the overtime keeps counting
     # Nothing was cut, and the box still takes typing.
     assert ui.answer_box(page).input_value() == BEFORE + ACROSS
     assert ui.answer_box(page).is_editable()
@@ -47,6 +69,7 @@ def test_time_running_out_keeps_every_word(app):
     ui.answer_box(page).wait_for(state="visible")
     assert ui.answer_box(page).input_value() == full
     assert "Time is up" in page.locator(ui.CLOCK).inner_text()
+    assert overtime_shown(page) >= 5  # counted from the server's deadline, not from the reload
 
     ui.submit(page)
     marks = page.locator(ui.MARKS).inner_text()

@@ -1,0 +1,99 @@
+"""The countdown ticks in the browser: no request reaches the server while an aspirant
+just writes, a wrong browser clock changes nothing (it counts from the server's
+reading), and re-renders never pile up intervals."""
+
+from __future__ import annotations
+
+import re
+
+from . import app_driver as ui
+from .harness import open_app, wait_idle
+
+QUESTION = "ij-open-ran"  # a question of the repository's bank that no other browser test uses
+SEARCH = "Open RAN"
+
+# Before the app loads: this browser's clock is three hours fast, and every
+# 250 ms interval (the countdown's tick) is counted while it is alive.
+INIT = """
+(() => {
+  const realNow = Date.now.bind(Date);
+  Date.now = () => realNow() + 3 * 3600 * 1000;
+  const live = new Set();
+  const set = window.setInterval.bind(window), clear = window.clearInterval.bind(window);
+  window.setInterval = (fn, ms, ...rest) => {
+    const id = set(fn, ms, ...rest);
+    if (ms === 250) live.add(id);
+    return id;
+  };
+  window.clearInterval = (id) => { live.delete(id); return clear(id); };
+  window.__tickIntervals = () => live.size;
+})();
+"""
+
+LEFT_LINE = re.compile(r"^\d{2}:\d{2} left of 7:00$")
+
+
+def clock_text(page) -> str:
+    return " ".join(page.locator(ui.CLOCK).inner_text().split())
+
+
+def ticks(page) -> int:
+    return page.evaluate("window.__tickIntervals()")
+
+
+def issued(page) -> str:
+    return page.locator("[data-testid='countdown']").get_attribute("data-issued")
+
+
+def test_the_clock_ticks_in_the_browser_from_the_servers_reading(page, app_url):
+    page.add_init_script(INIT)
+    sent: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(str(payload)[:80])))
+    open_app(page, app_url)
+    before = ticks(page)
+
+    ui.start_question(page, QUESTION, search=SEARCH)
+    try:
+        # The browser's clock is 3 hours off; the countdown is not.
+        left = ui.clock_seconds_left(page)
+        assert left is not None and 7 * 60 - 15 <= left <= 7 * 60, clock_text(page)
+        assert LEFT_LINE.match(clock_text(page)), clock_text(page)
+        assert ticks(page) == before + 1
+
+        # Nobody types: the clock moves and the browser sends the server nothing.
+        wait_idle(page)
+        sent.clear()
+        page.wait_for_timeout(3500)
+        later = ui.clock_seconds_left(page)
+        assert left - 6 <= later <= left - 2, (left, later)
+        assert sent == [], f"{len(sent)} message(s) sent to the server while idle: {sent[:3]}"
+
+        # A whole-page rerun sends a new reading; the old interval is cleared first.
+        reading = issued(page)
+        page.evaluate("document.activeElement && document.activeElement.blur()")
+        page.keyboard.press("r")  # Streamlit's "rerun" shortcut
+        wait_idle(page)
+        page.wait_for_function(
+            "(old) => document.querySelector(\"[data-testid='countdown']\").dataset.issued !== old", arg=reading)
+        assert sent, "no message seen on the websocket: the idle check above would prove nothing"
+        assert ticks(page) == before + 1
+        again = ui.clock_seconds_left(page)
+        assert later - 6 <= again <= later, (later, again)
+
+        # To another page and back: the countdown unmounts (its interval stops) and mounts again.
+        nav = page.get_by_test_id("stSidebarNav")
+        nav.get_by_role("link", name="History").click()
+        wait_idle(page)
+        assert page.locator(ui.CLOCK).count() == 0
+        assert ticks(page) == before
+        nav.get_by_role("link", name="Practice").click()
+        wait_idle(page)
+        ui.answer_box(page).wait_for(state="visible")
+        assert ticks(page) == before + 1
+        resumed = ui.clock_seconds_left(page)
+        assert again - 10 <= resumed <= again, (again, resumed)
+        assert not page.js_errors, page.js_errors
+    finally:  # leave no open draft behind for the other tests
+        if page.locator(ui.key("practice_discard_menu")).count():
+            ui.click(page, ui.key("practice_discard_menu") + " button")
+            ui.click(page, ui.key("practice_discard_confirm") + " button")
