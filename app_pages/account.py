@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 import storage
-from app_pages.context import ACCOUNT_NOTICE, page_style, sign_in, signed_in_account
+from app_pages.context import ACCOUNT_NOTICE, SIGNED_OUT_PATH, page_style, sign_in, signed_in_account
 from app_pages.markup import escape_markdown
 from storage import accounts
 
@@ -71,7 +71,7 @@ def on_sign_in() -> None:
 
 def continue_after_sign_in() -> None:
     """From the Sign in page, on to Practice; from a link to another page, that page (the next run opens it)."""
-    if state.get("account_signed_out_path", "account") == "account":
+    if state.get(SIGNED_OUT_PATH, "account") == "account":
         state["account_to_practice"] = True
 
 

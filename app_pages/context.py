@@ -144,6 +144,8 @@ def sign_in(account: storage.UserRecord) -> None:
 
 #: set by Sign out, read once by the router
 SIGNED_OUT_HERE = "account_signed_out_here"
+#: the address a signed-out browser is at (the router keeps it), where signing in continues to
+SIGNED_OUT_PATH = "account_signed_out_path"
 
 
 def forget_sign_in(*, notice: str | None = None) -> None:

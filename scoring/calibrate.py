@@ -197,7 +197,7 @@ class OrdinalLogit:
 
     def fit(self, X, y: np.ndarray) -> "OrdinalLogit":
         self.classes_ = np.unique(y)
-        self.steps_: list[LogisticRegression | float] = []
+        self.steps_: list[LogisticRegression] = []
         for rating in self.classes_[1:]:
             reached = (y >= rating).astype(int)
             with warnings.catch_warnings():
