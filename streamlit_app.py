@@ -41,9 +41,11 @@ pages = [
     st.Page("app_pages/question_bank.py", title="Question bank", icon=":material/library_books:", url_path="bank"),
     st.Page("app_pages/calibration.py", title="Calibration", icon=":material/tune:", url_path="calibration"),
 ]
+signed_out = False
 if multi_user_mode():
     account = signed_in_account()  # checked against the database on every run
-    if account is None:
+    signed_out = account is None
+    if signed_out:
         # A bookmarked or shared link (/history?attempt=5) asks to sign in at its own address,
         # so that after signing in the same address opens the page it names.
         sign_in_page = st.Page("app_pages/account.py", title="Sign in", icon=":material/login:", url_path="account",
@@ -59,7 +61,7 @@ if multi_user_mode():
             st.caption(f"Signed in as **{escape_markdown(account.name)}** · {account.role}")
             st.button("Sign out", key="account_sign_out", icon=":material/logout:", on_click=sign_out)
 current = st.navigation(pages)
-if multi_user_mode() and account is None:
+if signed_out:
     if st.session_state.pop(SIGNED_OUT_HERE, False) and current.url_path:
         st.switch_page(sign_in_page)  # signing out leaves the page it was on
     st.session_state[SIGNED_OUT_PATH] = current.url_path or "account"  # where signing in continues to

@@ -45,7 +45,6 @@ files you (or your mentor) made: a pickle can run code.
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import pickle
@@ -223,7 +222,7 @@ def expected_rating(learner, X) -> np.ndarray:
 
 @dataclass
 class QuestionModel:
-    """Ridge + logistic regression on n-grams and scorer features, cut into the question's ratings."""
+    """Ridge + ordinal logistic regression on n-grams and scorer features, cut into the question's ratings."""
 
     max_score: float
     step: float
