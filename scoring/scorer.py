@@ -11,7 +11,6 @@ learned state ends in ``_``.  ``score`` is pure and deterministic.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from itertools import chain, repeat
 from dataclasses import dataclass, field
 from typing import Iterable

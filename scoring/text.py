@@ -12,7 +12,6 @@ matcher sees the same tokens.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
