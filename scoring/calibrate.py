@@ -10,8 +10,9 @@ marks follow that mentor's scale.  It is fitted with scikit-learn from:
 
 Per question with at least ``min_answers`` graded answers (default 50) it first
 respells rare misspellings to the common form those answers use
-(``scoring.spelling``), then fits a ridge regression and an ordinal logistic
-regression (cumulative logits) on those features, averages them, and
+(``scoring.spelling``), then fits a ridge regression, an ordinal logistic
+regression (cumulative logits) and gradient boosting on the n-grams that best
+track the rating (``SelectedBoosting``) on those features, averages them, and
 cuts the result into the question's own ratings with cutpoints that maximise
 quadratic weighted kappa on held-out (out-of-fold) predictions.  Every other
 graded question is served by one shared model (gradient boosting plus ridge on
@@ -211,6 +212,39 @@ class OrdinalLogit:
         return out
 
 
+class SelectedBoosting:
+    """Gradient boosting on the n-grams that best track the rating, as present or absent, plus the scorer's features.
+
+    Trees can learn what a linear model cannot: that two phrases together earn a
+    step, or that a third element only counts once two are there.  Boosting on
+    every n-gram would be slow, so it sees the ``top`` n-grams whose presence
+    correlates most with the rating in the training answers, and the dense block
+    (the scorer's features, the last ``dense`` columns of the matrix).
+    """
+
+    def __init__(self, dense: int, top: int = 300):
+        self.dense = dense
+        self.top = top
+
+    def _design(self, X) -> np.ndarray:
+        present = (X[:, self.columns_] > 0).toarray()
+        return np.hstack([present, X[:, X.shape[1] - self.dense:].toarray()])
+
+    def fit(self, X, y: np.ndarray) -> "SelectedBoosting":
+        ngrams = (X[:, :X.shape[1] - self.dense] > 0).astype(np.float64)
+        share = np.asarray(ngrams.mean(axis=0)).ravel()
+        covariance = np.asarray(ngrams.T @ (y - y.mean())).ravel()
+        correlation = np.abs(covariance) / (np.sqrt(np.maximum(share - share ** 2, 0.0)) + 1e-9)
+        self.columns_ = np.argsort(-correlation, kind="stable")[:self.top]
+        self.model_ = HistGradientBoostingRegressor(
+            max_iter=200, learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=10,
+            l2_regularization=1.0, early_stopping=False, random_state=0).fit(self._design(X), y)
+        return self
+
+    def predict(self, X) -> np.ndarray:
+        return self.model_.predict(self._design(X))
+
+
 def expected_rating(learner, X) -> np.ndarray:
     """A fitted learner's continuous rating: ridge's prediction, or a classifier's expected rating."""
     if isinstance(learner, OrdinalLogit):
@@ -222,7 +256,7 @@ def expected_rating(learner, X) -> np.ndarray:
 
 @dataclass
 class QuestionModel:
-    """Ridge + ordinal logistic regression on n-grams and scorer features, cut into the question's ratings."""
+    """Ridge, ordinal logistic regression and boosting on n-grams and scorer features, cut into the question's ratings."""
 
     max_score: float
     step: float
@@ -232,6 +266,7 @@ class QuestionModel:
     inner_folds: int = 3
     respell: bool = True  # rare misspellings count as their common form (scoring.spelling)
     ordinal: bool = True  # cumulative logits P(rating ≥ k) rather than one multinomial model
+    boosting: bool = True  # a third learner: gradient boosting on the most telling n-grams (SelectedBoosting)
 
     @property
     def levels(self) -> int:
@@ -256,6 +291,8 @@ class QuestionModel:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", ConvergenceWarning)
                     learners.append(_logistic(self.logit_c).fit(X, y))
+            if self.boosting:
+                learners.append(SelectedBoosting(dense=self.scaler_.n_features_in_).fit(X, y))
         return learners
 
     @staticmethod

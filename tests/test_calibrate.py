@@ -17,9 +17,10 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.sparse import csr_matrix
 from sklearn.linear_model import LogisticRegression
 
-from scoring.calibrate import (Calibration, CalibrationError, OrdinalLogit, QuestionModel, agreement_report,
+from scoring.calibrate import (Calibration, CalibrationError, OrdinalLogit, QuestionModel, SelectedBoosting, agreement_report,
                                cross_validate, feedback_features, fit_calibration, load_calibration)
 from scoring.cli import main
 from scoring.feedback import Feedback
@@ -202,6 +203,30 @@ def test_ordinal_model_expects_ratings_in_order_and_in_range():
     assert np.allclose(expected, [0, 1, 2, 3], atol=0.35)
 
 
+def test_boosting_sees_the_ngrams_that_decide_the_rating_and_the_dense_block():
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1, 2], 40)
+    noise = (rng.random((120, 50)) < 0.3).astype(float)  # n-grams present at random
+    telling = np.column_stack([y >= 1, y >= 2]).astype(float)  # two n-grams: one per step up
+    dense = rng.normal(size=(120, 2))
+    X = csr_matrix(np.hstack([noise[:, :20], telling, noise[:, 20:], dense]))
+    model = SelectedBoosting(dense=2, top=5).fit(X, y)
+    assert {20, 21} <= set(model.columns_) and len(model.columns_) == 5
+    assert all(column < 52 for column in model.columns_)  # the dense block is never "selected", always used
+    assert model._design(X).shape == (120, 7)
+    assert np.abs(model.predict(X) - y).max() < 0.35
+
+
+def test_question_model_averages_three_learners_by_default():
+    data = make_answers(0)
+    cells = data[data.question_id == "cells"]
+    model = QuestionModel(max_score=3.0, step=1.0).fit(list(cells.answer), np.zeros((len(cells), 1)),
+                                                       [{}] * len(cells), cells.score.to_numpy())
+    assert [type(learner) for learner in model.learners_][1:] == [OrdinalLogit, SelectedBoosting]
+    assert np.corrcoef(model.predict(list(cells.answer), np.zeros((len(cells), 1)), [{}] * len(cells)),
+                       cells.score)[0, 1] > 0.5
+
+
 def test_question_model_respells_rare_misspellings_before_learning():
     data = make_answers(0)
     cells = data[data.question_id == "cells"]
@@ -217,16 +242,17 @@ def test_question_model_respells_rare_misspellings_before_learning():
     assert model.predict(misspelled, np.zeros((1, 1)), [{}]) == model.predict([original], np.zeros((1, 1)), [{}])
 
 
-def test_calibrations_saved_before_respelling_and_ordinal_models_still_predict():
+def test_calibrations_saved_before_respelling_ordinal_and_boosting_still_predict():
     data = make_answers(0)
     cells = data[data.question_id == "cells"]
     args = (list(cells.answer), np.zeros((len(cells), 1)), [{}] * len(cells))
-    model = QuestionModel(max_score=3.0, step=1.0, respell=False, ordinal=False).fit(*args, cells.score.to_numpy())
-    del model.spelling_  # as in a version-1 file, whose models had neither
-    for name in ("respell", "ordinal"):
+    model = QuestionModel(max_score=3.0, step=1.0, respell=False, ordinal=False,
+                          boosting=False).fit(*args, cells.score.to_numpy())
+    del model.spelling_  # as in a version-1 file, whose models had none of them
+    for name in ("respell", "ordinal", "boosting"):
         model.__dict__.pop(name)
     old = pickle.loads(pickle.dumps(model))
-    assert isinstance(old.learners_[1], LogisticRegression)
+    assert isinstance(old.learners_[1], LogisticRegression) and len(old.learners_) == 2
     predicted = old.predict(*args)
     assert set(predicted) <= {0.0, 1.0, 2.0, 3.0} and np.corrcoef(predicted, cells.score)[0, 1] > 0.5
 
