@@ -212,6 +212,13 @@ class OrdinalLogit:
         return out
 
 
+def boosted_trees(min_samples_leaf: int) -> HistGradientBoostingRegressor:
+    """The gradient boosting both models use: 200 small trees, slow learning, deterministic."""
+    return HistGradientBoostingRegressor(max_iter=200, learning_rate=0.05, max_leaf_nodes=15,
+                                         min_samples_leaf=min_samples_leaf, l2_regularization=1.0,
+                                         early_stopping=False, random_state=0)
+
+
 class SelectedBoosting:
     """Gradient boosting on the n-grams that best track the rating, as present or absent, plus the scorer's features.
 
@@ -236,9 +243,7 @@ class SelectedBoosting:
         covariance = np.asarray(ngrams.T @ (y - y.mean())).ravel()
         correlation = np.abs(covariance) / (np.sqrt(np.maximum(share - share ** 2, 0.0)) + 1e-9)
         self.columns_ = np.argsort(-correlation, kind="stable")[:self.top]
-        self.model_ = HistGradientBoostingRegressor(
-            max_iter=200, learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=10,
-            l2_regularization=1.0, early_stopping=False, random_state=0).fit(self._design(X), y)
+        self.model_ = boosted_trees(min_samples_leaf=10).fit(self._design(X), y)
         return self
 
     def predict(self, X) -> np.ndarray:
@@ -406,9 +411,7 @@ class SharedModel:
     def _regressors(X: np.ndarray, y: np.ndarray) -> list:
         models = [_scaled_ridge(X, y)]
         if len(y) >= 40:
-            models.append(HistGradientBoostingRegressor(
-                max_iter=200, learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=20,
-                l2_regularization=1.0, early_stopping=False, random_state=0).fit(X, y))
+            models.append(boosted_trees(min_samples_leaf=20).fit(X, y))
         return models
 
     def fit(self, rows: Rows, fractions: np.ndarray) -> "SharedModel":

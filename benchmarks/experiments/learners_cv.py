@@ -19,8 +19,7 @@ Usage: LEARNERS=knn,hgb STACK=1 python learners_cv.py
 """
 import os, sys, time, pickle, warnings
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-import numpy as np, pandas as pd
-import multiprocessing as mp, joblib
+import numpy as np
 from scipy.optimize import nnls
 from sklearn.neighbors import KNeighborsRegressor
 from sklearn.ensemble import HistGradientBoostingRegressor
@@ -30,19 +29,8 @@ import scoring.calibrate as cal
 from scoring.metrics import best_cutpoints
 
 
-class _P:
-    def __init__(self, n_jobs=2, return_as=None): pass
-    def __call__(self, tasks):
-        with mp.get_context("fork").Pool(int(os.environ.get("JOBS", "2"))) as p:
-            return p.starmap(_run, [(t,) for t in tasks])
-
-
-def _run(t):
-    f, a, k = t
-    return f(*a, **k)
-
-
-joblib.Parallel = _P
+import forkpool
+forkpool.install()
 EXTRA = [s for s in os.environ.get("LEARNERS", "").split(",") if s]
 STACK = os.environ.get("STACK", "0") == "1"
 K = int(os.environ.get("K", "15"))

@@ -17,20 +17,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np, pandas as pd
 from scipy.sparse import csr_matrix, hstack
 import scoring.calibrate as cal
-import multiprocessing as mp, joblib
 from scoring import spelling as _spelling
 class spell:
     build = staticmethod(lambda texts, min_count=3: _spelling.learn_spelling(texts, min_count=min_count))
     apply = staticmethod(lambda m, t: _spelling.respell(t, m))
-class _P:
-    def __init__(self, n_jobs=2, return_as=None): self.n = n_jobs
-    def __call__(self, tasks):
-        with mp.get_context('fork').Pool(int(os.environ.get("JOBS", "2"))) as p:
-            return p.starmap(_run, [(t,) for t in tasks])
-def _run(t):
-    f, a, k = t
-    return f(*a, **k)
-joblib.Parallel = _P
+import forkpool
+forkpool.install()
 from scoring.evaluate import read_graded
 W = float(os.environ.get("EMB_W", "0")); SPELL = os.environ.get("SPELL", "0") == "1"
 B = os.environ.get("MAINS_BENCHMARKS_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "benchmarks")) + "/"
