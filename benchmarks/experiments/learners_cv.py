@@ -101,7 +101,9 @@ orig_learners = cal.QuestionModel._learners
 
 
 def _learners(self, X, y):
-    learners = orig_learners(self, X, y)
+    # the module's own boosting learner (adopted from "hgb") is left out here; a dataclass
+    # field's default cannot be switched off from outside by setting the class attribute
+    learners = [l for l in orig_learners(self, X, y) if not isinstance(l, cal.SelectedBoosting)]
     if len(np.unique(y)) >= 2:
         for name in EXTRA:
             m = MAKE[name]()
@@ -153,7 +155,6 @@ def predict(self, texts, generic, specific):
     return np.clip(r, 0, self.levels) * self.step
 
 
-cal.QuestionModel.boosting = False  # the module's own boosting learner (adopted from "hgb") off here
 cal.QuestionModel._learners = _learners
 cal.QuestionModel.fit = fit
 cal.QuestionModel.predict = predict
