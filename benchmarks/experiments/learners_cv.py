@@ -17,7 +17,7 @@ The module's own boosting learner (QuestionModel.boosting, adopted from "hgb") i
 so the baseline is the module as it was before it.
 Usage: LEARNERS=knn,hgb STACK=1 python learners_cv.py
 """
-import os, sys, time, pickle, warnings
+import os, sys, warnings
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 import numpy as np
 from scipy.optimize import nnls
@@ -161,13 +161,5 @@ cal.QuestionModel.predict = predict
 from scoring.evaluate import read_graded
 B = os.environ.get("MAINS_BENCHMARKS_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "benchmarks")) + "/"
 asap = read_graded(B + "asap_sas_train.csv.gz")
-rp = "/tmp/mains-rows-asap.pkl"
-if os.path.exists(rp):
-    rows = pickle.load(open(rp, "rb"))
-else:
-    rows = cal.score_rows(asap); pickle.dump(rows, open(rp, "wb"))
-t = time.time()
-cv = cal.cross_validate(asap, None, None, k=5, jobs=2, rows=rows)
-per = {q: round(a.qwk, 3) for q, a in sorted(cv.per_question.items(), key=lambda kv: int(kv[0].split("-")[1]))}
-print(os.environ.get("TAG", ""), "LEARNERS", EXTRA, "STACK", STACK, "LSA", LSA, LSA_W, "K", K, "TOP", TOP, list(per.values()),
-      "mean", round(np.mean(list(per.values())), 4), "s", round(time.time() - t), flush=True)
+per, mean, seconds = forkpool.asap_cv(asap)
+print(os.environ.get("TAG", ""), "LEARNERS", EXTRA, "STACK", STACK, "LSA", LSA, LSA_W, "K", K, "TOP", TOP, per, "mean", mean, "s", seconds, flush=True)

@@ -11,7 +11,7 @@ already on); SVR=C: an RBF support-vector regression on the embedding as a third
 learner. Folds run in forked processes so the patches apply there too.
 Usage: SPELL=1 ORD=1 EMB_W=1 python module_levers_cv.py
 """
-import os, sys, time, pickle
+import os, sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np, pandas as pd
@@ -89,12 +89,5 @@ if ORD:
         return np.mean([learners[0].predict(X)] + [l.expected(X) for l in learners[1:]], axis=0)
     cal.QuestionModel._learners = _learners
     cal.QuestionModel._continuous = staticmethod(_continuous)
-rp = "/tmp/mains-rows-asap.pkl"
-if os.path.exists(rp):
-    rows = pickle.load(open(rp, "rb"))
-else:
-    rows = cal.score_rows(asap); pickle.dump(rows, open(rp, "wb"))
-t = time.time()
-cv = cal.cross_validate(asap, None, None, k=5, jobs=2, rows=rows)
-per = {q: round(a.qwk, 3) for q, a in sorted(cv.per_question.items(), key=lambda kv: int(kv[0].split("-")[1]))}
-print(os.environ.get("TAG", ""), "W", W, "SPELL", SPELL, "ORD", ORD, "SVR", SVRC, list(per.values()), "mean", round(np.mean(list(per.values())), 4), "s", round(time.time() - t), flush=True)
+per, mean, seconds = forkpool.asap_cv(asap)
+print(os.environ.get("TAG", ""), "W", W, "SPELL", SPELL, "ORD", ORD, "SVR", SVRC, per, "mean", mean, "s", seconds, flush=True)
