@@ -241,3 +241,11 @@ def test_control_characters_do_not_hide_evidence():
     start, end = jwg.span
     answer = ODD_ANSWERS["control characters and NUL"]
     assert clean(answer)[start:end] == jwg.evidence == answer[start:end].translate({c: " " for c in (0, 7, 12, 27)})
+
+
+def test_a_possessive_ends_a_key_phrase_rather_than_leaving_a_stray_s():
+    from scoring.suggest import candidate_phrases
+
+    assert candidate_phrases("the other end of the tRNA’s amino acids") == ["other end", "trna", "amino acids"]
+    assert candidate_phrases("Japan's chip subsidies") == ["japan", "chip subsidies"]
+    assert "s" not in " ".join(candidate_phrases("India’s semiconductor mission")).split()
