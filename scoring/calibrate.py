@@ -229,7 +229,7 @@ class SelectedBoosting:
     (the scorer's features, the last ``dense`` columns of the matrix).
     """
 
-    def __init__(self, dense: int, top: int = 300):
+    def __init__(self, dense: int, top: int = 1000):
         self.dense = dense
         self.top = top
 

@@ -6,7 +6,10 @@ LEARNERS: comma list of extra learners averaged with ridge + ordinal logit:
   knn        cosine k-nearest-neighbour regression on the model's feature matrix (K, default 15)
   hgb        histogram gradient boosting on the scorer's features + the TOP (default 300)
              word/char n-grams most correlated with the rating, as presence/absence
+             (HGB_ITER, HGB_LR, HGB_LEAVES: its trees, rate and leaves; default 200, 0.05, 15)
   svr        linear support-vector regression (C 0.1) on the feature matrix
+  et         extremely randomised trees (ET_TREES, default 300) on hgb's design
+  hgbc       hgb as a classifier over the ratings, its expected rating
 LSA=N: append N truncated-SVD components of the feature matrix (fitted on the training
 fold, rows normalised, times LSA_W, default 1) to it; svr_rbf (a learner): RBF support-vector
 regression on those components (needs LSA).
@@ -35,6 +38,9 @@ EXTRA = [s for s in os.environ.get("LEARNERS", "").split(",") if s]
 STACK = os.environ.get("STACK", "0") == "1"
 K = int(os.environ.get("K", "15"))
 TOP = int(os.environ.get("TOP", "300"))
+HGB_ITER = int(os.environ.get("HGB_ITER", "200"))  # boosting settings of "hgb" (the module's by default)
+HGB_LR = float(os.environ.get("HGB_LR", "0.05"))
+HGB_LEAVES = int(os.environ.get("HGB_LEAVES", "15"))
 
 
 class Knn:
@@ -57,13 +63,35 @@ class Hgb:
         end = X.shape[1] - (LSA if LSA else 0)
         self.dense = np.arange(end - self.ndense, end)
         Z = self._z(X)
-        self.m = HistGradientBoostingRegressor(max_iter=200, learning_rate=0.05, max_leaf_nodes=15,
+        self.m = HistGradientBoostingRegressor(max_iter=HGB_ITER, learning_rate=HGB_LR, max_leaf_nodes=HGB_LEAVES,
                                                min_samples_leaf=10, l2_regularization=1.0,
                                                early_stopping=False, random_state=0).fit(Z, y)
         return self
     def _z(self, X):
         return np.hstack([(X[:, self.cols] > 0).toarray(), X[:, self.dense].toarray()])
     def predict(self, X): return self.m.predict(self._z(X))
+
+
+class Et(Hgb):
+    """Extremely randomised trees on the same design as Hgb (ET_TREES trees, default 300)."""
+    def fit(self, X, y):
+        from sklearn.ensemble import ExtraTreesRegressor
+        Hgb.fit(self, X, y)
+        self.m = ExtraTreesRegressor(n_estimators=int(os.environ.get("ET_TREES", "300")), max_features=0.3,
+                                     min_samples_leaf=3, n_jobs=1, random_state=0).fit(self._z(X), y)
+        return self
+
+
+class Hgbc(Hgb):
+    """Boosting as a classifier over the ratings (log loss), its expected rating."""
+    def fit(self, X, y):
+        from sklearn.ensemble import HistGradientBoostingClassifier
+        Hgb.fit(self, X, y)
+        self.m = HistGradientBoostingClassifier(max_iter=HGB_ITER, learning_rate=HGB_LR, max_leaf_nodes=HGB_LEAVES,
+                                                min_samples_leaf=10, l2_regularization=1.0,
+                                                early_stopping=False, random_state=0).fit(self._z(X), y)
+        return self
+    def predict(self, X): return self.m.predict_proba(self._z(X)) @ self.m.classes_
 
 
 class Svr:
@@ -96,7 +124,7 @@ def _with_lsa(self, X):
     return hstack([X, csr_matrix(normalize(self.svd_.transform(X)) * LSA_W)]).tocsr()
 
 
-MAKE = {"svr_rbf": SvrRbf, "knn": Knn, "hgb": Hgb, "svr": Svr}
+MAKE = {"svr_rbf": SvrRbf, "knn": Knn, "hgb": Hgb, "svr": Svr, "et": Et, "hgbc": Hgbc}
 orig_learners = cal.QuestionModel._learners
 
 
@@ -162,4 +190,4 @@ from scoring.evaluate import read_graded
 B = os.environ.get("MAINS_BENCHMARKS_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "benchmarks")) + "/"
 asap = read_graded(B + "asap_sas_train.csv.gz")
 per, mean, seconds = forkpool.asap_cv(asap)
-print(os.environ.get("TAG", ""), "LEARNERS", EXTRA, "STACK", STACK, "LSA", LSA, LSA_W, "K", K, "TOP", TOP, per, "mean", mean, "s", seconds, flush=True)
+print(os.environ.get("TAG", ""), "LEARNERS", EXTRA, "STACK", STACK, "LSA", LSA, LSA_W, "K", K, "TOP", TOP, "HGB", HGB_ITER, HGB_LR, HGB_LEAVES, per, "mean", mean, "s", seconds, flush=True)
