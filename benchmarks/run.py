@@ -1,6 +1,6 @@
 """Rerun every agreement and speed figure the README quotes.
 
-    python benchmarks/run.py            # everything (about 5 minutes on 2 cores)
+    python benchmarks/run.py            # everything (about 13 minutes on 2 cores; the ASAP cross-validation is 11 of them)
     python benchmarks/run.py --skip-cv  # without the two cross-validations
 
 Agreement figures need the graded benchmark sets, read from ``../shared/benchmarks/``
