@@ -9,6 +9,7 @@ import pytest
 from scoring.feedback import Feedback
 from scoring.models import Concept, Item, Question, Rubric
 from scoring.scorer import Scorer, Weights, analyse, tfidf_rows
+from scoring.suggest import candidate_phrases
 from scoring.text import clean, word_count
 from tests.scoring_support import UNRELATED_ANSWER, bank, scorer
 
@@ -244,8 +245,6 @@ def test_control_characters_do_not_hide_evidence():
 
 
 def test_a_possessive_ends_a_key_phrase_rather_than_leaving_a_stray_s():
-    from scoring.suggest import candidate_phrases
-
     assert candidate_phrases("the other end of the tRNA’s amino acids") == ["other end", "trna", "amino acids"]
     assert candidate_phrases("Japan's chip subsidies") == ["japan", "chip subsidies"]
     assert "s" not in " ".join(candidate_phrases("India’s semiconductor mission")).split()

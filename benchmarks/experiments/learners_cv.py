@@ -53,6 +53,14 @@ class Knn:
 
 class Hgb:
     def fit(self, X, y):
+        self.m = self._model().fit(self._select(X, y), y)
+        return self
+    def _model(self):
+        return HistGradientBoostingRegressor(max_iter=HGB_ITER, learning_rate=HGB_LR, max_leaf_nodes=HGB_LEAVES,
+                                             min_samples_leaf=10, l2_regularization=1.0,
+                                             early_stopping=False, random_state=0)
+    def _select(self, X, y):
+        """Choose the TOP n-gram columns and the dense block; the design matrix for X."""
         B = (X > 0).astype(np.float32)
         yc = y - y.mean()
         cov = np.asarray(B.T @ yc).ravel()  # sum_i B_ij (y_i - ybar)
@@ -62,11 +70,7 @@ class Hgb:
         self.cols = np.argsort(-corr)[:TOP]
         end = X.shape[1] - (LSA if LSA else 0)
         self.dense = np.arange(end - self.ndense, end)
-        Z = self._z(X)
-        self.m = HistGradientBoostingRegressor(max_iter=HGB_ITER, learning_rate=HGB_LR, max_leaf_nodes=HGB_LEAVES,
-                                               min_samples_leaf=10, l2_regularization=1.0,
-                                               early_stopping=False, random_state=0).fit(Z, y)
-        return self
+        return self._z(X)
     def _z(self, X):
         return np.hstack([(X[:, self.cols] > 0).toarray(), X[:, self.dense].toarray()])
     def predict(self, X): return self.m.predict(self._z(X))
@@ -74,23 +78,19 @@ class Hgb:
 
 class Et(Hgb):
     """Extremely randomised trees on the same design as Hgb (ET_TREES trees, default 300)."""
-    def fit(self, X, y):
+    def _model(self):
         from sklearn.ensemble import ExtraTreesRegressor
-        Hgb.fit(self, X, y)
-        self.m = ExtraTreesRegressor(n_estimators=int(os.environ.get("ET_TREES", "300")), max_features=0.3,
-                                     min_samples_leaf=3, n_jobs=1, random_state=0).fit(self._z(X), y)
-        return self
+        return ExtraTreesRegressor(n_estimators=int(os.environ.get("ET_TREES", "300")), max_features=0.3,
+                                   min_samples_leaf=3, n_jobs=1, random_state=0)
 
 
 class Hgbc(Hgb):
     """Boosting as a classifier over the ratings (log loss), its expected rating."""
-    def fit(self, X, y):
+    def _model(self):
         from sklearn.ensemble import HistGradientBoostingClassifier
-        Hgb.fit(self, X, y)
-        self.m = HistGradientBoostingClassifier(max_iter=HGB_ITER, learning_rate=HGB_LR, max_leaf_nodes=HGB_LEAVES,
-                                                min_samples_leaf=10, l2_regularization=1.0,
-                                                early_stopping=False, random_state=0).fit(self._z(X), y)
-        return self
+        return HistGradientBoostingClassifier(max_iter=HGB_ITER, learning_rate=HGB_LR, max_leaf_nodes=HGB_LEAVES,
+                                              min_samples_leaf=10, l2_regularization=1.0,
+                                              early_stopping=False, random_state=0)
     def predict(self, X): return self.m.predict_proba(self._z(X)) @ self.m.classes_
 
 
