@@ -26,8 +26,8 @@ WEAK_WORDS = frozenset(
     gave use uses used help helps helped need needs needed move moves moved new key major many
     several various important growing increasing one two three first second way like well set up""".split()
 )
-_SPLIT = re.compile(r"[,.;:!?()\[\]\"“”‘’]|\s[-–—]\s")
-_POSSESSIVE = re.compile(r"(?<=[^\W_])['’]s\b", re.IGNORECASE)  # "tRNA’s amino acids": "tRNA" ends a phrase
+#: punctuation ends a phrase, and so does a possessive ("tRNA’s amino acids": "tRNA", "amino acids")
+_SPLIT = re.compile(r"(?<=[^\W_])['’][sS]\b|[,.;:!?()\[\]\"“”‘’]|\s[-–—]\s")
 
 
 def candidate_phrases(sentence: str, *, max_words: int = 4) -> list[str]:
@@ -37,7 +37,7 @@ def candidate_phrases(sentence: str, *, max_words: int = 4) -> list[str]:
     ['jwg', 'critical minerals', 'diversify sourcing']
     """
     phrases = []
-    for chunk in _SPLIT.split(_POSSESSIVE.sub(",", sentence)):
+    for chunk in _SPLIT.split(sentence):
         run: list[str] = []
         for word in [w.lower() for w in words(chunk)] + [""]:
             if word and word not in STOPWORDS and word not in WEAK_WORDS:
