@@ -12,11 +12,11 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-import numpy as np  # noqa: E402
+import numpy as np
 
-import scoring.evidence as ev  # noqa: E402
-import scoring.scorer as sc  # noqa: E402
-from scoring.evaluate import evaluate_frame, read_graded, read_rubrics  # noqa: E402
+import scoring.evidence as ev
+import scoring.scorer as sc
+from scoring.evaluate import evaluate_frame, read_graded, read_rubrics
 
 CAP = int(os.environ.get("CAP", "1"))
 B = os.environ.get("MAINS_BENCHMARKS_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -55,8 +55,8 @@ def _judge_points(self, prepared, view, text, sentence_matrix):
         strength = min(points[i].strength, scores[best]) if best is not None else 0.0
         if best is not None and strength >= self.settings.partial_at:
             room[best] -= 1
-        aligned[i] = points[i].model_copy(update=dict(strength=round(strength, 3),
-                                                      status=ev.status_for(strength, self.settings)))
+        aligned[i] = points[i].model_copy(update={"strength": round(strength, 3),
+                                                      "status": ev.status_for(strength, self.settings)})
     return tuple(aligned)
 
 
