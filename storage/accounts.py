@@ -15,7 +15,8 @@ and cannot sign in.  In multi-user mode (``MAINS_MULTI_USER=1``):
   across processes: after ``account_limit`` failures for one name (or
   ``client_limit`` from one client address) within ``window``, every further try,
   even with the right password, is refused for a lock period that doubles with
-  each further failure, up to ``max_lock``.
+  each further failure, up to ``max_lock``.  A try is stored as a failure before
+  its password is checked, so simultaneous tries cannot slip past the limit.
 
 Every error is an ``AccountError`` whose message is one line, fit to show as is.
 
@@ -377,18 +378,18 @@ def authenticate(
     policy = policy or throttle_policy()
     account = _failure_key(name)
     client = ip.strip()[:64] if isinstance(ip, str) and ip.strip() else None
+    attempt = _record_attempt(engine, account, client, now, policy)
     with Session(engine) as session:
-        wait = _lock_remaining(session, account, client, now, policy)
-        if wait > 0:
-            raise LoginThrottled(wait)
+        wait = _lock_remaining(session, account, client, now, policy, besides=attempt)
         user = session.scalar(sa.select(User).where(User.name == account, User.password_hash.is_not(None)))
         stored = user.password_hash if user else None
         user_id = user.id if user else None
+    if wait > 0:
+        with Session(writer(engine)) as session, session.begin():  # a refused try is not a failure
+            session.execute(sa.delete(LoginFailure).where(LoginFailure.id == attempt))
+        raise LoginThrottled(wait)
     if not isinstance(password, str) or not _verify(stored, password):
-        with Session(writer(engine)) as session, session.begin():
-            session.add(LoginFailure(account=account, client=client, failed_at=now))
-            session.execute(sa.delete(LoginFailure).where(LoginFailure.failed_at < now - policy.window))
-        with Session(engine) as session:
+        with Session(engine) as session:  # the try's own record stays: it is the failure
             wait = _lock_remaining(session, account, client, now, policy)
         if wait > 0:
             raise LoginThrottled(wait, prefix="Wrong name or password. ")
@@ -413,18 +414,36 @@ def _failure_key(name: str) -> str:
         return unicodedata.normalize("NFKC", text).strip().casefold()[:120]
 
 
-def _lock_remaining(session: Session, account: str, client: str | None, now: datetime,
+def _record_attempt(engine: Engine, account: str, client: str | None, now: datetime,
                     policy: ThrottlePolicy) -> int:
-    """Whole seconds until a try is checked again (0: not locked)."""
+    """Store a try as a failure before its password is checked; its row id.
+
+    Recording first makes the limit hold for simultaneous tries: of two tries, at least
+    one sees the other's record when it checks the lock, so no more than the allowed
+    number of passwords is ever checked.  A right password deletes the record.
+    """
+    with Session(writer(engine)) as session, session.begin():
+        attempt = LoginFailure(account=account, client=client, failed_at=now)
+        session.add(attempt)
+        session.execute(sa.delete(LoginFailure).where(LoginFailure.failed_at < now - policy.window))
+        session.flush()
+        return attempt.id
+
+
+def _lock_remaining(session: Session, account: str, client: str | None, now: datetime,
+                    policy: ThrottlePolicy, besides: int | None = None) -> int:
+    """Whole seconds until a try is checked again (0: not locked), counting every failure but ``besides``."""
     since = now - policy.window
     wait = 0.0
     for column, value, limit in ((LoginFailure.account, account, policy.account_limit),
                                  (LoginFailure.client, client, policy.client_limit)):
         if value is None or limit <= 0:
             continue
+        counted = [column == value, LoginFailure.failed_at > since]
+        if besides is not None:
+            counted.append(LoginFailure.id != besides)
         count, last = session.execute(
-            sa.select(sa.func.count(), sa.func.max(LoginFailure.failed_at))
-            .where(column == value, LoginFailure.failed_at > since)
+            sa.select(sa.func.count(), sa.func.max(LoginFailure.failed_at)).where(*counted)
         ).one()
         if last is None:
             continue

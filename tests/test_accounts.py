@@ -276,6 +276,46 @@ def test_per_address_limit_can_be_switched_off_for_a_shared_address(any_database
         storage.authenticate("asha", PASSWORD)
 
 
+def test_simultaneous_tries_cannot_check_more_passwords_than_the_limit(any_database, monkeypatch):
+    """One try left before the lock, eight wrong passwords at once: exactly one is checked.
+
+    Each password check is slowed down, so tries that looked for a lock before any of
+    them stored its failure would all be checked (eight, not one).
+    """
+    storage.create_account("asha", PASSWORD)
+    now = utcnow()
+    limit = accounts.THROTTLE.account_limit
+    fail("asha", limit - 1, now=now - timedelta(seconds=limit))
+    checked = []
+    real_verify = accounts._verify
+
+    def slow_verify(stored, password):
+        checked.append(password)
+        time.sleep(0.3)
+        return real_verify(stored, password)
+
+    monkeypatch.setattr(accounts, "_verify", slow_verify)
+    barrier = threading.Barrier(8)
+    outcomes = []
+
+    def try_once(i):
+        barrier.wait()
+        try:
+            storage.authenticate("asha", f"guess {i}", now=now)
+        except accounts.AccountError as exc:
+            outcomes.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=try_once, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(checked) == 1, checked
+    assert sorted(outcomes) == ["LoginThrottled"] * 8  # the checked one reached the limit; the rest were refused
+    with Session(storage.get_engine()) as session:  # refused tries are not stored as failures
+        assert session.scalar(sa.select(sa.func.count()).select_from(LoginFailure)) == limit
+
+
 def test_failures_are_shared_between_processes(any_database, monkeypatch):
     """Five failures in another process lock the account here (they live in the database)."""
     storage.create_account("asha", PASSWORD)
