@@ -1,0 +1,99 @@
+# Experiment, not part of the app (issue 4's lever log, benchmarks/README.md).
+# Paths: $MAINS_BENCHMARKS_DIR (default ../shared/benchmarks beside the repository) and, with
+# EMB_W, the embedding cache of embcache.py ($EMB_CACHE, default /tmp/mains-emb-cache.pkl).
+"""ASAP 10-set 5-fold CV of scoring/calibrate.py as it is now (ridge + ordinal logit +
+boosting on 1,000 n-grams), with one lever switched on from outside:
+
+EMB_W=w      the answer's MiniLM embedding (384 columns, times w) joins the feature matrix
+             before the scorer's features; boosting sees it as dense columns too
+RIDGE_CV=1   ridge's alpha chosen per question by generalised cross-validation
+             (RidgeCV, alphas 0.3 1 3 10) instead of 1
+HGB_ITER, HGB_LR, HGB_LEAVES, HGB_LEAF   the boosting's trees, rate, leaves, minimum leaf
+             (the module's: 200, 0.05, 15, 10)
+WEIGHTS=a,b,c weights of ridge, ordinal logit and boosting in the average (default equal)
+Folds run in forked processes (forkpool.py) so the patches apply there too.
+Usage: TAG=x RIDGE_CV=1 python module_cv.py
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import forkpool
+import numpy as np
+import pandas as pd
+from scipy.sparse import csr_matrix, hstack
+from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.linear_model import RidgeCV
+
+import scoring.calibrate as cal
+from scoring.evaluate import read_graded
+
+forkpool.install()
+B = os.environ.get("MAINS_BENCHMARKS_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                         "..", "..", "..", "shared", "benchmarks")) + "/"
+EMB_W = float(os.environ.get("EMB_W", "0"))
+RIDGE_CV = os.environ.get("RIDGE_CV", "0") == "1"
+HGB = {"max_iter": int(os.environ.get("HGB_ITER", "200")),
+       "learning_rate": float(os.environ.get("HGB_LR", "0.05")),
+       "max_leaf_nodes": int(os.environ.get("HGB_LEAVES", "15"))}
+HGB_LEAF = os.environ.get("HGB_LEAF")
+WEIGHTS = [float(w) for w in os.environ.get("WEIGHTS", "").split(",") if w]
+
+asap = read_graded(B + "asap_sas_train.csv.gz")
+
+# ---- boosting settings
+def boosted_trees(min_samples_leaf):
+    leaf = int(HGB_LEAF) if HGB_LEAF else min_samples_leaf
+    return HistGradientBoostingRegressor(**HGB, min_samples_leaf=leaf, l2_regularization=1.0,
+                                         early_stopping=False, random_state=0)
+
+
+cal.boosted_trees = boosted_trees
+
+# ---- ridge alpha by generalised cross-validation
+if RIDGE_CV:
+    cal.Ridge = lambda alpha: RidgeCV(alphas=(0.3, 1.0, 3.0, 10.0))
+
+# ---- learner weights
+if WEIGHTS:
+    def _continuous(learners, X):
+        w = np.array(WEIGHTS[:len(learners)])
+        return np.column_stack([cal.expected_rating(lr, X) for lr in learners]) @ (w / w.sum())
+    cal.QuestionModel._continuous = staticmethod(_continuous)
+
+# ---- MiniLM embedding as features
+if EMB_W:
+    import embcache
+
+    raw = pd.read_csv(B + "asap_sas_train.csv.gz")["answer"].fillna("").astype(str).tolist()
+    embcache.ensure(raw)
+    LOOK = {t: embcache.CACHE[t] for t in raw}
+    RAW_OF: dict[str, str] = {}
+    orig_respelled = cal.QuestionModel._respelled
+
+    def _respelled(self, texts):
+        out = orig_respelled(self, texts)
+        for before, after in zip(texts, out):
+            RAW_OF.setdefault(after, before)
+        return out
+
+    def _matrix(self, texts, generic, specific):
+        named = np.array([[row.get(n, 0.0) for n in self.names_] for row in specific]).reshape(len(texts), -1)
+        dense = self.scaler_.transform(np.hstack([generic, named])) * self.dense_weight
+        emb = np.array([LOOK.get(RAW_OF.get(t, t), np.zeros(384)) for t in texts]).reshape(len(texts), 384) * EMB_W
+        blocks = [v.transform(texts) for v in self.vectorizers_] + [csr_matrix(emb), csr_matrix(dense)]
+        return hstack(blocks).tocsr()
+
+    orig_init = cal.SelectedBoosting.__init__
+
+    def _boost_init(self, dense, top=1000):
+        orig_init(self, dense + 384, top)
+
+    cal.QuestionModel._respelled = _respelled
+    cal.QuestionModel._matrix = _matrix
+    cal.SelectedBoosting.__init__ = _boost_init
+
+per, mean, seconds = forkpool.asap_cv(asap)
+print(os.environ.get("TAG", ""), "EMB_W", EMB_W, "RIDGE_CV", RIDGE_CV, "HGB", HGB, HGB_LEAF, "WEIGHTS", WEIGHTS,
+      per, "mean", mean, "s", seconds, flush=True)
