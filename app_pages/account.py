@@ -65,13 +65,14 @@ def on_sign_in() -> None:
     except storage.AccountError as exc:
         say("error", sentence(exc))
         return
+    signed_in_at = state.get(SIGNED_OUT_PATH, "account")  # read before sign_in clears the session's state
     sign_in(account)
-    continue_after_sign_in()
+    continue_after_sign_in(signed_in_at)
 
 
-def continue_after_sign_in() -> None:
+def continue_after_sign_in(signed_in_at: str) -> None:
     """From the Sign in page, on to Practice; from a link to another page, that page (the next run opens it)."""
-    if state.get(SIGNED_OUT_PATH, "account") == "account":
+    if signed_in_at == "account":
         state["account_to_practice"] = True
 
 

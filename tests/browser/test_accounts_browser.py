@@ -151,5 +151,8 @@ def test_second_aspirant_sees_nothing_of_the_first_ones_attempt(page, multi_user
     assert f"attempt={attempt_id}" in page.url
     assert "No attempts yet" in main_text(page) and SECRET not in whole_page(page)
     assert page.locator(ui.key("history_feedback_marks")).count() == 0
+    # signing in at that address left nothing behind: Account opens Account, not Practice
+    go_to(page, "Account")
+    assert heading(page) == "Account"
     assert not page.js_errors, page.js_errors
     assert "Traceback" not in multi_user_server.stderr(), multi_user_server.stderr()[-4000:]
