@@ -13,8 +13,8 @@ in ``MENTOR_PAGES`` (each of which also refuses anyone else itself).
 
 import streamlit as st
 
-from app_pages.context import (SIGNED_OUT_HERE, SIGNED_OUT_PATH, keep_widget_values, multi_user_mode, sign_out,
-                               signed_in_account)
+from app_pages.context import (ACCOUNT_WELCOME, SIGNED_OUT_HERE, SIGNED_OUT_PATH, keep_widget_values,
+                               multi_user_mode, sign_out, signed_in_account)
 from app_pages.markup import escape_markdown
 
 #: url paths of the pages that change the bank or the scorer: mentors only in multi-user mode
@@ -65,4 +65,6 @@ if signed_out:
     if st.session_state.pop(SIGNED_OUT_HERE, False) and current.url_path:
         st.switch_page(sign_in_page)  # signing out leaves the page it was on
     st.session_state[SIGNED_OUT_PATH] = current.url_path or "account"  # where signing in continues to
+elif welcome := st.session_state.pop(ACCOUNT_WELCOME, None):  # signed up at a link to this page
+    st.toast(welcome, icon=":material/waving_hand:", duration="long")
 current.run()

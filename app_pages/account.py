@@ -13,7 +13,8 @@ import pandas as pd
 import streamlit as st
 
 import storage
-from app_pages.context import ACCOUNT_NOTICE, SIGNED_OUT_PATH, page_style, sign_in, signed_in_account
+from app_pages.context import (ACCOUNT_NOTICE, ACCOUNT_WELCOME, SIGNED_OUT_PATH, page_style, sign_in,
+                               signed_in_account)
 from app_pages.markup import escape_markdown
 from storage import accounts
 
@@ -91,9 +92,14 @@ def on_sign_up() -> None:
     except storage.AccountError as exc:
         say("error", sentence(exc))
         return
+    signed_up_at = state.get(SIGNED_OUT_PATH, "account")  # read before sign_in clears the session's state
     sign_in(account)
     first = " You are the first account, so you are a mentor." if account.is_mentor else ""
-    say("success", f"Welcome, {account.name}.{first}")
+    welcome = f"Welcome, {account.name}.{first}"
+    if signed_up_at == "account":
+        say("success", welcome)  # the next run shows the Account page, and this on it
+    else:
+        state[ACCOUNT_WELCOME] = welcome  # the next run opens the linked page; the router shows it there
 
 
 def on_change_password(account_id: int, name: str) -> None:

@@ -117,6 +117,7 @@ def current_scorer() -> Scorer:
 
 ACCOUNT_TOKEN = "account_token"
 ACCOUNT_NOTICE = "account_notice"  # shown once on the sign-in page (signed out, session ended)
+ACCOUNT_WELCOME = "account_welcome"  # after a sign-up at a link to another page: shown once there, by the router
 MENTOR = storage.accounts.MENTOR
 
 

@@ -154,5 +154,14 @@ def test_second_aspirant_sees_nothing_of_the_first_ones_attempt(page, multi_user
     # signing in at that address left nothing behind: Account opens Account, not Practice
     go_to(page, "Account")
     assert heading(page) == "Account"
+
+    # signing up at a link to another page opens that page, and the welcome shows there, once
+    open_app(page, url, "progress")
+    assert heading(page) == "Sign in"
+    sign_up(page, "chitra")  # waits for "Welcome, chitra."
+    assert heading(page) == "Progress"
+    go_to(page, "Account")
+    assert heading(page) == "Account"
+    assert "Welcome" not in main_text(page)
     assert not page.js_errors, page.js_errors
     assert "Traceback" not in multi_user_server.stderr(), multi_user_server.stderr()[-4000:]
