@@ -11,6 +11,10 @@ RIDGE_CV=1   ridge's alpha chosen per question by generalised cross-validation
 HGB_ITER, HGB_LR, HGB_LEAVES, HGB_LEAF   the boosting's trees, rate, leaves, minimum leaf
              (the module's: 200, 0.05, 15, 10)
 WEIGHTS=a,b,c weights of ridge, ordinal logit and boosting in the average (default equal)
+LGB_TOP=n    boosting by LightGBM on sparse present/absent n-grams instead of scikit-learn's
+             histogram boosting on a dense block: the n most telling n-grams (0: all of them);
+             LGB_ITER, LGB_LR, LGB_LEAVES, LGB_COLS set its trees, rate, leaves, column share
+             (default 200, 0.05, 15, 1.0)
 Folds run in forked processes (forkpool.py) so the patches apply there too.
 Usage: TAG=x RIDGE_CV=1 python module_cv.py
 """
@@ -50,6 +54,36 @@ def boosted_trees(min_samples_leaf):
 
 
 cal.boosted_trees = boosted_trees
+
+# ---- LightGBM on sparse n-grams
+LGB_TOP = os.environ.get("LGB_TOP")
+if LGB_TOP is not None:
+    import lightgbm
+
+    def _lgb_columns(self, X, y):
+        ngrams = (X[:, :X.shape[1] - self.dense] > 0).astype(np.float64)
+        if int(LGB_TOP) == 0:
+            return np.arange(ngrams.shape[1])
+        share = np.asarray(ngrams.mean(axis=0)).ravel()
+        covariance = np.asarray(ngrams.T @ (y - y.mean())).ravel()
+        correlation = np.abs(covariance) / (np.sqrt(np.maximum(share - share ** 2, 0.0)) + 1e-9)
+        return np.argsort(-correlation, kind="stable")[:int(LGB_TOP)]
+
+    def _lgb_design(self, X):
+        present = (X[:, self.columns_] > 0).astype(np.float32)
+        return hstack([present, X[:, X.shape[1] - self.dense:].astype(np.float32)]).tocsr()
+
+    def _lgb_fit(self, X, y):
+        self.columns_ = _lgb_columns(self, X, y)
+        self.model_ = lightgbm.LGBMRegressor(
+            n_estimators=int(os.environ.get("LGB_ITER", "200")), learning_rate=float(os.environ.get("LGB_LR", "0.05")),
+            num_leaves=int(os.environ.get("LGB_LEAVES", "15")), min_child_samples=10, reg_lambda=1.0,
+            colsample_bytree=float(os.environ.get("LGB_COLS", "1.0")), subsample_freq=0,
+            n_jobs=1, verbose=-1, random_state=0).fit(self._design(X), y)
+        return self
+
+    cal.SelectedBoosting._design = _lgb_design
+    cal.SelectedBoosting.fit = _lgb_fit
 
 # ---- ridge alpha by generalised cross-validation
 if RIDGE_CV:
@@ -95,5 +129,5 @@ if EMB_W:
     cal.SelectedBoosting.__init__ = _boost_init
 
 per, mean, seconds = forkpool.asap_cv(asap)
-print(os.environ.get("TAG", ""), "EMB_W", EMB_W, "RIDGE_CV", RIDGE_CV, "HGB", HGB, HGB_LEAF, "WEIGHTS", WEIGHTS,
+print(os.environ.get("TAG", ""), "LGB_TOP", LGB_TOP, "EMB_W", EMB_W, "RIDGE_CV", RIDGE_CV, "HGB", HGB, HGB_LEAF, "WEIGHTS", WEIGHTS,
       per, "mean", mean, "s", seconds, flush=True)
