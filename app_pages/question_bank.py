@@ -42,6 +42,8 @@ state.setdefault("bank_form_points_version", 0)
 state.setdefault("bank_form_rubric_extra", {})
 state.setdefault("bank_form_saved_id", None)
 state.setdefault("bank_notice", None)
+if state.pop("bank_just_deleted", False):  # before the confirm box is drawn: it cannot be reset after
+    state["bank_delete_confirm"] = False
 for form_key, form_default in {**FORM_DEFAULTS, **POINT_FIELD_DEFAULTS}.items():
     state.setdefault(form_key, form_default)
 
@@ -226,7 +228,7 @@ def show_browse() -> None:
         confirm = st.checkbox("Yes, delete this question and its rubric", key="bank_delete_confirm")
         if st.button("Delete", key="bank_delete", disabled=not confirm):
             delete_item(root, item.id)
-            state["bank_delete_confirm"] = False
+            state["bank_just_deleted"] = True  # the next run unticks the confirm box
             state["bank_notice"] = f"Deleted {item.id}. Past attempts at it stay in history."
             st.rerun()
 

@@ -136,8 +136,12 @@ def test_edit_then_delete_with_confirmation(app, bank_dir, sample_item):
     assert app.button(key="bank_delete").disabled  # not without confirmation
     app.checkbox(key="bank_delete_confirm").check().run()
     app.button(key="bank_delete").click().run()
+    assert not app.exception, app.exception
     assert sample_item.id not in load_bank(bank_dir)
     assert not (bank_dir / "rubric" / f"{sample_item.id}.yaml").exists()
+    assert any(f"Deleted {sample_item.id}." in s.value for s in app.success)
+    assert sample_item.id not in app.selectbox(key="bank_pick").options
+    assert app.session_state["bank_delete_confirm"] is False  # the next question opened is not pre-confirmed
 
 
 def test_bank_file_problems_are_shown_to_mentors(app, bank_dir, sample_item):
