@@ -198,10 +198,16 @@ def show_picker() -> None:
 # ------------------------------------------------------------------ write
 
 
+class TooLongToScore(Exception):
+    """Submit refused: far over the word limit.  No attempt is stored; the draft stays open to cut."""
+
+
 def submit(item: Item, draft: storage.DraftRecord, text: str) -> None:
     now = utcnow()
     storage.save_draft_text(user_id, draft.id, text, now=now)  # the text is safe before anything else happens
     feedback = current_scorer().score(item, text)
+    if "too_long_to_score" in feedback.flag_codes():
+        raise TooLongToScore(feedback.message)
     feedback = calibrate_feedback(feedback, item, text)  # the mentor's calibration, when one is configured
     over = overtime_seconds(draft.deadline, now)
     if over > 0:
@@ -247,6 +253,8 @@ def writing(item: Item, draft_id: int) -> None:
                     submit(item, draft, text)
             except storage.DraftNotFound:
                 st.rerun()  # already submitted (a double click): show what was stored
+            except TooLongToScore as exc:
+                notice = str(exc)
             except Exception as exc:  # noqa: BLE001 - the draft is saved; say so rather than lose trust
                 _LOG.exception("marking failed for draft %s", draft.id)
                 notice = f"Marking failed ({type(exc).__name__}). Your answer is saved; try Submit again."
