@@ -228,12 +228,13 @@ def show_upload() -> None:
             "marks you graded out of. The same file works with `python -m scoring calibrate`. Every question must "
             f"be in the question bank; at least {MIN_GRADED_ANSWERS} answers in all, of different quality. "
             "More answers make a better calibration: a question with enough of them gets its own model, "
-            "the others share one."
+            f"the others share one. At most {MAX_UPLOAD_BYTES // 2**20} MB (about 50,000 answers of 150 words)."
         )
     st.number_input("Answers a question needs for its own model", min_value=5, max_value=10_000, value=50,
                     step=5, key="calibration_min_answers",
                     help="Questions with fewer graded answers are served by one model shared by all questions.")
-    upload = st.file_uploader("Graded answers (CSV)", type=["csv", "gz"], key="calibration_file")
+    upload = st.file_uploader("Graded answers (CSV)", type=["csv", "gz"], key="calibration_file",
+                              max_upload_size=MAX_UPLOAD_BYTES // 2**20)
     if upload is None:
         return
     data = upload.getvalue()

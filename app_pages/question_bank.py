@@ -409,7 +409,8 @@ def show_import() -> None:
             f"UTF-8 text, at most {MAX_IMPORT_BYTES // (1024 * 1024)} MB. Every row is checked before anything "
             "is written: if any row is refused, nothing is imported unless you choose to add only the valid rows."
         )
-    upload = st.file_uploader("Bank file (CSV or YAML)", type=["csv", "yaml", "yml"], key="bank_import_file")
+    upload = st.file_uploader("Bank file (CSV or YAML)", type=["csv", "yaml", "yml"], key="bank_import_file",
+                              max_upload_size=MAX_IMPORT_BYTES // 2**20 + 1)  # over the limit: refused with a message
     if upload is None:
         return
     data = upload.getvalue()

@@ -233,6 +233,17 @@ def test_oversized_and_non_utf8_uploads_are_refused_with_a_clear_message(app, ba
     assert sorted(p.name for p in (bank_dir / "questions").iterdir()) == before
 
 
+def test_the_import_uploader_lets_an_oversized_file_through_to_the_clear_message(app, sample_item):
+    import tomllib
+    from pathlib import Path
+
+    open_bank(app, "Import")
+    limit_mb = app.file_uploader(key="bank_import_file").proto.max_upload_size_mb
+    config = Path(__file__).resolve().parent.parent / ".streamlit" / "config.toml"
+    server = tomllib.loads(config.read_text(encoding="utf-8"))
+    assert MAX_IMPORT_BYTES < limit_mb * 2**20 <= server["server"]["maxUploadSize"] * 2**20
+
+
 def test_bank_fingerprint_changes_when_a_question_is_saved_or_deleted(bank_dir, sample_item):
     from app_pages.context import bank_fingerprint
     from scoring.bank import delete_item, save_item

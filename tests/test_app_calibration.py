@@ -61,6 +61,19 @@ def page(database_url, bank_dir, calibration_path):
     return AppTest.from_file(str(PAGE), default_timeout=120)
 
 
+def test_the_uploader_takes_a_file_as_large_as_the_page_says_and_the_server_accepts_it(page):
+    import tomllib
+
+    from app_pages.calibration import MAX_UPLOAD_BYTES
+
+    page.run()
+    limit_mb = page.file_uploader(key="calibration_file").proto.max_upload_size_mb
+    server = tomllib.loads((REPO_ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert limit_mb == MAX_UPLOAD_BYTES // 2**20 == 50  # the browser's cap is the page's own
+    assert server["server"]["maxUploadSize"] >= limit_mb  # and the server does not refuse less
+    assert f"At most {limit_mb} MB" in "".join(m.value for m in page.markdown)
+
+
 def upload(at, name: str, data: bytes):
     at.file_uploader(key="calibration_file").set_value((name, data, "text/csv"))
     return at.run()
