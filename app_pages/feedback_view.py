@@ -11,6 +11,7 @@ import html
 import streamlit as st
 
 from app_pages.markup import (
+    calibration_note,
     escape_markdown,
     evidence_spans,
     feedback_markdown,
@@ -73,7 +74,7 @@ def render_attempt(attempt: AttemptRecord, item: Item | None, *, key: str) -> No
             top[1].metric("Words", f"{feedback.length.words} / {feedback.length.limit}")
         top[2].metric("Time", f"{format_clock(attempt.time_taken_seconds)} / {format_clock(attempt.time_limit_seconds)}")
     if feedback.calibrated:
-        st.caption("Marks calibrated from your mentor's graded answers; the points below are the scorer's evidence.")
+        st.caption(calibration_note(feedback))
     if attempt.overtime_seconds:
         st.warning(f"Time was up: you wrote for {format_clock(attempt.overtime_seconds)} past the limit. "
                    "Your whole answer was kept and marked.", icon=":material/alarm:")
@@ -86,6 +87,8 @@ def render_attempt(attempt: AttemptRecord, item: Item | None, *, key: str) -> No
         st.warning(escape_markdown(flag.message))
 
     if feedback.components:
+        if feedback.calibrated:
+            st.caption("The scorer's marks by component, before calibration:")
         st.altair_chart(component_chart(feedback), width="stretch", key=f"{key}_components")
 
     st.subheader("Rubric points")
@@ -144,7 +147,8 @@ def render_attempt(attempt: AttemptRecord, item: Item | None, *, key: str) -> No
         else:
             st.caption("Not assessed for this answer.")
 
-    with st.expander("Marks by component", expanded=False, key=f"{key}_component_details"):
+    details = "The scorer's marks by component (before calibration)" if feedback.calibrated else "Marks by component"
+    with st.expander(details, expanded=False, key=f"{key}_component_details"):
         import pandas as pd
 
         st.dataframe(

@@ -97,6 +97,14 @@ def _mmss(seconds: int) -> str:
     return f"{minutes:02d}:{secs:02d}"
 
 
+def calibration_note(feedback: Feedback) -> str:
+    """Why the headline marks differ from the components: they are calibrated; the rest is the scorer's."""
+    scorer = ("" if feedback.scorer_marks is None
+              else f" The scorer alone gave {format_marks(feedback.scorer_marks, feedback.max_marks)}.")
+    return ("Marks calibrated from your mentor's graded answers." + scorer
+            + " The components, points and hints are the scorer's evidence.")
+
+
 def feedback_markdown(
     feedback: Feedback,
     *,
@@ -114,6 +122,8 @@ def feedback_markdown(
     if submitted:
         lines += [f"**Submitted:** {submitted}", ""]
     lines += [f"## Marks: {format_marks(feedback.marks, feedback.max_marks)}", ""]
+    if feedback.calibrated:
+        lines += [calibration_note(feedback), ""]
     if feedback.message:
         lines += [escape_markdown(feedback.message), ""]
     for flag in feedback.flags:
@@ -121,6 +131,8 @@ def feedback_markdown(
     if feedback.flags:
         lines.append("")
     if feedback.components:
+        if feedback.calibrated:
+            lines += ["The scorer's marks by component, before calibration:", ""]
         lines += ["| Component | Score | Marks |", "|---|---|---|"]
         for c in feedback.components:
             lines.append(f"| {escape_markdown(c.name)} | {c.score:.0%} | {c.marks:.2f} of {c.weight * feedback.max_marks:.2f} |")

@@ -538,11 +538,12 @@ class Calibration:
         return feedback.marks if marks is None else marks
 
     def apply(self, feedback: Feedback, item: Item, answer: str) -> Feedback:
-        """``feedback`` with calibrated marks and ``calibrated=True``; unchanged for an unknown question."""
+        """``feedback`` with calibrated marks, ``calibrated=True`` and the scorer's own marks kept in
+        ``scorer_marks``; unchanged for an unknown question."""
         marks = self.marks_for([item], [answer], [feedback])[0]
         if marks is None:
             return feedback
-        return feedback.model_copy(update={"marks": marks, "calibrated": True})
+        return feedback.model_copy(update={"marks": marks, "calibrated": True, "scorer_marks": feedback.marks})
 
     # -------------------------------------------------------------- files
 

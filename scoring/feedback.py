@@ -100,6 +100,7 @@ class Feedback(_Result):
     message: str = ""
     scorer: str = ""
     calibrated: bool = False
+    scorer_marks: float | None = None  # when ``marks`` are calibrated: the scorer's own, which the components explain
 
     @property
     def percent(self) -> float:

@@ -180,6 +180,14 @@ def test_upload_compare_save_then_practice_marks_with_the_calibration(app, bank_
     assert attempt.marks == expected.marks
     assert attempt.feedback.points == raw.points  # the explanation stays the scorer's
     assert any("Marks calibrated from your mentor's graded answers" in c.value for c in app.caption)
+    # the headline is calibrated, the components are the scorer's: the page says which is which
+    from app_pages.markup import format_marks
+
+    assert attempt.feedback.scorer_marks == raw.marks
+    scorer_alone = f"The scorer alone gave {format_marks(raw.marks, raw.max_marks)}."
+    assert any(scorer_alone in c.value for c in app.caption)
+    assert any("The scorer's marks by component, before calibration" in c.value for c in app.caption)
+    assert any(e.label.startswith("The scorer's marks by component") for e in app.expander)
 
 
 def test_remove_needs_confirmation_and_practice_goes_back_to_the_scorers_marks(page, app, bank_dir, calibration_path):

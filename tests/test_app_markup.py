@@ -5,7 +5,7 @@ from __future__ import annotations
 from app_pages.markup import (
     escape_markdown, evidence_spans, feedback_markdown, format_marks, highlight_answer, merge_spans, text_html,
 )
-from scoring.feedback import Feedback, Flag, LengthReport, PointResult
+from scoring.feedback import Component, Feedback, Flag, LengthReport, PointResult
 
 
 def test_markdown_escaping_neutralises_links_images_html_latex_and_directives():
@@ -61,3 +61,13 @@ def test_feedback_markdown_download():
     assert "Words: 200 of 250" in text
     assert "My `\u200b`` answer" in text  # cannot close the code fence early
     assert format_marks(9, 10) == "9 / 10"
+    assert "calibrated" not in text.lower()
+
+
+def test_feedback_markdown_says_calibrated_marks_differ_from_the_scorers_components():
+    fb = Feedback(question_id="q", marks=8, max_marks=15, calibrated=True, scorer_marks=12,
+                  components=(Component(name="content", score=0.8, weight=0.6, marks=7.2, note="7 of 9 points"),))
+    text = feedback_markdown(fb, question_text="Q?", answer="A.")
+    assert "## Marks: 8 / 15" in text
+    assert "Marks calibrated from your mentor's graded answers. The scorer alone gave 12 / 15." in text
+    assert "The scorer's marks by component, before calibration:" in text

@@ -171,6 +171,7 @@ def test_apply_replaces_marks_in_half_marks_within_bounds():
         assert 0 <= calibrated.marks <= calibrated.max_marks and (calibrated.marks * 2).is_integer()
         assert calibrated.marks == calibration.predict(item, answer, feedback)
         assert calibrated.points == feedback.points and calibrated.suggestions == feedback.suggestions
+        assert calibrated.scorer_marks == feedback.marks and feedback.scorer_marks is None  # what the components explain
         Feedback.model_validate_json(calibrated.model_dump_json())
 
 
