@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 import altair as alt
+import pandas as pd
 import streamlit as st
 
 import storage
 from app_pages.context import current_bank, current_user_id, page_style
 from storage.progress import attempts_table, averages_by, csv_bytes, weakest_areas
+
+
+def time_scale(dates) -> alt.Scale:
+    """The dates' own span; one day either side of a single moment (else the axis ticks in milliseconds)."""
+    first, last = dates.min(), dates.max()
+    if first == last:
+        return alt.Scale(domain=[(first - pd.Timedelta(days=1)).isoformat(), (last + pd.Timedelta(days=1)).isoformat()])
+    return alt.Scale()
+
+
+AVERAGE_COLUMNS = {
+    "attempts": st.column_config.NumberColumn("Attempts"),
+    "average_percent": st.column_config.ProgressColumn("Average %", min_value=0, max_value=100, format="%.0f%%"),
+    "average_marks": st.column_config.NumberColumn("Average marks", format="%.1f"),
+}
 
 page_style()
 bank = current_bank()
@@ -67,7 +83,8 @@ if len(shown):
         alt.Chart(shown)
         .mark_line(point=True)
         .encode(
-            x=alt.X("date:T", title="Submitted"),
+            x=alt.X("date:T", title="Submitted (UTC)", scale=time_scale(shown["date"]),
+                    axis=alt.Axis(format="%d %b %H:%M", labelOverlap=True)),
             y=alt.Y("percent:Q", title="Marks (% of maximum)", scale=alt.Scale(domain=[0, 100])),
             tooltip=[alt.Tooltip("date:T", format="%Y-%m-%d %H:%M"), "question", "marks", "max_marks", "percent"],
         )
@@ -93,12 +110,24 @@ else:
         .properties(height=32 * len(weak))
     )
     st.altair_chart(chart, width="stretch", key="progress_weakest_chart")
-    st.dataframe(weak, hide_index=True, key="progress_weakest_table")
+    st.dataframe(weak.assign(miss_rate=weak["miss_rate"] * 100), hide_index=True, key="progress_weakest_table",
+                 column_config={
+                     "area": st.column_config.TextColumn("Area", width="large"),
+                     "kind": st.column_config.TextColumn("Kind", help="a shared concept, or one question's point"),
+                     "missed": st.column_config.NumberColumn("Missed"),
+                     "partial": st.column_config.NumberColumn("Partly covered"),
+                     "seen": st.column_config.NumberColumn("Asked", help="answers in which it was a rubric point"),
+                     "miss_rate": st.column_config.ProgressColumn("Missed %", min_value=0, max_value=100,
+                                                                  format="%.0f%%"),
+                     "questions": st.column_config.NumberColumn("Questions"),
+                 })
 
 left, right = st.columns(2)
 with left:
     st.subheader("By paper")
-    st.dataframe(averages_by(shown, "paper"), hide_index=True, key="progress_by_paper")
+    st.dataframe(averages_by(shown, "paper"), hide_index=True, key="progress_by_paper",
+                 column_config={"paper": st.column_config.TextColumn("Paper"), **AVERAGE_COLUMNS})
 with right:
     st.subheader("By topic")
-    st.dataframe(averages_by(shown, "topic"), hide_index=True, key="progress_by_topic")
+    st.dataframe(averages_by(shown, "topic"), hide_index=True, key="progress_by_topic",
+                 column_config={"topic": st.column_config.TextColumn("Topic"), **AVERAGE_COLUMNS})

@@ -51,3 +51,16 @@ def test_progress_filters_narrow_the_table(app, bank_dir, sample_item):
     app.text_input(key="progress_filter_search").set_value("no such question").run()
     assert app.metric[0].value == "0"
     assert storage.count_attempts(storage.default_user_id()) == 1
+
+
+def test_one_attempt_gets_a_readable_time_axis(app, bank_dir, sample_item):
+    import json
+    from datetime import datetime
+
+    record_attempt(bank_dir, sample_item, ANSWER)
+    open_progress(app)
+    over_time = next(c for c in app.get("vega_lite_chart") if '"date"' in c.proto.spec and "mark_line" not in c.proto.spec)
+    x = json.loads(over_time.proto.spec)["encoding"]["x"]
+    first, last = (datetime.fromisoformat(d) for d in x["scale"]["domain"])
+    assert (last - first).days == 2  # a day either side of the one attempt, not a span of zero (ticks in ms)
+    assert x["axis"]["format"] == "%d %b %H:%M" and x["title"] == "Submitted (UTC)"
