@@ -154,15 +154,6 @@ def rubric_data(frame: pd.DataFrame) -> dict:
     return {**state["bank_form_rubric_extra"], "points": points}
 
 
-def plain_problem(message: str) -> str:
-    """Pydantic's wording, said the way a mentor would."""
-    if message.startswith("String should have at least 1 character"):
-        return "required: fill it in"
-    if message.startswith("Tuple should have at least 1 item"):
-        return "add at least one rubric point"
-    return message
-
-
 def validate(question_data: dict, rubric: dict) -> tuple[Item | None, pd.DataFrame]:
     """The item if the form is valid, and a table naming every fault."""
     question, errors = parse_question("question", question_data)
@@ -176,7 +167,7 @@ def validate(question_data: dict, rubric: dict) -> tuple[Item | None, pd.DataFra
     else:  # name the rubric's faults as well, so one look shows everything to fix
         _, rubric_errors = parse_rubric("rubric", rubric, "placeholder")
         errors = [*errors, *(e for e in rubric_errors if e.field != "question_id")]
-    table = pd.DataFrame([{"part": e.file, "field": e.field, "problem": plain_problem(e.message)} for e in errors],
+    table = pd.DataFrame([{"part": e.file, "field": e.field, "problem": e.message} for e in errors],
                          columns=["part", "field", "problem"])
     return item, table
 

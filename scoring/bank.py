@@ -63,14 +63,53 @@ class Bank:
         return [item.question for item in self.items.values()]
 
 
+def field_name(loc: tuple) -> str:
+    """pydantic's location the way a mentor counts: ``('points', 0, 'weight')`` is ``point 1 › weight``.
+
+    >>> field_name(("points", 0, "evidence", 2)), field_name(("topic",)), field_name(())
+    ('point 1 › evidence 3', 'topic', '(file)')
+    """
+    parts: list[str] = []
+    for part in loc:
+        if isinstance(part, int) and parts:
+            name = parts.pop()
+            parts.append(f"{name[:-1] if name.endswith('s') else name} {part + 1}")
+        else:
+            parts.append(str(part))
+    return " › ".join(parts) or "(file)"
+
+
+_PLAIN_WORDING = {
+    "String should have at least 1 character": "required: fill it in",
+    "Input should be a valid number": "must be a number",
+    "Input should be a valid integer": "must be a whole number",
+}
+
+
+def plain_message(loc: tuple, message: str) -> str:
+    """pydantic's wording, said the way a mentor would."""
+    message = message.removeprefix("Value error, ")
+    if message.startswith("Tuple should have at least 1 item") or message.startswith("List should have at least 1 item"):
+        wanted = {"points": "rubric point", "evidence": "evidence phrase"}.get(str(loc[-1]) if loc else "", "entry")
+        return f"add at least one {wanted}"
+    for start, plain in _PLAIN_WORDING.items():
+        if message.startswith(start):
+            return plain
+    return message
+
+
+def _left_empty_by_its_own_faults(err: dict, errors: list[dict]) -> bool:
+    """"At least 1 item after validation, not 0": the list has items, each with its own fault listed."""
+    loc = tuple(err["loc"])
+    return "after validation" in err["msg"] and any(
+        tuple(other["loc"][:len(loc)]) == loc and len(other["loc"]) > len(loc) for other in errors)
+
+
 def validation_errors(file: str, exc: ValidationError) -> list[BankError]:
-    """Turn pydantic's errors into ``BankError`` rows naming each field."""
-    rows = []
-    for err in exc.errors():
-        loc = ".".join(str(part) for part in err["loc"]) or "(file)"
-        msg = err["msg"].removeprefix("Value error, ")
-        rows.append(BankError(file, loc, msg))
-    return rows
+    """Turn pydantic's errors into ``BankError`` rows naming each field, in plain words."""
+    errors = exc.errors()
+    return [BankError(file, field_name(tuple(err["loc"])), plain_message(tuple(err["loc"]), err["msg"]))
+            for err in errors if not _left_empty_by_its_own_faults(err, errors)]
 
 
 def read_yaml(path: Path) -> tuple[Any, list[BankError]]:

@@ -67,7 +67,7 @@ def test_bad_values_are_named_by_field(app, sample_item):
     assert any(field == "id" and "no '/', '..'" in message for field, message in faults)
     fill_form(app, points=bad_points)
     faults = problems(app)
-    assert any(field == "points.0.weight" for field, _ in faults), faults
+    assert any(field == "point 1 › weight" for field, _ in faults), faults
     fill_form(app, points=bad_points[1:])
     faults = problems(app)
     assert any("unknown concept 'no-such-concept'" in message for _, message in faults), faults
@@ -191,7 +191,7 @@ def test_import_with_a_refused_row_changes_nothing_until_asked(app, bank_dir, sa
     rows = report(app)
     assert list(rows["status"]) == ["ready", "refused"]
     why = rows.iloc[1]["why"]
-    assert "paper" in why and "points.0.weight" in why
+    assert "paper" in why and "point 1 › weight" in why
     assert app.button(key="bank_import_go").disabled
     assert not (bank_dir / "questions" / "imp-finance-commission.yaml").exists()
     app.checkbox(key="bank_import_partial").check().run()

@@ -38,7 +38,7 @@ def test_each_refused_row_says_why():
     assert "id 'Bad Id' must be lower-case" in reasons[2]
     assert "paper" in reasons[3] and "already in the bank" in reasons[3]
     assert "appears earlier in this file" in reasons[4]
-    assert "points.0.weight" in reasons[5]
+    assert "point 1 › weight" in reasons[5]
     assert "unknown concept 'nope'" in reasons[6]
     assert "not valid JSON or YAML" in reasons[7]
     assert "cell is empty" in reasons[8]

@@ -83,8 +83,8 @@ CASES = {
     "wrong type": (GOOD_QUESTION.replace("marks: 10", "marks: ten"), GOOD_RUBRIC, "marks:"),
     "missing field": (GOOD_QUESTION.replace("directive: explain\n", ""), GOOD_RUBRIC, "directive: Field required"),
     "unknown directive": (GOOD_QUESTION.replace("explain", "ponder", 1), GOOD_RUBRIC, "unknown directive"),
-    "zero weight": (GOOD_QUESTION, GOOD_RUBRIC.replace("weight: 2", "weight: 0"), "points.0.weight"),
-    "negative weight": (GOOD_QUESTION, GOOD_RUBRIC.replace("weight: 2", "weight: -1"), "points.0.weight"),
+    "zero weight": (GOOD_QUESTION, GOOD_RUBRIC.replace("weight: 2", "weight: 0"), "point 1 › weight"),
+    "negative weight": (GOOD_QUESTION, GOOD_RUBRIC.replace("weight: 2", "weight: -1"), "point 1 › weight"),
     "unknown concept": (GOOD_QUESTION, GOOD_RUBRIC.replace("[jwg]", "[no-such-thing]"), "unknown concept 'no-such-thing'"),
     "no points": (GOOD_QUESTION, "points: []\n", "points"),
     "missing rubric": (GOOD_QUESTION, None, "no rubric file"),
@@ -182,3 +182,20 @@ def test_loader_never_raises_on_any_file_content(small_bank, content):
     bank = load_bank(small_bank)
     assert "ij-critical-minerals" in bank
     assert "ij-fuzz" not in bank or not any(e.file == "ij-fuzz.yaml" for e in bank.errors)
+
+
+def test_rubric_faults_are_named_the_way_a_mentor_counts_and_said_once():
+    from scoring.bank import field_name, parse_rubric
+
+    _, errors = parse_rubric("rubric", {"points": [{"id": "Bad Point", "label": "", "evidence": ["x"]},
+                                                   {"id": "ok", "label": "L", "weight": "heavy", "evidence": ["y"]}]},
+                             "q")
+    faults = {(e.field, e.message) for e in errors}
+    assert ("point 1 › label", "required: fill it in") in faults
+    assert ("point 2 › weight", "must be a number") in faults
+    assert any(field == "point 1 › id" for field, _ in faults)
+    assert not any(field == "points" for field, _ in faults)  # the points are there, each fault is listed
+    _, errors = parse_rubric("rubric", {"points": []}, "q")
+    assert [(e.field, e.message) for e in errors] == [("points", "add at least one rubric point")]
+    assert field_name(("questions", 2, "rubric", "points", 0, "evidence", 1)) == \
+        "question 3 › rubric › point 1 › evidence 2"
