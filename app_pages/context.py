@@ -61,6 +61,7 @@ KEPT_WIDGET_KEYS = (
     "bank_form_source", "bank_form_tags", "bank_form_sample",
     "bank_point_id", "bank_point_label", "bank_point_weight", "bank_point_hint", "bank_point_evidence",
     "bank_point_concepts",
+    "history_pick",
 )
 
 

@@ -25,10 +25,10 @@ if not attempts:
 
 by_id = {a.id: a for a in attempts}
 wanted = st.query_params.get("attempt")
-if "history_from_url" not in state:
-    state["history_from_url"] = True
-    if wanted and wanted.isdigit() and int(wanted) in by_id:
-        state["history_pick"] = int(wanted)
+from_url = int(wanted) if wanted and wanted.isdigit() and int(wanted) in by_id else None
+picked_here = state.get("history_pick") != state.get("history_shown")  # the selectbox changed since the last run
+if from_url is not None and not picked_here:  # a link, a bookmark or the Back button names an attempt
+    state["history_pick"] = from_url
 if state.get("history_pick") not in by_id:
     state["history_pick"] = attempts[0].id
 
@@ -37,11 +37,12 @@ def attempt_label(attempt_id: int) -> str:
     a = by_id[attempt_id]
     item = bank.items.get(a.question_id)
     text = " ".join(item.question.text.split())[:80] if item else f"{a.question_id} (no longer in the bank)"
-    return f"{a.submitted_at:%Y-%m-%d %H:%M} · {format_marks(a.marks, a.max_marks)} · {text}"
+    return f"{a.submitted_at:%Y-%m-%d %H:%M} UTC · {format_marks(a.marks, a.max_marks)} · {a.words} words · {text}"
 
 
 st.selectbox("Attempt", list(by_id), format_func=attempt_label, key="history_pick")
 attempt = by_id[state["history_pick"]]
+state["history_shown"] = attempt.id
 if st.query_params.get("attempt") != str(attempt.id):
     st.query_params["attempt"] = str(attempt.id)
 item = bank.items.get(attempt.question_id)

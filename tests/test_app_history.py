@@ -67,6 +67,29 @@ def test_attempt_in_the_url_reopens_it_after_a_refresh(app, bank_dir, sample_ite
     assert app.metric[0].value == f"{attempt.marks:g} / 10"
 
 
+def test_the_attempt_picked_stays_picked_and_the_address_can_change_it(app, bank_dir, sample_item):
+    first = record_attempt(bank_dir, sample_item, ANSWER, minutes_ago=30)
+    second = record_attempt(bank_dir, sample_item, "Too short.", minutes_ago=5)
+    open_history(app)
+    labels = app.selectbox(key="history_pick").options
+    assert labels[0] != labels[1] and "UTC" in labels[0] and "2 words" in labels[0]  # the newest: "Too short."
+    app.selectbox(key="history_pick").set_value(first.id).run()
+    assert app.query_params["attempt"] == str(first.id)
+    # to Progress and back by the sidebar (an address without ?attempt=): still the one picked
+    app.switch_page("app_pages/progress.py").run()
+    app.query_params.clear()
+    app.switch_page("app_pages/history.py").run()
+    assert app.selectbox(key="history_pick").value == first.id
+    assert app.metric[0].value == f"{first.marks:g} / 10"
+    # pick the other, then the Back button brings back the address of the first
+    app.selectbox(key="history_pick").set_value(second.id).run()
+    assert app.query_params["attempt"] == str(second.id)
+    app.query_params["attempt"] = str(first.id)
+    app.run()
+    assert app.selectbox(key="history_pick").value == first.id
+    assert app.metric[0].value == f"{first.marks:g} / 10"
+
+
 def test_someone_elses_attempt_id_in_the_url_shows_nothing_of_it(app, bank_dir, sample_item):
     attempt = record_attempt(bank_dir, sample_item, ANSWER)
     other = storage.ensure_user("other")
