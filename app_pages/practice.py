@@ -198,16 +198,20 @@ def show_picker() -> None:
 # ------------------------------------------------------------------ write
 
 
-class TooLongToScore(Exception):
-    """Submit refused: far over the word limit.  No attempt is stored; the draft stays open to cut."""
+#: answers the scorer cannot read (far over the limit, not in English): Submit refuses them, the text stays to edit
+UNREAD = frozenset({"too_long_to_score", "not_english"})
+
+
+class NotMarked(Exception):
+    """Submit refused with the scorer's message.  No attempt is stored; the draft stays open."""
 
 
 def submit(item: Item, draft: storage.DraftRecord, text: str) -> None:
     now = utcnow()
     storage.save_draft_text(user_id, draft.id, text, now=now)  # the text is safe before anything else happens
     feedback = current_scorer().score(item, text)
-    if "too_long_to_score" in feedback.flag_codes():
-        raise TooLongToScore(feedback.message)
+    if feedback.flag_codes() & UNREAD:
+        raise NotMarked(feedback.message)
     feedback = calibrate_feedback(feedback, item, text)  # the mentor's calibration, when one is configured
     over = overtime_seconds(draft.deadline, now)
     if over > 0:
@@ -253,7 +257,7 @@ def writing(item: Item, draft_id: int) -> None:
                     submit(item, draft, text)
             except storage.DraftNotFound:
                 st.rerun()  # already submitted (a double click): show what was stored
-            except TooLongToScore as exc:
+            except NotMarked as exc:
                 notice = str(exc)
             except Exception as exc:  # noqa: BLE001 - the draft is saved; say so rather than lose trust
                 _LOG.exception("marking failed for draft %s", draft.id)

@@ -78,7 +78,7 @@ FORMAT = "mains-calibration"
 VERSION = 1
 MIN_ANSWERS = 50
 #: rule-based zero marks that calibration never overrides
-RULE_FLAGS = frozenset({"empty", "too_long_to_score", "copied_question"})
+RULE_FLAGS = frozenset({"empty", "too_long_to_score", "copied_question", "not_english"})
 
 #: question-independent features read off a Feedback, in this order
 GENERIC_FEATURES = (

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 Status = Literal["covered", "partial", "missed"]
 FlagCode = Literal[
     "empty", "too_long_to_score", "off_topic", "keyword_list", "over_length",
-    "under_length", "copied_question", "overtime", "no_prose",
+    "under_length", "copied_question", "overtime", "no_prose", "not_english",
 ]
 
 #: credit a rubric point earns for each status

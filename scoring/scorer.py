@@ -24,9 +24,12 @@ from scoring.components import directive_fit, length, structure
 from scoring.evidence import AnswerView, CompiledPoint, MatchSettings, compile_point, judge_point, split_shared
 from scoring.feedback import Component, Feedback, Flag, PointResult
 from scoring.models import Concept, Item, Rubric
-from scoring.text import STOPWORDS, clean, is_prose_tokens, normalise, prompt_of, split_sentences, stem, words, word_count
+from scoring.text import (STOPWORDS, clean, is_prose_tokens, latin_share, normalise, prompt_of, split_sentences, stem,
+                          word_count, words)
 
 SCORER_NAME = "mains-scorer/1"
+#: an answer with fewer of its letters in the Latin alphabet than this is not read (the scorer reads English)
+ENGLISH_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -253,7 +256,7 @@ class Scorer:
         return best_id if best_id is not None and best > own + self.off_topic_margin else None
 
     def _early_exit(self, prepared: PreparedItem, text: str, total_words: int) -> Feedback | None:
-        """Empty, far too long, or the question copied back: 0 marks with a clear message."""
+        """Empty, far too long, not in English, or the question copied back: 0 marks with a clear message."""
         question = prepared.item.question
         cap = max(self.min_refuse_words, int(self.max_length_factor * question.word_limit))
         if total_words == 0:
@@ -262,6 +265,10 @@ class Scorer:
             flag = Flag(code="too_long_to_score", message=(
                 f"The answer has {total_words:,} words, more than {cap:,} (the limit is {question.word_limit}), "
                 "so it was not scored. Your text is kept: cut it to the limit and submit again."))
+        elif latin_share(text) < ENGLISH_SHARE:
+            flag = Flag(code="not_english", message=(
+                "This answer is written mostly in another script (for example Devanagari). The scorer reads "
+                "English only, so it was not marked. Your text is kept."))
         elif total_words <= 3 * word_count(question.text) and fuzz.ratio(
                 normalise(text), normalise(question.text), score_cutoff=85):
             flag = Flag(code="copied_question", message="The answer repeats the question. Answer it in your own words.")

@@ -12,6 +12,7 @@ matcher sees the same tokens.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -68,6 +69,18 @@ def stem(word: str) -> str:
 def words(text: str) -> list[str]:
     """Word tokens; hyphens and slashes split words (``Indo-Pacific`` → ``Indo``, ``Pacific``)."""
     return WORD.findall(text)
+
+
+def latin_share(text: str) -> float:
+    """The share of the text's letters that are Latin (English) letters; 1.0 when it has none.
+
+    >>> latin_share("GST Council"), latin_share("भारत और जापान"), latin_share("2026!")
+    (1.0, 0.0, 1.0)
+    """
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return 1.0
+    return sum(c.isascii() or unicodedata.name(c, "").startswith("LATIN") for c in letters) / len(letters)
 
 
 def word_count(text: str) -> int:

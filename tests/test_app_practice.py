@@ -239,10 +239,22 @@ def test_an_answer_far_over_the_limit_is_refused_and_stays_open_to_cut(app, samp
     assert storage.list_attempts(user)[0].answer == cut
 
 
+def test_an_answer_in_another_script_is_refused_with_a_plain_reason_and_kept(app, sample_item):
+    user, draft = start(app)
+    hindi = "जीएसटी परिषद अनुच्छेद 279ए के तहत एक संवैधानिक निकाय है। यह सहकारी संघवाद का उदाहरण है। مرحبا 🙂"
+    app.session_state[editor_key(draft.id)] = {"text": hindi}
+    app.run()
+    app.button(key="practice_submit").click().run()
+    assert not app.exception, app.exception
+    assert any("reads English only" in w.value for w in app.warning), [w.value for w in app.warning]
+    assert storage.count_attempts(user) == 0
+    assert storage.get_open_draft(user, QID).text == hindi and component_data(app)["text"] == hindi
+
+
 @pytest.mark.parametrize(
     "answer",
-    ["देवनागरी में उत्तर। مرحبا 🙂", "GST\x00Council\x07 279A"],
-    ids=["devanagari-rtl-emoji", "control-characters"],
+    ["The GST Council (जीएसटी परिषद) under Article 279A. مرحبا 🙂", "GST\x00Council\x07 279A"],
+    ids=["english-with-devanagari-rtl-emoji", "control-characters"],
 )
 def test_awkward_answers_are_marked_or_refused_without_crashing(app, sample_item, answer):
     user, draft = start(app)

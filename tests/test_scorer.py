@@ -150,6 +150,19 @@ def test_over_length_and_too_long_answers():
     assert "not scored" in huge.message and "kept" in huge.message
 
 
+def test_an_answer_in_another_script_is_not_marked_and_says_why():
+    item = bank()["ij-critical-minerals"]
+    hindi = ("भारत और जापान ने महत्वपूर्ण खनिजों पर संयुक्त कार्य समूह बनाया है। "
+             "यह आपूर्ति श्रृंखला को सुरक्षित करता है और आर्थिक सुरक्षा बढ़ाता है।")
+    feedback = scorer().score(item, hindi)
+    assert feedback.marks == 0 and feedback.flag_codes() == {"not_english"}
+    assert "reads English only" in feedback.message and "kept" in feedback.message
+    # English with a few words in another script is read as usual
+    mixed = item.question.model_answer + "\n\n(महत्वपूर्ण खनिज: critical minerals)"
+    assert "not_english" not in scorer().score(item, mixed).flag_codes()
+    assert scorer().score(item, mixed).marks > 0
+
+
 def test_question_copied_back_scores_zero():
     item = bank()["ij-ai-dialogue"]
     feedback = scorer().score(item, item.question.text)
