@@ -236,11 +236,13 @@ class Scorer:
             return "The answer says little about what this question asks. Re-read the question and its directive word."
         closer = self._closer_question(prepared, sentence_matrix)
         if closer:
-            return f"This reads like an answer to another question ({closer}), not the one asked."
+            text = " ".join(self.prepared_[closer].item.question.text.split())
+            quoted = text if len(text) <= 90 else text[:89].rstrip() + "…"
+            return f"This reads like an answer to another question in the bank (“{quoted}”), not the one asked."
         return ""
 
     def _closer_question(self, prepared: PreparedItem, sentence_matrix) -> str | None:
-        """The id of a bank question whose model answer fits this answer clearly better, if any."""
+        """The version of a bank question whose model answer fits this answer clearly better, if any."""
         if self.off_topic_margin is None or sentence_matrix is None or len(self.reference_ids_) < 2:
             return None
         answer = np.bincount(sentence_matrix.indices, weights=sentence_matrix.data, minlength=sentence_matrix.shape[1])
@@ -249,11 +251,11 @@ class Scorer:
             answer /= norm
         own = float((prepared.reference @ answer)[0])
         others = self.references_ @ answer
-        best, best_id = own, None
-        for (version, question_id), similarity in zip(self.reference_ids_, others):
+        best, best_version = own, None
+        for (version, _question_id), similarity in zip(self.reference_ids_, others):
             if version != prepared.item.version and similarity > best:
-                best, best_id = float(similarity), question_id
-        return best_id if best_id is not None and best > own + self.off_topic_margin else None
+                best, best_version = float(similarity), version
+        return best_version if best_version is not None and best > own + self.off_topic_margin else None
 
     def _early_exit(self, prepared: PreparedItem, text: str, total_words: int) -> Feedback | None:
         """Empty, far too long, not in English, or the question copied back: 0 marks with a clear message."""

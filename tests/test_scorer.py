@@ -57,6 +57,20 @@ def test_good_answers_to_other_questions_score_at_most_25_percent(item: Item):
         assert feedback.marks <= 0.25 * feedback.max_marks, (other.id, feedback.marks)
 
 
+def test_an_answer_to_another_bank_question_is_told_which_question_by_its_words():
+    named = []
+    for item in ITEMS:
+        for other in ITEMS:
+            if other is item:
+                continue
+            message = scorer().score(item, other.question.model_answer).message
+            if "another question in the bank" in message:
+                assert " ".join(other.question.text.split())[:40] in message, message
+                assert other.id not in message  # a file id means nothing to an aspirant
+                named.append(other.id)
+    assert named  # the seed questions are close enough that some answers are recognised
+
+
 @pytest.mark.parametrize("item", ITEMS, ids=IDS)
 def test_unrelated_answer_scores_at_most_25_percent_and_is_flagged(item: Item):
     feedback = scorer().score(item, UNRELATED_ANSWER)
