@@ -20,7 +20,8 @@ from app_pages.markup import escape_markdown
 #: url paths of the pages that change the bank or the scorer: mentors only in multi-user mode
 MENTOR_PAGES = {"bank", "calibration"}
 
-st.set_page_config(page_title="UPSC Mains practice", page_icon=":material/edit_note:", layout="wide")
+# an emoji favicon is drawn in the page itself; a :material/…: one is fetched from fonts.gstatic.com
+st.set_page_config(page_title="UPSC Mains practice", page_icon="✍️", layout="wide")
 keep_widget_values()
 
 #: the default page is served at the root URL ("/"); its own url_path is never shown

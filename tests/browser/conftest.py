@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -115,6 +116,8 @@ def page(context, request):
     pg.on("dialog", guard)
     errors: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    outside: list[str] = []
+    pg.on("request", lambda req: outside.append(req.url) if leaves_the_machine(req.url) else None)
     pg.dialogs = guard.seen  # type: ignore[attr-defined]
     pg.js_errors = errors  # type: ignore[attr-defined]
     yield pg
@@ -128,6 +131,13 @@ def page(context, request):
             pass
     # Any dialog at all is a failure: nothing in this app opens one on purpose.
     assert not guard.seen, f"a JavaScript dialog opened: {guard.seen}"
+    # Offline and private: the page asks nothing of any other machine (no fonts, icons or analytics).
+    assert not outside, f"the page requested from outside this machine: {sorted(set(outside))}"
+
+
+def leaves_the_machine(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https", "ws", "wss") and parts.hostname not in ("127.0.0.1", "localhost", "::1")
 
 
 @pytest.hookimpl(hookwrapper=True)
