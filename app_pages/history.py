@@ -29,6 +29,9 @@ from_url = int(wanted) if wanted and wanted.isdigit() and int(wanted) in by_id e
 picked_here = state.get("history_pick") != state.get("history_shown")  # the selectbox changed since the last run
 if from_url is not None and not picked_here:  # a link, a bookmark or the Back button names an attempt
     state["history_pick"] = from_url
+elif wanted and from_url is None and not picked_here:
+    st.info("The attempt in this link is not in your history; here is your newest.", icon=":material/link_off:")
+    state["history_pick"] = attempts[0].id
 if state.get("history_pick") not in by_id:
     state["history_pick"] = attempts[0].id
 

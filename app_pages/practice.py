@@ -42,6 +42,11 @@ if "practice_from_url" not in state:
         state["practice_attempt_id"] = int(wanted_attempt)
     elif wanted_question in bank:
         state["practice_question_id"] = wanted_question
+    elif wanted_attempt:
+        state["practice_url_notice"] = "That attempt is not in your history. Your attempts are on the History page."
+    elif wanted_question:
+        state["practice_url_notice"] = (f"The question “{escape_markdown(wanted_question[:80])}” is not in the bank "
+                                        "(it may have been removed). Choose one below.")
 
 
 def show_url(question_id: str | None = None, attempt_id: int | None = None) -> None:
@@ -145,6 +150,8 @@ def show_unfinished() -> None:
 
 def show_picker() -> None:
     st.title("Practice")
+    if notice := state.pop("practice_url_notice", None):  # a link to an attempt or question that is not there
+        st.info(notice, icon=":material/link_off:")
     if bank.errors:
         st.caption(f"{len(bank.errors)} problem(s) in the question bank files; see the Question bank page.")
     if not bank.items:

@@ -97,3 +97,27 @@ def test_someone_elses_attempt_id_in_the_url_shows_nothing_of_it(app, bank_dir, 
     app.query_params["attempt"] = str(attempt.id + 1000)
     app.run()
     assert [t.value for t in app.title] == ["Practice"]
+    assert any("not in your history" in i.value for i in app.info)
+
+
+def test_a_link_to_an_attempt_or_question_that_is_not_there_says_so(app, bank_dir, sample_item):
+    older = record_attempt(bank_dir, sample_item, ANSWER, minutes_ago=30)
+    own = record_attempt(bank_dir, sample_item, ANSWER)
+    open_history(app)
+    app.selectbox(key="history_pick").set_value(older.id).run()
+    app.query_params["attempt"] = str(own.id + 1000)  # a link to an attempt that is not this user's
+    app.run()
+    assert any("not in your history" in i.value for i in app.info)
+    assert app.selectbox(key="history_pick").value == own.id  # the newest instead
+    app.run()  # said once: the address now names the attempt on screen
+    assert not any("not in your history" in i.value for i in app.info)
+
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    fresh = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "streamlit_app.py"), default_timeout=30)
+    fresh.query_params["q"] = "no-such-question"
+    fresh.run()
+    assert any("“no-such-question” is not in the bank" in i.value.replace("\\", "") for i in fresh.info)
+    assert fresh.selectbox(key="practice_pick")  # choosing a question instead
