@@ -260,12 +260,18 @@ def add_point() -> None:
         state[key] = value
 
 
+def evidence_of(row: dict) -> set[str]:
+    return {p.strip().lower() for p in str(row.get("evidence") or "").replace("\n", ";").split(";") if p.strip()}
+
+
 def apply_suggestions() -> None:
-    suggested = suggest_points(state["bank_form_model_answer"] or "")
+    """Suggested points join the table, except those a point already there covers (same id or evidence)."""
+    suggested = suggest_points(state["bank_form_model_answer"] or "", question=state["bank_form_text"] or "")
     rows = editor_rows()
     taken = {r.get("id") for r in rows}
+    known = set().union(*(evidence_of(r) for r in rows)) if rows else set()
     for point in suggested:
-        if point.id in taken:
+        if point.id in taken or {e.lower() for e in point.evidence} & known:
             continue
         rows.append({"id": point.id, "label": point.label, "weight": point.weight, "hint": point.hint,
                      "evidence": "; ".join(point.evidence), "concepts": ", ".join(point.concepts)})

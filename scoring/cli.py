@@ -90,6 +90,8 @@ def _parser() -> argparse.ArgumentParser:
     suggest = commands.add_parser("suggest", help="suggest rubric points from a model answer")
     suggest.add_argument("file", nargs="?", default="-")
     suggest.add_argument("--json", action="store_true")
+    suggest.add_argument("--question", default="", metavar="TEXT",
+                         help="the question's text: evidence made only of its words is left out")
     suggest.set_defaults(run=cmd_suggest)
     return parser
 
@@ -386,7 +388,7 @@ def cmd_suggest(args) -> int:
         raise UsageError("the model answer is empty")
     from scoring.suggest import suggest_points
 
-    points = suggest_points(text)
+    points = suggest_points(text, question=args.question)
     if args.json:
         print(json.dumps([p.model_dump(mode="json") for p in points], ensure_ascii=False, indent=2))
         return 0

@@ -15,7 +15,7 @@ import math
 import re
 
 from scoring.models import RubricPoint
-from scoring.text import STOPWORDS, is_prose, split_sentences, words
+from scoring.text import STOPWORDS, is_prose, prompt_of, split_sentences, stem_tokens, words
 
 _NUMBER = re.compile(r"\d")
 
@@ -77,16 +77,49 @@ def _slug(term: str, taken: set[str]) -> str:
     return slug
 
 
-def suggest_points(model_answer: str, *, top: int = 8, terms_per_point: int = 4) -> list[RubricPoint]:
-    """Up to ``top`` suggested points from a model answer, heaviest (most specific) first."""
+def short_label(sentence: str, *, max_words: int = 12) -> str:
+    """The sentence's first ``max_words`` words, ending at a comma or semicolon if one comes late
+    enough, and marked with "…" when cut.
+
+    >>> short_label("Japan pledged investment over ten years, mostly in semiconductors, clean energy "
+    ...             "and critical minerals processing.")
+    'Japan pledged investment over ten years, mostly in semiconductors…'
+    >>> short_label("The JWG met in Delhi.")
+    'The JWG met in Delhi.'
+    """
+    all_words = sentence.lstrip("-*• ").split()
+    if len(all_words) <= max_words:
+        return " ".join(all_words)
+    kept = all_words[:max_words]
+    for end in range(len(kept) - 1, max_words // 2 - 1, -1):  # a clause that ends in the second half
+        if kept[end].endswith((",", ";", ":")):
+            kept = kept[:end + 1]
+            break
+    return " ".join(kept).rstrip(",;:") + "…"
+
+
+def _without_question_words(evidence: list[str], question: str) -> list[str]:
+    """Phrases made only of the question's words say nothing: the aspirant copies them for free."""
+    asked = set(stem_tokens(prompt_of(question))) if question.strip() else set()
+    return [p for p in evidence if not set(stem_tokens(p)) <= asked]
+
+
+def suggest_points(model_answer: str, *, question: str = "", top: int = 8,
+                   terms_per_point: int = 4) -> list[RubricPoint]:
+    """Up to ``top`` suggested points from a model answer, heaviest (most specific) first.
+
+    With the ``question``'s text, evidence made only of its words ("india", "japan" for
+    a question about India–Japan relations) is left out.
+    """
     sentences = [s.text for s in split_sentences(model_answer) if is_prose(s.text)]
-    terms = key_terms(sentences, top=terms_per_point)
+    terms = key_terms(sentences, top=terms_per_point + 2)
     taken: set[str] = set()
     points = []
-    for sentence, evidence in zip(sentences, terms):
+    for sentence, found in zip(sentences, terms):
+        evidence = _without_question_words(found, question)[:terms_per_point]
         if not evidence:
             continue
-        label = " ".join(sentence.lstrip("-*• ").split()[:12])
+        label = short_label(sentence)
         weight = 2.0 if _NUMBER.search(sentence) else 1.0
         points.append(RubricPoint(id=_slug(evidence[0], taken), label=label, weight=weight,
                                   hint=sentence.lstrip("-*• "), evidence=tuple(evidence)))

@@ -107,6 +107,19 @@ def test_valid_question_previews_saves_and_can_be_practised_at_once(app, bank_di
     assert app.get("bidi_component"), "the new question cannot be practised"
 
 
+def test_suggest_points_leaves_out_what_a_point_already_there_covers(app, sample_item):
+    open_bank(app, "Add or edit")
+    fill_form(app, points=[{"id": "jwg", "label": "The JWG", "weight": 2.0, "hint": "",
+                            "evidence": "Joint Working Group; JWG", "concepts": ""}])
+    app.text_area(key="bank_form_model_answer").set_value(
+        "India and Japan set up a Joint Working Group on critical minerals. "
+        "Toyota Tsusho built a rare-earth refinery in Andhra Pradesh.").run()
+    app.button(key="bank_form_suggest").click().run()
+    assert not app.exception, app.exception
+    rows = app.session_state["bank_form_points_rows"]
+    assert [r["id"] for r in rows] == ["jwg", "rare-earth-refinery"]  # no second point for the JWG
+
+
 def test_suggest_points_fills_the_rubric_table(app, sample_item):
     open_bank(app, "Add or edit")
     app.text_area(key="bank_form_model_answer").set_value(
