@@ -277,10 +277,13 @@ def test_per_address_limit_can_be_switched_off_for_a_shared_address(any_database
 
 
 def test_simultaneous_tries_cannot_check_more_passwords_than_the_limit(any_database, monkeypatch):
-    """One try left before the lock, eight wrong passwords at once: exactly one is checked.
+    """One try left before the lock, eight wrong passwords at once: at most one is checked.
 
     Each password check is slowed down, so tries that looked for a lock before any of
-    them stored its failure would all be checked (eight, not one).
+    them stored its failure would all be checked (the old code: eight).  Each try stores
+    itself before it counts the others, so of two simultaneous tries at least one sees
+    the other: usually one is checked, and when all eight are stored before any counts,
+    none is (all are refused, and refused tries leave no failure behind).
     """
     storage.create_account("asha", PASSWORD)
     now = utcnow()
@@ -310,10 +313,10 @@ def test_simultaneous_tries_cannot_check_more_passwords_than_the_limit(any_datab
         t.start()
     for t in threads:
         t.join(60)
-    assert len(checked) == 1, checked
-    assert sorted(outcomes) == ["LoginThrottled"] * 8  # the checked one reached the limit; the rest were refused
+    assert len(checked) <= 1, checked
+    assert sorted(outcomes) == ["LoginThrottled"] * 8  # a checked one reached the limit; the rest were refused
     with Session(storage.get_engine()) as session:  # refused tries are not stored as failures
-        assert session.scalar(sa.select(sa.func.count()).select_from(LoginFailure)) == limit
+        assert session.scalar(sa.select(sa.func.count()).select_from(LoginFailure)) == limit - 1 + len(checked)
 
 
 def test_failures_are_shared_between_processes(any_database, monkeypatch):
