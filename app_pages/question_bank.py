@@ -135,6 +135,11 @@ def _cell(value) -> str:
     return str(value).strip()
 
 
+def evidence_phrases(cell: str) -> list[str]:
+    """The evidence cell of the points table: phrases separated by ';' or new lines."""
+    return [p.strip() for p in cell.replace("\n", ";").split(";") if p.strip()]
+
+
 def rubric_data(frame: pd.DataFrame) -> dict:
     """Rubric points from the editor's rows (blank rows are skipped)."""
     points = []
@@ -148,7 +153,7 @@ def rubric_data(frame: pd.DataFrame) -> dict:
                 point["weight"] = float(cells["weight"])
             except ValueError:
                 point["weight"] = cells["weight"]
-        point["evidence"] = [p.strip() for p in cells["evidence"].replace("\n", ";").split(";") if p.strip()]
+        point["evidence"] = evidence_phrases(cells["evidence"])
         point["concepts"] = [c.strip() for c in cells["concepts"].split(",") if c.strip()]
         points.append(point)
     return {**state["bank_form_rubric_extra"], "points": points}
@@ -261,7 +266,7 @@ def add_point() -> None:
 
 
 def evidence_of(row: dict) -> set[str]:
-    return {p.strip().lower() for p in str(row.get("evidence") or "").replace("\n", ";").split(";") if p.strip()}
+    return {phrase.lower() for phrase in evidence_phrases(str(row.get("evidence") or ""))}
 
 
 def apply_suggestions() -> None:
