@@ -23,8 +23,8 @@ from scoring.metrics import Agreement, agreement, to_scale
 from scoring.models import Band, Item, Question, Rubric, RubricPoint
 from scoring.scorer import Scorer, Weights
 from scoring.evidence import MatchSettings
-from scoring.suggest import candidate_phrases
-from scoring.text import prompt_of, split_sentences, stem_tokens
+from scoring.suggest import candidate_phrases, without_question_words
+from scoring.text import split_sentences
 
 REQUIRED_COLUMNS = ("question_id", "answer", "score", "max_score")
 
@@ -138,7 +138,6 @@ def evidence_phrases(texts: list[str], question: str = "", *, top: int = 6) -> l
     ...                  "Describe how substances move across the membrane.", top=3)
     [['diffusion', 'osmosis', 'water'], ['active transport', 'active', 'energy']]
     """
-    prompt = set(stem_tokens(prompt_of(question)))
     candidates = []
     for text in texts:
         found: list[str] = []
@@ -149,7 +148,7 @@ def evidence_phrases(texts: list[str], question: str = "", *, top: int = 6) -> l
                 found += [" ".join(pair) for pair in zip(parts, parts[1:])]
             if len(parts) > 1:
                 found += [w for w in parts if len(w) > 3]
-        candidates.append([p for p in dict.fromkeys(found) if not set(stem_tokens(p)) <= prompt])
+        candidates.append(without_question_words(list(dict.fromkeys(found)), question))
     frequency: dict[str, int] = {}
     for phrases in candidates:
         for word in {w for p in phrases for w in p.split()}:

@@ -147,7 +147,7 @@ class Scorer:
         self.vectorizer_ = TfidfVectorizer(analyzer=analyse, sublinear_tf=True).fit(corpus)
         self.prepared_ = {item.version: self._prepare(item) for item in items}
         self.references_ = self.vectorizer_.transform([_reference_text(item) for item in items])
-        self.reference_ids_ = [(item.version, item.id) for item in items]
+        self.reference_versions_ = [item.version for item in items]
         return self
 
     def _prepare(self, item: Item) -> PreparedItem:
@@ -243,7 +243,7 @@ class Scorer:
 
     def _closer_question(self, prepared: PreparedItem, sentence_matrix) -> str | None:
         """The version of a bank question whose model answer fits this answer clearly better, if any."""
-        if self.off_topic_margin is None or sentence_matrix is None or len(self.reference_ids_) < 2:
+        if self.off_topic_margin is None or sentence_matrix is None or len(self.reference_versions_) < 2:
             return None
         answer = np.bincount(sentence_matrix.indices, weights=sentence_matrix.data, minlength=sentence_matrix.shape[1])
         norm = math.sqrt(float(answer @ answer))
@@ -252,7 +252,7 @@ class Scorer:
         own = float((prepared.reference @ answer)[0])
         others = self.references_ @ answer
         best, best_version = own, None
-        for (version, _question_id), similarity in zip(self.reference_ids_, others):
+        for version, similarity in zip(self.reference_versions_, others):
             if version != prepared.item.version and similarity > best:
                 best, best_version = float(similarity), version
         return best_version if best_version is not None and best > own + self.off_topic_margin else None

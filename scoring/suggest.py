@@ -98,10 +98,14 @@ def short_label(sentence: str, *, max_words: int = 12) -> str:
     return " ".join(kept).rstrip(",;:") + "…"
 
 
-def _without_question_words(evidence: list[str], question: str) -> list[str]:
-    """Phrases made only of the question's words say nothing: the aspirant copies them for free."""
-    asked = set(stem_tokens(prompt_of(question))) if question.strip() else set()
-    return [p for p in evidence if not set(stem_tokens(p)) <= asked]
+def without_question_words(phrases: list[str], question: str) -> list[str]:
+    """Phrases made only of the question prompt's words say nothing: the aspirant copies them for free.
+
+    >>> without_question_words(["critical minerals", "joint working group"], "Examine critical minerals.")
+    ['joint working group']
+    """
+    asked = set(stem_tokens(prompt_of(question)))
+    return [p for p in phrases if not set(stem_tokens(p)) <= asked]
 
 
 def suggest_points(model_answer: str, *, question: str = "", top: int = 8,
@@ -116,7 +120,7 @@ def suggest_points(model_answer: str, *, question: str = "", top: int = 8,
     taken: set[str] = set()
     points = []
     for sentence, found in zip(sentences, terms):
-        evidence = _without_question_words(found, question)[:terms_per_point]
+        evidence = without_question_words(found, question)[:terms_per_point]
         if not evidence:
             continue
         label = short_label(sentence)
