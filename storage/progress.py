@@ -6,6 +6,7 @@ nothing is re-scored.  A question deleted from the bank still counts, under its 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
@@ -64,6 +65,22 @@ def averages_by(table: pd.DataFrame, column: str) -> pd.DataFrame:
     return grouped.sort_values(["average_percent", column]).reset_index(drop=True)
 
 
+def surely_missed(misses: float, seen: int, z: float = 1.96) -> float:
+    """The miss rate one can be sure of: the lower end of its 95% Wilson interval.
+
+    A point missed in the only answer that asked it may be bad luck; one missed 3 times
+    in 5 is surely weak.  Ranking by this bound puts the steadier evidence first.
+
+    >>> round(surely_missed(1, 1), 3), round(surely_missed(3, 5), 3), round(surely_missed(2, 2), 3)
+    (0.207, 0.231, 0.342)
+    """
+    if seen <= 0:
+        return 0.0
+    rate = misses / seen
+    spread = z * math.sqrt(rate * (1 - rate) / seen + z * z / (4 * seen * seen))
+    return max(0.0, (rate + z * z / (2 * seen) - spread) / (1 + z * z / seen))
+
+
 def weakest_areas(
     attempts: Sequence[AttemptRecord],
     concept_names: Mapping[str, str] | None = None,
@@ -74,7 +91,8 @@ def weakest_areas(
 
     A point tied to shared concepts counts under each concept (so "JWG" missed in two
     different questions adds up); other points count under their own label.
-    Partial coverage counts as half a miss.
+    Partial coverage counts as half a miss.  The order is by ``surely_missed``, so a
+    point missed 3 times in 5 comes before one missed once in its only answer.
     """
     concept_names = concept_names or {}
     tally: dict[tuple[str, str], dict[str, float]] = {}
@@ -103,8 +121,9 @@ def weakest_areas(
     frame = pd.DataFrame(rows, columns=["area", "kind", "missed", "partial", "seen", "miss_rate", "questions"])
     if frame.empty:
         return frame
-    frame = frame.sort_values(["miss_rate", "missed", "area"], ascending=[False, False, True])
-    return frame.head(top).reset_index(drop=True)
+    frame["sure"] = [surely_missed(row.missed + 0.5 * row.partial, row.seen) for row in frame.itertuples()]
+    frame = frame.sort_values(["sure", "miss_rate", "area"], ascending=[False, False, True])
+    return frame.drop(columns="sure").head(top).reset_index(drop=True)
 
 
 def _word_limit(attempt: AttemptRecord) -> int | None:

@@ -59,6 +59,16 @@ def test_weakest_areas_add_up_a_concept_missed_in_different_questions():
     assert "B" not in set(weak["area"])  # never missed
 
 
+def test_weakest_areas_put_steady_misses_before_a_single_one():
+    attempts = [attempt(1, "q1", 5, {"once": "missed"})]
+    attempts += [attempt(n, "q2", 9, {"often": "missed" if n <= 4 else "covered", "twice": "missed" if n <= 3 else "covered"})
+                 for n in range(2, 7)]
+    weak = weakest_areas(attempts)
+    # missed 3 of 5 is surer than 1 of 1, which is surer than 2 of 5 (the raw rate put 1 of 1 first)
+    assert list(weak["area"]) == ["OFTEN", "ONCE", "TWICE"]
+    assert list(weak["miss_rate"]) == [0.6, 1.0, 0.4]
+
+
 def test_averages_by_paper():
     table = attempts_table(ATTEMPTS, QUESTIONS)
     by_paper = averages_by(table, "paper").set_index("paper")
