@@ -10,7 +10,8 @@ import streamlit as st
 from app_pages.context import current_bank, current_scorer, page_style, require_mentor
 from app_pages.markup import STATUS_ICON, escape_markdown, format_marks, text_html
 from scoring.bank import (
-    BankError, BankWriteError, bank_root, build_item, delete_item, parse_question, parse_rubric, save_item,
+    BankError, BankWriteError, bank_root, build_item, delete_item, parse_question, parse_rubric,
+    question_with_text, save_item,
 )
 from scoring.importing import MAX_IMPORT_BYTES, parse_bank_upload
 from scoring.models import DIRECTIVES, Item, Paper
@@ -168,6 +169,11 @@ def validate(question_data: dict, rubric: dict) -> tuple[Item | None, pd.DataFra
         if state["bank_form_mode"] == "new" and question.id in bank.items:
             errors = [*errors, BankError("question", "id", f"{question.id!r} is already in the bank; "
                                                            "open it from Browse and choose Edit")]
+            item = None
+        twin = question_with_text(question.text, bank.items, other_than=question.id)
+        if twin is not None:
+            errors = [*errors, BankError("question", "text", f"the same question is already in the bank as {twin!r}; "
+                                                             "open it from Browse and choose Edit")]
             item = None
     else:  # name the rubric's faults as well, so one look shows everything to fix
         _, rubric_errors = parse_rubric("rubric", rubric, "placeholder")
@@ -422,7 +428,8 @@ def show_import() -> None:
         st.success(f"Imported {len(done[1])} question(s). They can be practised now.")
         report_table(done[2])
         return
-    report = parse_bank_upload(upload.name, data, concepts=bank.concepts, existing_ids=bank.items.keys())
+    report = parse_bank_upload(upload.name, data, concepts=bank.concepts, existing_ids=bank.items.keys(),
+                               existing_texts={qid: item.question.text for qid, item in bank.items.items()})
     if report.file_errors:
         st.error("Nothing was imported. " + " ".join(escape_markdown(e) for e in report.file_errors))
         report_table([{"row": "file", "id": "", "status": "refused", "why": "; ".join(report.file_errors)}])

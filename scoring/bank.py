@@ -202,6 +202,22 @@ def build_item(
     return Item(question=question, rubric=rubric), []
 
 
+def same_text_key(text: str) -> str:
+    """A question's text reduced to its words, so that case, spacing and punctuation do not make a new question.
+
+    >>> same_text_key("Discuss  the JWG.") == same_text_key("discuss the JWG")
+    True
+    """
+    return " ".join("".join(ch if ch.isalnum() else " " for ch in text.casefold()).split())
+
+
+def question_with_text(text: str, items: dict[str, Item], *, other_than: str | None = None) -> str | None:
+    """The id of a bank question (other than ``other_than``) whose text is the same as ``text``, if any."""
+    key = same_text_key(text)
+    return next((qid for qid, item in items.items()
+                 if qid != other_than and same_text_key(item.question.text) == key), None)
+
+
 def load_bank(root: Path | str) -> Bank:
     """Load ``root/questions`` and ``root/rubric``; bad files become ``Bank.errors``."""
     root = Path(root)

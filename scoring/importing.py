@@ -21,8 +21,9 @@ refused import changes nothing.
 
 The file must be UTF-8 (a byte-order mark is allowed) and at most
 ``MAX_IMPORT_BYTES``.  Every row is checked with the same rules as the bank
-loader (``parse_question``, ``build_item``), plus: an id may not already be in
-the bank, nor appear twice in the file.
+loader (``parse_question``, ``build_item``), plus: neither an id nor a question's
+text (ignoring case, spacing and punctuation) may already be in the bank, nor appear
+twice in the file.
 
 >>> csv_text = (
 ...     "id,paper,topic,marks,directive,text,model_answer,points\\n"
@@ -45,7 +46,7 @@ from typing import Any, Literal
 
 import yaml
 
-from scoring.bank import BankError, build_item, parse_question, parse_rubric
+from scoring.bank import BankError, build_item, parse_question, parse_rubric, same_text_key
 from scoring.models import Concept, Item
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
@@ -93,8 +94,13 @@ def parse_bank_upload(
     *,
     concepts: Mapping[str, Concept] | None = None,
     existing_ids: Collection[str] = (),
+    existing_texts: Mapping[str, str] | None = None,
 ) -> ImportReport:
-    """Check an uploaded ``.csv``, ``.yaml`` or ``.yml`` file; never raises on bad input."""
+    """Check an uploaded ``.csv``, ``.yaml`` or ``.yml`` file; never raises on bad input.
+
+    ``existing_texts`` maps the bank's question ids to their texts, so that a question
+    already there under another id is refused too.
+    """
     report = ImportReport(file=name)
     if len(data) > MAX_IMPORT_BYTES:
         report.file_errors.append(
@@ -127,7 +133,8 @@ def parse_bank_upload(
     if len(records) > MAX_IMPORT_ROWS:
         report.file_errors.append(f"The file has {len(records)} questions; at most {MAX_IMPORT_ROWS} can be imported at once.")
         return report
-    _check_records(records, report, dict(concepts or {}), set(existing_ids))
+    texts = {same_text_key(text): qid for qid, text in (existing_texts or {}).items()}
+    _check_records(records, report, dict(concepts or {}), set(existing_ids), texts)
     return report
 
 
@@ -227,8 +234,11 @@ def _yaml_records(text: str, report: ImportReport) -> list[tuple[dict, Any]]:
 # ------------------------------------------------------------------ checks
 
 
-def _check_records(records, report: ImportReport, concepts: dict[str, Concept], existing: set[str]) -> None:
+def _check_records(records, report: ImportReport, concepts: dict[str, Concept], existing: set[str],
+                   texts: dict[str, str]) -> None:
+    """``texts`` maps each known question's ``same_text_key`` to its id; rows add theirs as they pass."""
     seen: set[str] = set()
+    texts_in_file: dict[str, int] = {}
     for number, (fields, rubric) in enumerate(records, start=1):
         label = str(fields.get("id", "")).strip() if isinstance(fields, dict) else ""
         reasons: list[str] = []
@@ -242,6 +252,13 @@ def _check_records(records, report: ImportReport, concepts: dict[str, Concept], 
         elif question_id and question_id in seen:
             reasons.append(f"id: {question_id!r} appears earlier in this file")
         seen.add(question_id)
+        if question is not None:
+            key = same_text_key(question.text)
+            if key in texts:
+                reasons.append(f"text: the same question is already in the bank as {texts[key]!r}")
+            elif key in texts_in_file:
+                reasons.append(f"text: the same question is row {texts_in_file[key]} of this file")
+            texts_in_file.setdefault(key, number)
         item = None
         if question is not None and not isinstance(rubric, str):
             item, errors = build_item(question, rubric, f"row {number}", concepts)

@@ -81,6 +81,15 @@ def test_an_existing_id_is_refused_in_add_mode(app, sample_item):
     assert app.button(key="bank_form_save").disabled
 
 
+def test_a_question_already_in_the_bank_under_another_id_is_refused(app, sample_item):
+    open_bank(app, "Add or edit")
+    fill_form(app)
+    app.text_area(key="bank_form_text").set_value("  " + sample_item.question.text.upper().rstrip(".?") + "  ").run()
+    assert ("text", f"the same question is already in the bank as {sample_item.id!r}; "
+                    "open it from Browse and choose Edit") in problems(app)
+    assert app.button(key="bank_form_save").disabled
+
+
 def test_valid_question_previews_saves_and_can_be_practised_at_once(app, bank_dir, sample_item):
     open_bank(app, "Add or edit")
     fill_form(app)

@@ -15,8 +15,8 @@ HEADER = "id,paper,topic,marks,directive,text,model_answer,points\n"
 POINTS = json.dumps([{"id": "p1", "label": "Point one", "weight": 2, "evidence": ["alpha", "beta"]}]).replace('"', '""')
 
 
-def row(qid: str, *, paper: str = "GS2", marks: str = "10", points: str = f'"{POINTS}"') -> str:
-    return f"{qid},{paper},Polity,{marks},discuss,Discuss alpha.,Alpha is beta.,{points}\n"
+def row(qid: str, *, paper: str = "GS2", marks: str = "10", points: str = f'"{POINTS}"', text: str = "") -> str:
+    return f"{qid},{paper},Polity,{marks},discuss,{text or 'Discuss alpha in ' + qid + '.'},Alpha is beta.,{points}\n"
 
 
 def test_valid_csv_rows_become_items():
@@ -43,6 +43,17 @@ def test_each_refused_row_says_why():
     assert "not valid JSON or YAML" in reasons[7]
     assert "cell is empty" in reasons[8]
     assert not report.ok
+
+
+def test_a_question_already_asked_is_refused_whatever_its_id_case_or_spacing():
+    text = HEADER + row("q-new", text="discuss   ALPHA in the seed!") + row("q-two", text="Discuss beta.") \
+        + row("q-three", text="Discuss  beta")
+    report = parse_bank_upload("bank.csv", text.encode(), existing_texts={"q-seed": "Discuss alpha in the seed."})
+    reasons = {r.row: " | ".join(r.reasons) for r in report.refused}
+    assert [r.status for r in report.rows] == ["refused", "ready", "refused"]
+    assert "the same question is already in the bank as 'q-seed'" in reasons[1]
+    assert "the same question is row 2 of this file" in reasons[3]
+    assert [i.id for i in report.items] == ["q-two"] and not report.ok
 
 
 def test_file_level_faults_are_clear():
