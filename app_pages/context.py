@@ -46,6 +46,10 @@ CSS = """
 .mains-answer mark.mains-evidence { background: rgba(255, 214, 10, 0.45); color: inherit;
   border-radius: 0.2rem; padding: 0 0.1rem; }
 .mains-question { font-size: 1.15rem; white-space: pre-wrap; overflow-wrap: anywhere; line-height: 1.6; }
+/* The countdown stays in sight, below the app's header, while the page scrolls to Submit. */
+[data-testid="stLayoutWrapper"]:has(> .st-key-practice_clock) { position: sticky; top: 3.75rem; z-index: 5; }
+.st-key-practice_clock .mains-countdown { background-color: var(--st-background-color, #fff);
+  padding: 0.25rem 0; }
 </style>
 """
 

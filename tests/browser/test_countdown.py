@@ -97,3 +97,29 @@ def test_the_clock_ticks_in_the_browser_from_the_servers_reading(page, app_url):
         if page.locator(ui.key("practice_discard_menu")).count():
             ui.click(page, ui.key("practice_discard_menu") + " button")
             ui.click(page, ui.key("practice_discard_confirm") + " button")
+
+
+def test_the_clock_stays_in_sight_when_a_phone_scrolls_down_to_submit(app):
+    page = app
+    ui.start_question(page, "ij-semiconductors", search="resilient semiconductor")
+    try:
+        page.set_viewport_size({"width": 390, "height": 740})
+        ui.answer_box(page).fill(("Fabs need water, power and trained engineers. " * 8 + "\n\n") * 6)
+        page.locator(ui.SUBMIT).scroll_into_view_if_needed()
+        wait_idle(page)
+        assert page.evaluate("document.querySelector('[data-testid=stMain]').scrollTop") > 200  # it did scroll
+        header = page.get_by_test_id("stHeader").bounding_box()
+        clock = page.locator(ui.CLOCK).bounding_box()
+        submit = page.locator(ui.SUBMIT).bounding_box()
+        assert header["y"] + header["height"] - 1 <= clock["y"], (header, clock)  # below the header, not under it
+        assert clock["y"] + clock["height"] <= submit["y"] <= 740, (clock, submit)
+        # nothing scrolls over it: the clock is what the page shows at its centre
+        centre = (clock["x"] + clock["width"] / 2, clock["y"] + clock["height"] / 2)
+        assert page.evaluate("([x, y]) => !!document.elementFromPoint(x, y).closest('.st-key-practice_clock')",
+                             list(centre))
+        assert re.fullmatch(r"\d{2}:\d{2} left of 11:00", clock_text(page)), clock_text(page)
+    finally:  # leave no open draft behind for the other tests
+        page.set_viewport_size({"width": 1280, "height": 900})
+        if page.locator(ui.key("practice_discard_menu")).count():
+            ui.click(page, ui.key("practice_discard_menu") + " button")
+            ui.click(page, ui.key("practice_discard_confirm") + " button")
