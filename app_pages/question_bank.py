@@ -349,12 +349,14 @@ def show_form() -> None:
         hide_index=True,
         key=f"bank_form_points_{state['bank_form_points_version']}",
         column_config={
-            "id": st.column_config.TextColumn("id", help="Lower-case, e.g. jwg"),
-            "label": st.column_config.TextColumn("label", width="medium"),
-            "weight": st.column_config.NumberColumn("weight", min_value=0.0, max_value=100.0, step=0.5, default=1.0),
-            "hint": st.column_config.TextColumn("hint", width="medium"),
-            "evidence": st.column_config.TextColumn("evidence", width="large"),
-            "concepts": st.column_config.TextColumn("concepts"),
+            # pixel widths that add up to less than the form's 820 px at a 1280 px screen, so all six show
+            "id": st.column_config.TextColumn("id", help="Lower-case, e.g. jwg", width=90),
+            "label": st.column_config.TextColumn("label", width=160),
+            "weight": st.column_config.NumberColumn("weight", min_value=0.0, max_value=100.0, step=0.5, default=1.0,
+                                                    width=70),
+            "hint": st.column_config.TextColumn("hint", width=160),
+            "evidence": st.column_config.TextColumn("evidence", help="Phrases separated by ;", width=200),
+            "concepts": st.column_config.TextColumn("concepts", help="Concept ids separated by ,", width=90),
         },
     )
     with st.expander("Add a point", key="bank_point_panel"):

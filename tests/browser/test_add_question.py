@@ -94,6 +94,10 @@ def test_add_a_question_through_the_form_then_practise_it(app, bank_dir):
     wait_idle(page)
     page.get_by_test_id("stMain").get_by_text("Add or edit", exact=True).click()
     wait_idle(page)
+    # All six rubric columns, concepts included, are in view at 1280 px: the grid does not scroll sideways.
+    scroller = page.locator("[class*='st-key-bank_form_points_'] .dvn-scroller")
+    width, shown = scroller.evaluate("e => [e.scrollWidth, e.clientWidth]")
+    assert width <= shown, (width, shown)
 
     set_field(page, "bank_form_id", NEW_ID)
     set_field(page, "bank_form_topic", TOPIC)
