@@ -15,7 +15,7 @@ import math
 import re
 
 from scoring.models import RubricPoint
-from scoring.text import STOPWORDS, is_prose, prompt_of, split_sentences, stem_tokens, words
+from scoring.text import STOPWORDS, WORD, is_prose, prompt_of, split_sentences, stem_tokens
 
 _NUMBER = re.compile(r"\d")
 
@@ -26,8 +26,11 @@ WEAK_WORDS = frozenset(
     gave use uses used help helps helped need needs needed move moves moved new key major many
     several various important growing increasing one two three first second way like well set up""".split()
 )
-#: punctuation ends a phrase, and so does a possessive ("tRNA’s amino acids": "tRNA", "amino acids")
-_SPLIT = re.compile(r"(?<=[^\W_])['’][sS]\b|[,.;:!?()\[\]\"“”‘’]|\s[-–—]\s")
+#: punctuation ends a phrase, and so does a possessive ("tRNA’s amino acids": "tRNA", "amino acids");
+#: a point or comma inside a number ("$67.9 billion", "1,200 km") does not
+_SPLIT = re.compile(r"(?<=[^\W_])['’][sS]\b|[;:!?()\[\]\"“”‘’]|(?<!\d)[,.]|[,.](?!\d)|\s[-–—]\s")
+#: a phrase's words: a number with its decimal point or thousands commas is one word
+_PHRASE_WORD = re.compile(r"\d+(?:[.,]\d+)+|" + WORD.pattern)
 
 
 def candidate_phrases(sentence: str, *, max_words: int = 4) -> list[str]:
@@ -35,11 +38,13 @@ def candidate_phrases(sentence: str, *, max_words: int = 4) -> list[str]:
 
     >>> candidate_phrases("The JWG on critical minerals was created to diversify sourcing.")
     ['jwg', 'critical minerals', 'diversify sourcing']
+    >>> candidate_phrases("Japan pledged $67.9 billion of investment, in 2022.")
+    ['japan pledged 67.9 billion', 'investment', '2022']
     """
     phrases = []
     for chunk in _SPLIT.split(sentence):
         run: list[str] = []
-        for word in [w.lower() for w in words(chunk)] + [""]:
+        for word in [w.lower() for w in _PHRASE_WORD.findall(chunk)] + [""]:
             if word and word not in STOPWORDS and word not in WEAK_WORDS:
                 run.append(word)
                 continue

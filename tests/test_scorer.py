@@ -9,7 +9,7 @@ import pytest
 from scoring.feedback import Feedback
 from scoring.models import Concept, Item, Question, Rubric
 from scoring.scorer import Scorer, Weights, analyse, tfidf_rows
-from scoring.suggest import candidate_phrases
+from scoring.suggest import candidate_phrases, suggest_points
 from scoring.text import clean, word_count
 from tests.scoring_support import UNRELATED_ANSWER, bank, scorer
 
@@ -275,3 +275,12 @@ def test_a_possessive_ends_a_key_phrase_rather_than_leaving_a_stray_s():
     assert candidate_phrases("the other end of the tRNA’s amino acids") == ["other end", "trna", "amino acids"]
     assert candidate_phrases("Japan's chip subsidies") == ["japan", "chip subsidies"]
     assert "s" not in " ".join(candidate_phrases("India’s semiconductor mission")).split()
+
+
+def test_a_number_with_a_decimal_point_or_thousands_comma_stays_whole_in_a_key_phrase():
+    assert candidate_phrases("Japan pledged $67.9 billion for a 1,200 km freight corridor.") == [
+        "japan pledged 67.9 billion", "1,200 km freight corridor"]
+    assert candidate_phrases("It rose to 5. Then, 2022 came.") == ["rose", "5", "2022 came"]  # a full stop still ends
+    # and so the suggested evidence keeps the number whole
+    point = suggest_points("Japan pledged $67.9 billion of investment in India.")[0]
+    assert any("67.9 billion" in e for e in point.evidence), point.evidence
