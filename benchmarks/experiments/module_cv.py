@@ -14,7 +14,9 @@ WEIGHTS=a,b,c weights of ridge, ordinal logit and boosting in the average (defau
 LGB_TOP=n    boosting by LightGBM on sparse present/absent n-grams instead of scikit-learn's
              histogram boosting on a dense block: the n most telling n-grams (0: all of them);
              LGB_ITER, LGB_LR, LGB_LEAVES, LGB_COLS set its trees, rate, leaves, column share
-             (default 200, 0.05, 15, 1.0)
+             (default 200, 0.05, 15, 1.0); LGB_STACK=1 gives it ridge's out-of-fold rating as one
+             more column (stacking); LGB_BAG=k averages k models, each tree on 80% of the answers;
+             LGB_CLASS=1 boosts a classifier over the ratings and takes its expected rating
 Folds run in forked processes (forkpool.py) so the patches apply there too.
 Usage: TAG=x RIDGE_CV=1 python module_cv.py
 """
@@ -69,21 +71,50 @@ if LGB_TOP is not None:
         correlation = np.abs(covariance) / (np.sqrt(np.maximum(share - share ** 2, 0.0)) + 1e-9)
         return np.argsort(-correlation, kind="stable")[:int(LGB_TOP)]
 
-    def _lgb_design(self, X):
+    LGB_STACK = os.environ.get("LGB_STACK", "0") == "1"
+    LGB_BAG = int(os.environ.get("LGB_BAG", "0"))
+
+    def _stack_column(self, X, y=None):
+        """LGB_STACK=1: ridge's rating as one more column, out-of-fold (3 folds) on the training answers."""
+        if y is None:
+            return csr_matrix(self.ridge_.predict(X).reshape(-1, 1).astype(np.float32))
+        from sklearn.linear_model import Ridge
+        from sklearn.model_selection import KFold
+        oof = np.zeros(len(y))
+        for a, b in KFold(3, shuffle=True, random_state=2).split(X):
+            oof[b] = Ridge(alpha=1.0).fit(X[a], y[a]).predict(X[b])
+        self.ridge_ = Ridge(alpha=1.0).fit(X, y)
+        return csr_matrix(oof.reshape(-1, 1).astype(np.float32))
+
+    def _lgb_design(self, X, y=None):
         present = (X[:, self.columns_] > 0).astype(np.float32)
-        return hstack([present, X[:, X.shape[1] - self.dense:].astype(np.float32)]).tocsr()
+        blocks = [present, X[:, X.shape[1] - self.dense:].astype(np.float32)]
+        if LGB_STACK:
+            blocks.append(_stack_column(self, X, y))
+        return hstack(blocks).tocsr()
+
+    LGB_CLASS = os.environ.get("LGB_CLASS", "0") == "1"
+
+    def _lgb_predict(self, X):
+        design = _lgb_design(self, X)
+        if LGB_CLASS:
+            return np.mean([m.predict_proba(design) @ m.classes_ for m in self.models_], axis=0)
+        return np.mean([m.predict(design) for m in self.models_], axis=0)
 
     def _lgb_fit(self, X, y):
         self.columns_ = _lgb_columns(self, X, y)
-        self.model_ = lightgbm.LGBMRegressor(
+        design = _lgb_design(self, X, y)
+        bag = {"subsample": 0.8, "subsample_freq": 1} if LGB_BAG else {"subsample_freq": 0}
+        learner = lightgbm.LGBMClassifier if LGB_CLASS else lightgbm.LGBMRegressor
+        self.models_ = [learner(
             n_estimators=int(os.environ.get("LGB_ITER", "200")), learning_rate=float(os.environ.get("LGB_LR", "0.05")),
             num_leaves=int(os.environ.get("LGB_LEAVES", "15")), min_child_samples=10, reg_lambda=1.0,
-            colsample_bytree=float(os.environ.get("LGB_COLS", "1.0")), subsample_freq=0,
-            n_jobs=1, verbose=-1, random_state=0).fit(self._design(X), y)
+            colsample_bytree=float(os.environ.get("LGB_COLS", "1.0")), **bag,
+            n_jobs=1, verbose=-1, random_state=seed).fit(design, y) for seed in range(max(LGB_BAG, 1))]
         return self
 
-    cal.SelectedBoosting._design = _lgb_design
     cal.SelectedBoosting.fit = _lgb_fit
+    cal.SelectedBoosting.predict = _lgb_predict
 
 # ---- ridge alpha by generalised cross-validation
 if RIDGE_CV:
