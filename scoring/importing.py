@@ -236,7 +236,7 @@ def _yaml_records(text: str, report: ImportReport) -> list[tuple[dict, Any]]:
 
 def _check_records(records, report: ImportReport, concepts: dict[str, Concept], existing: set[str],
                    texts: dict[str, str]) -> None:
-    """``texts`` maps each known question's ``same_text_key`` to its id; rows add theirs as they pass."""
+    """``texts`` maps each bank question's ``same_text_key`` to its id; a row repeating an earlier row is named too."""
     seen: set[str] = set()
     texts_in_file: dict[str, int] = {}
     for number, (fields, rubric) in enumerate(records, start=1):
