@@ -8,7 +8,42 @@ import streamlit as st
 
 import storage
 from app_pages.context import current_bank, current_user_id, page_style
-from storage.progress import attempts_table, averages_by, csv_bytes, weakest_areas
+from scoring.bank import Bank
+from storage.progress import attempts_table, averages_by, csv_bytes, filter_attempts, weakest_areas
+from storage.records import AttemptRecord
+
+#: Tick labels that name only what changes between ticks: the day at midnight, the clock
+#: within a day, the seconds within a minute (one static format repeated "26 Nov 15:17"
+#: for every tick when attempts were seconds apart).
+TIME_LABELS = {
+    "year": "%Y", "quarter": "%b %Y", "month": "%b %Y", "week": "%d %b", "date": "%d %b",
+    "hours": "%H:%M", "minutes": "%H:%M", "seconds": "%H:%M:%S", "milliseconds": "%H:%M:%S.%L",
+}
+
+#: The "All attempts" table: a readable title for every column, and the question widest.  Pixel
+#: widths add up to 815, inside the 818 px the table has at a 1280 px screen with the sidebar open,
+#: so no column hides behind a sideways scroll there; a wider screen stretches them all alike.
+ALL_ATTEMPTS_COLUMNS = {
+    "date": st.column_config.DatetimeColumn("Date", format="YYYY-MM-DD HH:mm", width=125),
+    "question": st.column_config.TextColumn("Question", width=255),
+    "paper": st.column_config.TextColumn("Paper", width=50),
+    "topic": st.column_config.TextColumn("Topic", width=90),
+    "marks": st.column_config.NumberColumn("Marks", format="%.1f", width=55),
+    "max_marks": st.column_config.NumberColumn("Out of", format="%d", width=55),
+    "percent": st.column_config.ProgressColumn("%", min_value=0, max_value=100, format="%.0f%%", width=75),
+    "time": st.column_config.TextColumn("Time", width=55),
+    "words": st.column_config.NumberColumn("Words", width=55),
+}
+
+#: The "By paper" and "By topic" tables: widths that add up to 350, inside the 356 px a table
+#: has on a 390 px phone, each wide enough for its whole title.
+AVERAGE_COLUMNS = {
+    "attempts": st.column_config.NumberColumn("Attempts", width=75),
+    "average_percent": st.column_config.ProgressColumn("Average", min_value=0, max_value=100, format="%.0f%%",
+                                                       width=95, help="Average marks as % of the maximum"),
+    "average_marks": st.column_config.NumberColumn("Avg marks", format="%.1f", width=85,
+                                                   help="Average marks per attempt"),
+}
 
 
 def time_scale(dates) -> alt.Scale:
@@ -19,72 +54,47 @@ def time_scale(dates) -> alt.Scale:
     return alt.Scale()
 
 
-AVERAGE_COLUMNS = {
-    "attempts": st.column_config.NumberColumn("Attempts"),
-    "average_percent": st.column_config.ProgressColumn("Average %", min_value=0, max_value=100, format="%.0f%%"),
-    "average_marks": st.column_config.NumberColumn("Average marks", format="%.1f"),
-}
-
-page_style()
-bank = current_bank()
-user_id = current_user_id()
-st.title("Progress")
-
-attempts = storage.list_attempts(user_id, newest_first=False)
-if not attempts:
+def invite_to_practise() -> None:
+    """The whole page before the first answer."""
     st.info("No attempts yet. Your marks, time and weakest areas appear here after your first answer.")
     st.page_link("app_pages/practice.py", label="Go to Practice", icon="✍️")
-    st.stop()
 
-table = attempts_table(attempts, {i.id: i.question for i in bank.items.values()})
 
-cols = st.columns(3)
-papers = cols[0].multiselect("Paper", sorted(table["paper"].unique()), key="progress_filter_paper")
-topics = cols[1].multiselect("Topic", sorted(table["topic"].unique()), key="progress_filter_topic")
-search = cols[2].text_input("Question contains", key="progress_filter_search")
+def chosen_attempts(table: pd.DataFrame) -> pd.DataFrame:
+    """The filters (paper, topic, words in the question) and the rows of ``table`` they leave."""
+    cols = st.columns(3)
+    papers = cols[0].multiselect("Paper", sorted(table["paper"].unique()), key="progress_filter_paper")
+    topics = cols[1].multiselect("Topic", sorted(table["topic"].unique()), key="progress_filter_topic")
+    search = cols[2].text_input("Question contains", key="progress_filter_search")
+    return filter_attempts(table, papers=papers, topics=topics, question_contains=search)
 
-shown = table
-if papers:
-    shown = shown[shown["paper"].isin(papers)]
-if topics:
-    shown = shown[shown["topic"].isin(topics)]
-if search.strip():
-    shown = shown[shown["question"].str.contains(search.strip(), case=False, regex=False)]
-shown_ids = set(shown["attempt"])
-shown_attempts = [a for a in attempts if a.id in shown_ids]
 
-summary = st.columns(3)
-summary[0].metric("Attempts", len(shown))
-summary[1].metric("Average", f"{shown['percent'].mean():.0f}%" if len(shown) else "–")
-summary[2].metric("Best", f"{shown['percent'].max():.0f}%" if len(shown) else "–")
+def show_summary(shown: pd.DataFrame) -> None:
+    """How many attempts, their average and best marks."""
+    summary = st.columns(3)
+    summary[0].metric("Attempts", len(shown))
+    summary[1].metric("Average", f"{shown['percent'].mean():.0f}%" if len(shown) else "–")
+    summary[2].metric("Best", f"{shown['percent'].max():.0f}%" if len(shown) else "–")
 
-st.subheader("All attempts")
-st.dataframe(
-    shown[["date", "question", "paper", "topic", "marks", "max_marks", "percent", "time", "words"]]
-    .sort_values("date", ascending=False),
-    hide_index=True,
-    key="progress_table",
-    column_config={
-        "date": st.column_config.DatetimeColumn("Date", format="YYYY-MM-DD HH:mm"),
-        "question": st.column_config.TextColumn("Question", width="medium"),
-        "marks": st.column_config.NumberColumn("Marks", format="%.1f"),
-        "max_marks": st.column_config.NumberColumn("Out of", format="%d"),
-        "percent": st.column_config.ProgressColumn("%", min_value=0, max_value=100, format="%.0f%%"),
-        "time": st.column_config.TextColumn("Time"),
-        "words": st.column_config.NumberColumn("Words"),
-    },
-)
-st.download_button("Download attempts as CSV", data=csv_bytes(shown), file_name="attempts.csv",
-                   mime="text/csv", key="progress_csv", on_click="ignore")
 
-if len(shown):
+def show_all_attempts(shown: pd.DataFrame) -> None:
+    """Every attempt, newest first, and the same rows (with the full question) as a CSV download."""
+    st.subheader("All attempts")
+    st.dataframe(shown[list(ALL_ATTEMPTS_COLUMNS)].sort_values("date", ascending=False), hide_index=True,
+                 key="progress_table", column_config=ALL_ATTEMPTS_COLUMNS)
+    st.download_button("Download attempts as CSV", data=csv_bytes(shown), file_name="attempts.csv",
+                       mime="text/csv", key="progress_csv", on_click="ignore")
+
+
+def show_marks_over_time(shown: pd.DataFrame) -> None:
+    """Marks (as % of the maximum) against the time of each attempt."""
     st.subheader("Marks over time")
     line = (
         alt.Chart(shown)
         .mark_line(point=True)
         .encode(
             x=alt.X("date:T", title="Submitted (UTC)", scale=time_scale(shown["date"]),
-                    axis=alt.Axis(format="%d %b %H:%M", labelOverlap=True)),
+                    axis=alt.Axis(format=TIME_LABELS, labelOverlap=True)),
             y=alt.Y("percent:Q", title="Marks (% of maximum)", scale=alt.Scale(domain=[0, 100])),
             tooltip=[alt.Tooltip("date:T", format="%Y-%m-%d %H:%M"), "question", "marks", "max_marks", "percent"],
         )
@@ -92,20 +102,22 @@ if len(shown):
     )
     st.altair_chart(line, width="stretch", key="progress_over_time")
 
-st.subheader("Weakest areas")
-st.caption("Rubric concepts and points you miss most often (a partly covered point counts half). "
-           "Steady misses come first: a point missed 3 times in 5 ranks above one missed in its only answer.")
-weak = weakest_areas(shown_attempts, {c.id: c.name for c in bank.concepts.values()})
-if weak.empty:
-    st.success("No missed rubric points in these attempts.")
-else:
+
+def show_weakest_areas(attempts: list[AttemptRecord], bank: Bank) -> None:
+    """The rubric concepts and points missed most surely, as a bar chart and a table."""
+    st.subheader("Weakest areas")
+    st.caption("Rubric concepts and points you miss most often (a partly covered point counts half). "
+               "Steady misses come first: a point missed 3 times in 5 ranks above one missed in its only answer.")
+    weak = weakest_areas(attempts, {c.id: c.name for c in bank.concepts.values()})
+    if weak.empty:
+        st.success("No missed rubric points in these attempts.")
+        return
     chart = (
         alt.Chart(weak)
         .mark_bar(color="#c62828")
         .encode(
-            x=alt.X("miss_rate:Q", title="Missed (share of times asked)", axis=alt.Axis(format="%"),
-                    scale=alt.Scale(domain=[0, 1])),
-            y=alt.Y("area:N", sort=list(weak["area"]), title=None, axis=alt.Axis(labelOverlap=False, labelLimit=320)),
+            x=alt.X("miss_rate:Q", title="Missed", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+            y=alt.Y("area:N", sort=list(weak["area"]), title=None, axis=alt.Axis(labelOverlap=False, labelLimit=160)),
             tooltip=["area", "kind", "missed", "partial", "seen", "questions"],
         )
         .properties(height=32 * len(weak))
@@ -123,12 +135,37 @@ else:
                      "questions": st.column_config.NumberColumn("Questions"),
                  })
 
-left, right = st.columns(2)
-with left:
-    st.subheader("By paper")
-    st.dataframe(averages_by(shown, "paper"), hide_index=True, key="progress_by_paper",
-                 column_config={"paper": st.column_config.TextColumn("Paper"), **AVERAGE_COLUMNS})
-with right:
-    st.subheader("By topic")
-    st.dataframe(averages_by(shown, "topic"), hide_index=True, key="progress_by_topic",
-                 column_config={"topic": st.column_config.TextColumn("Topic"), **AVERAGE_COLUMNS})
+
+def show_averages(shown: pd.DataFrame) -> None:
+    """Attempts and average marks per paper and per topic, side by side."""
+    left, right = st.columns(2)
+    with left:
+        st.subheader("By paper")
+        st.dataframe(averages_by(shown, "paper"), hide_index=True, key="progress_by_paper",
+                     column_config={"paper": st.column_config.TextColumn("Paper", width=95), **AVERAGE_COLUMNS})
+    with right:
+        st.subheader("By topic")
+        st.dataframe(averages_by(shown, "topic"), hide_index=True, key="progress_by_topic",
+                     column_config={"topic": st.column_config.TextColumn("Topic", width=95), **AVERAGE_COLUMNS})
+
+
+page_style()
+bank = current_bank()
+st.title("Progress")
+
+attempts = storage.list_attempts(current_user_id(), newest_first=False)
+if not attempts:
+    invite_to_practise()
+    st.stop()
+
+table = attempts_table(attempts, {i.id: i.question for i in bank.items.values()})
+shown = chosen_attempts(table)
+show_summary(shown)
+if shown.empty:
+    st.info("No attempts match these filters. Clear a filter or change the search to see them.")
+else:
+    show_all_attempts(shown)
+    show_marks_over_time(shown)
+    shown_ids = set(shown["attempt"])
+    show_weakest_areas([a for a in attempts if a.id in shown_ids], bank)
+    show_averages(shown)

@@ -22,7 +22,7 @@ ATTEMPT_COLUMNS = [
 
 
 def attempts_table(attempts: Sequence[AttemptRecord], questions: Mapping[str, Question]) -> pd.DataFrame:
-    """One row per attempt: date, question, marks, time and words."""
+    """One row per attempt: date, question (its full text), marks, time and words."""
     rows = []
     for a in attempts:
         question = questions.get(a.question_id)
@@ -31,7 +31,7 @@ def attempts_table(attempts: Sequence[AttemptRecord], questions: Mapping[str, Qu
             "attempt": a.id,
             "date": a.submitted_at,
             "question_id": a.question_id,
-            "question": _shorten(question.text) if question else f"{a.question_id} (no longer in the bank)",
+            "question": question.text.strip() if question else f"{a.question_id} (no longer in the bank)",
             "paper": question.paper if question else "unknown",
             "topic": question.topic if question else "unknown",
             "marks": a.marks,
@@ -49,6 +49,37 @@ def attempts_table(attempts: Sequence[AttemptRecord], questions: Mapping[str, Qu
         frame["date"] = pd.to_datetime(frame["date"], utc=True)
         frame = frame.sort_values(["date", "attempt"]).reset_index(drop=True)
     return frame
+
+
+def filter_attempts(
+    table: pd.DataFrame,
+    *,
+    papers: Sequence[str] = (),
+    topics: Sequence[str] = (),
+    question_contains: str = "",
+) -> pd.DataFrame:
+    """The rows of ``attempts_table`` in the chosen papers and topics whose question contains the words.
+
+    No papers (or topics) chosen means all of them.  The words are searched in the whole
+    question, ignoring case and how the text is spaced or broken into lines.
+
+    >>> table = pd.DataFrame({"paper": ["GS2", "GS3"], "topic": ["Polity", "Economy"],
+    ...                       "question": ["Discuss the role of the\\nGST Council.", "Examine growth."]})
+    >>> list(filter_attempts(table, question_contains="gst   COUNCIL")["paper"])
+    ['GS2']
+    >>> list(filter_attempts(table, papers=["GS3"])["paper"]), len(filter_attempts(table, topics=["Ethics"]))
+    (['GS3'], 0)
+    """
+    shown = table
+    if papers:
+        shown = shown[shown["paper"].isin(papers)]
+    if topics:
+        shown = shown[shown["topic"].isin(topics)]
+    words = _spaced(question_contains)
+    if words:
+        spaced_questions = shown["question"].map(_spaced)
+        shown = shown[spaced_questions.str.contains(words, case=False, regex=False)]
+    return shown
 
 
 def averages_by(table: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -134,9 +165,9 @@ def _word_limit(attempt: AttemptRecord) -> int | None:
     return length.limit if length else None
 
 
-def _shorten(text: str, width: int = 90) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+def _spaced(text: str) -> str:
+    """The text with every run of spaces, tabs and line breaks made one space."""
+    return " ".join(text.split())
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from tests.test_app_history import ANSWER, record_attempt
+import json
+
+import yaml
 
 import storage
+import storage.progress
+from scoring.bank import write_atomic
+from tests.conftest import SAMPLE_QUESTION
+from tests.test_app_history import ANSWER, record_attempt
+
+#: The sample question made long: its last words come after the 90th character.
+LONG_TEXT = SAMPLE_QUESTION["text"] + " Answer with reference to the compensation cess and the Fifteenth Finance Commission."
 
 
 def open_progress(app):
@@ -53,8 +62,96 @@ def test_progress_filters_narrow_the_table(app, bank_dir, sample_item):
     assert storage.count_attempts(storage.default_user_id()) == 1
 
 
+def column_titles(frame) -> dict[str, str]:
+    """The titles a dataframe element shows over its columns, by column name."""
+    return {name: config.get("label") for name, config in json.loads(frame.proto.columns).items()
+            if not config.get("hidden")}
+
+
+def table_with(app, *columns: str):
+    """The first dataframe element holding all these columns (AppTest gives read-only tables no key)."""
+    return next(d for d in app.dataframe if set(columns) <= set(d.value.columns))
+
+
+def chart_spec(app, mark: str) -> dict:
+    """The Vega-Lite spec of the chart of this mark ("line" over time, "bar" for weakest areas)."""
+    specs = [json.loads(c.proto.spec) for c in app.get("vega_lite_chart")]
+    return next(s for s in specs if s["mark"]["type"] == mark)
+
+
+def test_search_reads_the_whole_question_and_the_csv_carries_it(app, bank_dir, sample_item, monkeypatch):
+    record_attempt(bank_dir, sample_item, ANSWER)
+    question = {**SAMPLE_QUESTION, "text": LONG_TEXT}
+    write_atomic(bank_dir / "questions" / f"{SAMPLE_QUESTION['id']}.yaml", yaml.safe_dump(question))
+    assert LONG_TEXT.index("Finance Commission") > 90
+    downloads = []  # the bytes the page hands to its CSV download, kept as the page makes them
+    real_csv_bytes = storage.progress.csv_bytes
+
+    def kept_csv_bytes(table):
+        downloads.append(real_csv_bytes(table))
+        return downloads[-1]
+
+    monkeypatch.setattr(storage.progress, "csv_bytes", kept_csv_bytes)
+    open_progress(app)
+    app.text_input(key="progress_filter_search").set_value("fifteenth FINANCE commission").run()
+    assert app.metric[0].value == "1"
+    assert app.dataframe[0].value["question"].tolist() == [LONG_TEXT]
+    assert LONG_TEXT in downloads[-1].decode("utf-8")
+
+
+def test_filters_that_match_nothing_say_so_and_show_no_empty_sections(app, bank_dir, sample_item):
+    record_attempt(bank_dir, sample_item, "The GST Council was set up in 2016 to run GST.")
+    open_progress(app)
+    app.text_input(key="progress_filter_search").set_value("no such question").run()
+    assert not app.exception, app.exception
+    assert [i.value for i in app.info] == ["No attempts match these filters. Clear a filter or change the search "
+                                           "to see them."]
+    assert not app.success  # not "No missed rubric points": there are no attempts to judge
+    assert not app.dataframe and not app.get("vega_lite_chart") and not app.get("download_button")
+    assert [s.value for s in app.subheader] == []
+
+
+def test_every_table_column_has_a_readable_title_and_the_question_is_widest(app, bank_dir, sample_item):
+    record_attempt(bank_dir, sample_item, "The GST Council was set up in 2016 to run GST.")
+    open_progress(app)
+    attempts = table_with(app, "question")
+    assert column_titles(attempts) == {
+        "date": "Date", "question": "Question", "paper": "Paper", "topic": "Topic", "marks": "Marks",
+        "max_marks": "Out of", "percent": "%", "time": "Time", "words": "Words"}
+    widths = {name: config["width"] for name, config in json.loads(attempts.proto.columns).items()
+              if not config.get("hidden")}
+    assert max(widths, key=widths.get) == "question" and widths["question"] > 2 * widths["topic"]
+    assert sum(widths.values()) <= 818  # the table's width at a 1280 px screen: no sideways scroll
+    for name in ("paper", "topic"):
+        config = json.loads(table_with(app, name, "attempts").proto.columns)
+        titles = [config[column]["label"] for column in (name, "attempts", "average_percent", "average_marks")]
+        assert titles == [name.title(), "Attempts", "Average", "Avg marks"]
+        shown = [column for column in config.values() if not column.get("hidden")]
+        assert sum(column["width"] for column in shown) <= 356  # the table's width on a 390 px phone
+        assert all(column["width"] >= 7 * len(column["label"]) + 16 for column in shown)  # ~7 px a letter
+
+
+def test_weakest_areas_chart_fits_a_phone(app, bank_dir, sample_item):
+    record_attempt(bank_dir, sample_item, "The GST Council was set up in 2016 to run GST.")
+    open_progress(app)
+    spec = chart_spec(app, "bar")
+    assert spec["encoding"]["x"]["title"] == "Missed"
+    assert spec["encoding"]["y"]["axis"]["labelLimit"] == 160
+
+
+def test_time_axis_labels_name_what_changes_between_ticks(app, bank_dir, sample_item):
+    record_attempt(bank_dir, sample_item, ANSWER, minutes_ago=2)
+    record_attempt(bank_dir, sample_item, ANSWER, minutes_ago=1)
+    open_progress(app)
+    axis = chart_spec(app, "line")["encoding"]["x"]["axis"]
+    # one static format ("%d %b %H:%M") labelled every tick of a two-minute span alike;
+    # Vega's dynamic format picks by the tick: seconds within a minute, the clock within a day
+    assert isinstance(axis["format"], dict)
+    assert "%S" in axis["format"]["seconds"] and "%M" in axis["format"]["minutes"]
+    assert axis["format"]["date"] == "%d %b"
+
+
 def test_one_attempt_gets_a_readable_time_axis(app, bank_dir, sample_item):
-    import json
     from datetime import datetime
 
     record_attempt(bank_dir, sample_item, ANSWER)
@@ -63,4 +160,4 @@ def test_one_attempt_gets_a_readable_time_axis(app, bank_dir, sample_item):
     x = json.loads(over_time.proto.spec)["encoding"]["x"]
     first, last = (datetime.fromisoformat(d) for d in x["scale"]["domain"])
     assert (last - first).days == 2  # a day either side of the one attempt, not a span of zero (ticks in ms)
-    assert x["axis"]["format"] == "%d %b %H:%M" and x["title"] == "Submitted (UTC)"
+    assert x["title"] == "Submitted (UTC)"

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from scoring.feedback import Feedback, LengthReport, PointResult
 from scoring.models import Question
-from storage.progress import attempts_table, averages_by, csv_bytes, weakest_areas
+from storage.progress import attempts_table, averages_by, csv_bytes, filter_attempts, weakest_areas
 from storage.records import AttemptRecord
 
 T0 = datetime(2025, 5, 1, 8, 0, tzinfo=timezone.utc)
@@ -16,6 +16,9 @@ QUESTIONS = {
     "q2": Question(id="q2", paper="GS3", topic="Economy", marks=15, directive="examine", text="Examine y.",
                    model_answer="y"),
 }
+#: A question whose last words come well after its 90th character (the table once cut it there).
+LONG_TEXT = ("India's cooperative federalism rests on shared institutions where the Union and the states "
+             "decide together. Examine this with reference to the Fifteenth Finance Commission.")
 
 
 def attempt(n: int, qid: str, marks: float, statuses: dict[str, str], concepts: dict[str, tuple] = {}) -> AttemptRecord:
@@ -81,3 +84,22 @@ def test_csv_export_neutralises_formulas():
     text = csv_bytes(attempts_table(ATTEMPTS, QUESTIONS)).decode("utf-8")
     assert "'=HYPERLINK(1)" in text
     assert text.splitlines()[0].startswith("attempt,date,question_id,question")
+
+
+def test_attempts_table_and_csv_keep_the_whole_question():
+    questions = {**QUESTIONS, "q2": QUESTIONS["q2"].model_copy(update={"text": LONG_TEXT})}
+    assert LONG_TEXT.index("Finance Commission") > 90
+    table = attempts_table(ATTEMPTS, questions)
+    assert table.loc[1, "question"] == LONG_TEXT
+    assert LONG_TEXT in csv_bytes(table).decode("utf-8")
+
+
+def test_question_search_reads_the_whole_question_in_any_case():
+    questions = {**QUESTIONS, "q2": QUESTIONS["q2"].model_copy(update={"text": LONG_TEXT})}
+    table = attempts_table(ATTEMPTS, questions)
+    assert list(filter_attempts(table, question_contains="fifteenth FINANCE commission")["attempt"]) == [2]
+    assert list(filter_attempts(table, question_contains="  finance\ncommission ")["attempt"]) == [2]
+    assert list(filter_attempts(table, question_contains="gone")["attempt"]) == [3]  # a deleted question, by its id
+    assert filter_attempts(table, papers=["GS2"], question_contains="finance").empty
+    assert list(filter_attempts(table, papers=["GS3"], topics=["Economy"])["attempt"]) == [2]
+    assert list(filter_attempts(table, question_contains="   ")["attempt"]) == [1, 2, 3]  # blank: no filter
