@@ -8,17 +8,21 @@ history in ``storage/`` (``DATABASE_URL``; the bank folder is ``MAINS_BANK_DIR``
 With ``MAINS_MULTI_USER=1`` the only page is "Sign in" until someone signs in
 (a link to another page shows Sign in at that address, and opens that page once
 signed in); then everyone has Practice, History and Progress, and only mentors see the pages
-in ``MENTOR_PAGES`` (each of which also refuses anyone else itself).
+in ``MENTOR_PAGES`` in their menu.  Those pages refuse anyone else themselves: an aspirant
+who opens ``/bank`` reads "Mentors only" there.
 """
 
 import streamlit as st
 
-from app_pages.context import (ACCOUNT_WELCOME, SIGNED_OUT_HERE, SIGNED_OUT_PATH, keep_widget_values,
-                               multi_user_mode, sign_out, signed_in_account)
+from app_pages.context import (ACCOUNT_WELCOME, SIGNED_OUT_HERE, SIGNED_OUT_PATH, SIGNED_OUT_QUERY,
+                               keep_widget_values, multi_user_mode, sign_out, signed_in_account)
 from app_pages.markup import escape_markdown
 
-#: url paths of the pages that change the bank or the scorer: mentors only in multi-user mode
-MENTOR_PAGES = {"bank", "calibration"}
+#: the pages that change the bank or the scorer, by url path: mentors only in multi-user mode
+MENTOR_PAGES = {
+    "bank": ("app_pages/question_bank.py", "Question bank", ":material/library_books:"),
+    "calibration": ("app_pages/calibration.py", "Calibration", ":material/tune:"),
+}
 
 # an emoji favicon is drawn in the page itself; a :material/…: one is fetched from fonts.gstatic.com
 st.set_page_config(page_title="UPSC Mains practice", page_icon="✍️", layout="wide")
@@ -27,6 +31,11 @@ keep_widget_values()
 #: the default page is served at the root URL ("/"); its own url_path is never shown
 practice = st.Page("app_pages/practice.py", title="Practice", icon=":material/edit_note:", url_path="start",
                    default=True)
+
+
+def mentor_page(url_path: str, *, in_menu: bool = True) -> st.Page:
+    source, title, icon = MENTOR_PAGES[url_path]
+    return st.Page(source, title=title, icon=icon, url_path=url_path, visibility="visible" if in_menu else "hidden")
 
 
 def practice_by_its_name() -> None:
@@ -39,8 +48,7 @@ pages = [
     st.Page(practice_by_its_name, title="Practice", url_path="practice", visibility="hidden"),
     st.Page("app_pages/history.py", title="History", icon=":material/history:", url_path="history"),
     st.Page("app_pages/progress.py", title="Progress", icon=":material/insights:", url_path="progress"),
-    st.Page("app_pages/question_bank.py", title="Question bank", icon=":material/library_books:", url_path="bank"),
-    st.Page("app_pages/calibration.py", title="Calibration", icon=":material/tune:", url_path="calibration"),
+    *(mentor_page(url_path) for url_path in MENTOR_PAGES),
 ]
 signed_out = False
 if multi_user_mode():
@@ -55,7 +63,8 @@ if multi_user_mode():
             st.Page("app_pages/account.py", title="Sign in", url_path=p.url_path, visibility="hidden")
             for p in pages if p.url_path]  # the default page is "/", which is Sign in already
     else:
-        pages = [p for p in pages if account.is_mentor or p.url_path not in MENTOR_PAGES]
+        if not account.is_mentor:  # out of an aspirant's menu; at their address each says "Mentors only" itself
+            pages = [mentor_page(p.url_path, in_menu=False) if p.url_path in MENTOR_PAGES else p for p in pages]
         pages.append(st.Page("app_pages/account.py", title="Account", icon=":material/person:",
                              url_path="account"))
         with st.sidebar.container(key="account_sidebar"):
@@ -63,9 +72,12 @@ if multi_user_mode():
             st.button("Sign out", key="account_sign_out", icon=":material/logout:", on_click=sign_out)
 current = st.navigation(pages)
 if signed_out:
-    if st.session_state.pop(SIGNED_OUT_HERE, False) and current.url_path:
-        st.switch_page(sign_in_page)  # signing out leaves the page it was on
+    if st.session_state.pop(SIGNED_OUT_HERE, False):
+        if current.url_path:
+            st.switch_page(sign_in_page)  # signing out leaves the page it was on ...
+        st.query_params.clear()  # ... and the answer or feedback it showed
     st.session_state[SIGNED_OUT_PATH] = current.url_path or "account"  # where signing in continues to
+    st.session_state[SIGNED_OUT_QUERY] = st.query_params.to_dict()  # "/?attempt=5": Practice opens it then
 elif welcome := st.session_state.pop(ACCOUNT_WELCOME, None):  # signed up at a link to this page
     st.toast(welcome, icon=":material/waving_hand:", duration="long")
 current.run()

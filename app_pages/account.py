@@ -13,8 +13,8 @@ import pandas as pd
 import streamlit as st
 
 import storage
-from app_pages.context import (ACCOUNT_NOTICE, ACCOUNT_WELCOME, SIGNED_OUT_PATH, page_style, sign_in,
-                               signed_in_account)
+from app_pages.context import (ACCOUNT_NOTICE, ACCOUNT_WELCOME, SIGNED_OUT_PATH, SIGNED_OUT_QUERY, page_style,
+                               sign_in, signed_in_account)
 from app_pages.markup import escape_markdown
 from storage import accounts
 
@@ -67,14 +67,17 @@ def on_sign_in() -> None:
         say("error", sentence(exc))
         return
     signed_in_at = state.get(SIGNED_OUT_PATH, "account")  # read before sign_in clears the session's state
+    query = state.get(SIGNED_OUT_QUERY, {})
     sign_in(account)
-    continue_after_sign_in(signed_in_at)
+    continue_after_sign_in(signed_in_at, query)
 
 
-def continue_after_sign_in(signed_in_at: str) -> None:
-    """From the Sign in page, on to Practice; from a link to another page, that page (the next run opens it)."""
+def continue_after_sign_in(signed_in_at: str, query: dict[str, str]) -> None:
+    """From the Sign in page, on to Practice, with the address's ``?q=`` or ``?attempt=``
+    (the app's own links to a question or feedback are at "/"); from a link to another
+    page, that page (the next run opens it, with its query)."""
     if signed_in_at == "account":
-        state["account_to_practice"] = True
+        state["account_to_practice"] = {k: v for k, v in query.items() if k in ("q", "attempt")}
 
 
 def on_sign_up() -> None:
@@ -93,10 +96,14 @@ def on_sign_up() -> None:
         say("error", sentence(exc))
         return
     signed_up_at = state.get(SIGNED_OUT_PATH, "account")  # read before sign_in clears the session's state
+    question = state.get(SIGNED_OUT_QUERY, {}).get("q")
     sign_in(account)
     first = " You are the first account, so you are a mentor." if account.is_mentor else ""
     welcome = f"Welcome, {account.name}.{first}"
-    if signed_up_at == "account":
+    if signed_up_at == "account" and question:  # a link to a question: open it
+        state["account_to_practice"] = {"q": question}
+        state[ACCOUNT_WELCOME] = welcome  # the router shows it on Practice
+    elif signed_up_at == "account":
         say("success", welcome)  # the next run shows the Account page, and this on it
     else:
         state[ACCOUNT_WELCOME] = welcome  # the next run opens the linked page; the router shows it there
@@ -238,7 +245,7 @@ def signed_in_screen(account: storage.UserRecord) -> None:
 account = signed_in_account()
 if account is None:
     signed_out_screen()
-elif state.pop("account_to_practice", False):  # just signed in: straight to work
-    st.switch_page("app_pages/practice.py")
+elif (to_practice := state.pop("account_to_practice", None)) is not None:  # just signed in: straight to work
+    st.switch_page("app_pages/practice.py", query_params=to_practice)
 else:
     signed_in_screen(account)

@@ -141,6 +141,16 @@ def signed_in_account() -> storage.UserRecord | None:
     return account
 
 
+def session_in_use() -> bool:
+    """True unless multi-user mode's session has ended; checking it counts as use (it moves the idle deadline).
+
+    For parts of a page that rerun on their own (the answer box's fragment), which the
+    router's check on every full run does not see: typing is use, and a session that
+    ended while the box was open stores nothing more.
+    """
+    return not multi_user_mode() or signed_in_account() is not None
+
+
 def sign_in(account: storage.UserRecord) -> None:
     """Start a session for ``account`` in this browser session; nothing of an earlier user's screen is kept."""
     token = storage.start_session(account.id)
@@ -152,6 +162,8 @@ def sign_in(account: storage.UserRecord) -> None:
 SIGNED_OUT_HERE = "account_signed_out_here"
 #: the address a signed-out browser is at (the router keeps it), where signing in continues to
 SIGNED_OUT_PATH = "account_signed_out_path"
+#: ... and that address's query (``?attempt=5`` at "/"), which Practice is opened with after signing in there
+SIGNED_OUT_QUERY = "account_signed_out_query"
 
 
 def forget_sign_in(*, notice: str | None = None) -> None:

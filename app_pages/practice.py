@@ -10,7 +10,8 @@ import streamlit as st
 import storage
 from app_pages.answer_editor import answer_box
 from app_pages.calibration_state import calibrate_feedback
-from app_pages.context import current_bank, current_scorer, current_user_id, page_style, warm_scorer_in_background
+from app_pages.context import (current_bank, current_scorer, current_user_id, page_style, session_in_use,
+                               warm_scorer_in_background)
 from app_pages.countdown import countdown
 from app_pages.feedback_view import render_attempt
 from app_pages.markup import escape_markdown, text_html
@@ -234,6 +235,8 @@ def submit(item: Item, draft: storage.DraftRecord, text: str) -> None:
 @st.fragment
 def writing(item: Item, draft_id: int) -> None:
     """The answer box, autosave, and Submit. Typing reruns only this fragment."""
+    if not session_in_use():  # signed out or idle too long: the whole app shows Sign in (this browser keeps the text)
+        st.rerun()
     draft = storage.get_draft(user_id, draft_id)
     if draft is None:  # submitted or discarded in another tab
         st.rerun()

@@ -57,7 +57,7 @@ NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]*")
 RESERVED_NAMES = frozenset({LOCAL_USER, "admin", "root", "system"})
 PASSWORD_MIN, PASSWORD_MAX = 8, 1024
 
-#: how often (at most) a session's last use is written back
+#: how often (at most) a session's last use is written back; see ``touch_every``
 TOUCH_EVERY = timedelta(seconds=60)
 
 _hasher = PasswordHasher()  # argon2id with the library's current (RFC 9106) defaults
@@ -145,6 +145,14 @@ def session_lifetime() -> timedelta:
 def session_idle_timeout() -> timedelta:
     """A session unused this long ends: ``MAINS_SESSION_IDLE_MINUTES`` (default 120)."""
     return timedelta(minutes=_env_number("MAINS_SESSION_IDLE_MINUTES", 120))
+
+
+def touch_every() -> timedelta:
+    """How often a session's last use is written back: every minute, or a quarter of a shorter idle limit.
+
+    With a one-minute write, an idle limit of a minute or less ended sessions that were in use.
+    """
+    return min(TOUCH_EVERY, session_idle_timeout() / 4)
 
 
 @dataclass(frozen=True)
@@ -500,7 +508,7 @@ def resolve_session(token: str | None, *, now: datetime | None = None,
         expired = (now >= login.expires_at or now - login.last_seen_at >= session_idle_timeout()
                    or user.password_hash is None)
         record = _user_record(user)
-        stale = now - login.last_seen_at >= TOUCH_EVERY
+        stale = now - login.last_seen_at >= touch_every()
     if expired:
         end_session(token, engine=engine)
         return None

@@ -367,6 +367,17 @@ def test_session_ends_after_idle_time_but_use_keeps_it_alive(any_database, monke
         assert session.scalar(sa.select(sa.func.count()).select_from(LoginSession)) == 0
 
 
+def test_a_short_idle_limit_still_keeps_a_session_in_use_alive(any_database, monkeypatch):
+    monkeypatch.setenv("MAINS_SESSION_IDLE_MINUTES", "0.5")  # 30 s: last use is written every 7.5 s
+    assert accounts.touch_every() == timedelta(seconds=7.5)
+    user = storage.create_account("asha", PASSWORD)
+    t0 = utcnow()
+    token = storage.start_session(user.id, now=t0)
+    for seconds in range(10, 130, 10):  # used every 10 s for two minutes (a one-minute write ended it at 30 s)
+        assert storage.resolve_session(token, now=t0 + timedelta(seconds=seconds)) is not None, seconds
+    assert storage.resolve_session(token, now=t0 + timedelta(seconds=120 + 31)) is None
+
+
 def test_session_ends_at_its_absolute_end_however_busy(any_database, monkeypatch):
     monkeypatch.setenv("MAINS_SESSION_HOURS", "2")
     monkeypatch.setenv("MAINS_SESSION_IDLE_MINUTES", "30")

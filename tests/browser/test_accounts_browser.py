@@ -44,6 +44,21 @@ def multi_user_server(tmp_path_factory, bank_dir):
     srv.stop()
 
 
+@pytest.fixture(scope="module")
+def short_idle_server(tmp_path_factory, bank_dir):
+    """Sessions end after 15 idle seconds, so that a test can outlast the limit while typing."""
+    work = tmp_path_factory.mktemp("short_idle")
+    srv = StreamlitServer(bank_dir, work / "app.db", work / "logs",
+                          extra_env={"MAINS_MULTI_USER": "1", "MAINS_SIGNUP": "open",
+                                     "MAINS_SESSION_IDLE_MINUTES": "0.25"})
+    try:
+        srv.start(timeout=60)
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield srv
+    srv.stop()
+
+
 def main_text(page) -> str:
     return page.locator("[data-testid='stMain']").inner_text()
 
@@ -136,7 +151,7 @@ def test_second_aspirant_sees_nothing_of_the_first_ones_attempt(page, multi_user
 
     # the mentor pages are not Bala's, even by URL
     navigate_in_app(page, "/bank")
-    assert heading(page) != "Question bank"
+    assert "Mentors only" in main_text(page)  # the page refuses him itself
     assert page.locator(".st-key-bank_section").count() == 0
     assert SECRET not in whole_page(page)
 
@@ -165,3 +180,66 @@ def test_second_aspirant_sees_nothing_of_the_first_ones_attempt(page, multi_user
     assert "Welcome" not in main_text(page)
     assert not page.js_errors, page.js_errors
     assert "Traceback" not in multi_user_server.stderr(), multi_user_server.stderr()[-4000:]
+
+
+def test_the_apps_own_links_open_after_signing_in_and_mentor_pages_say_why_not(page, multi_user_server):
+    """The addresses Practice writes (``/?attempt=N``, ``/?q=…``) survive a sign-in; signing out drops them."""
+    url = multi_user_server.url
+    open_app(page, url)
+    sign_up(page, "devika")
+    go_to(page, "Practice")
+    ui.start_question(page, "zz-browser-submit")
+    ui.type_answer(page, ANSWER)
+    ui.wait_saved(page, ANSWER)
+    ui.submit(page)
+    attempt_id = re.search(r"[?&]attempt=(\d+)", page.url).group(1)
+    marks = ui.marks_text(page)
+    ui.click(page, ".st-key-account_sign_out button")
+    assert heading(page) == "Sign in"
+    assert "attempt=" not in page.url  # signing out leaves the feedback's address too
+
+    open_app(page, url, f"?attempt={attempt_id}")  # a bookmark of the feedback, in a new browser session
+    assert heading(page) == "Sign in"
+    sign_in(page, "devika")
+    assert heading(page) == "Feedback", main_text(page)[:300]
+    assert ui.marks_text(page) == marks and f"attempt={attempt_id}" in page.url
+
+    open_app(page, url, "?q=zz-browser-refresh")  # a link to a question
+    sign_in(page, "devika")
+    assert heading(page) == "Practice"
+    assert "Tamarind check" in page.locator(ui.key("practice_question_card")).inner_text()
+
+    # an aspirant at a mentor page's address is told why it shows nothing
+    navigate_in_app(page, "/bank")
+    assert "Mentors only" in main_text(page)
+    assert page.locator(".st-key-bank_section").count() == 0
+    assert "Question bank" not in nav_links(page)
+    assert "Traceback" not in multi_user_server.stderr(), multi_user_server.stderr()[-4000:]
+
+
+def test_typing_counts_as_use_and_an_idle_session_ends_without_losing_words(page, short_idle_server):
+    open_app(page, short_idle_server.url)
+    sign_up(page, "farah")
+    go_to(page, "Practice")
+    ui.start_question(page, "zz-browser-submit")
+    typed = ""
+    for n in range(8):  # 24 s of writing, longer than the 15 s idle limit, with no click outside the box
+        word = f"Stockpiles{n} cushion India. "
+        ui.type_answer(page, word)
+        typed += word
+        page.wait_for_timeout(3000)
+    ui.wait_saved(page, typed)
+    ui.submit(page)
+    assert heading(page) == "Feedback"  # the writer was never signed out
+
+    ui.click(page, ui.key("practice_retry") + " button")
+    ui.click(page, ui.START)
+    ui.type_answer(page, "Before the break. ")
+    ui.wait_saved(page, "Before the break. ")
+    page.wait_for_timeout(17_000)  # idle longer than the limit
+    ui.type_answer(page, "After the break.")
+    page.get_by_text("Your session has ended").wait_for(timeout=15_000)
+    assert heading(page) == "Sign in"
+    sign_in(page, "farah")  # back at the question, with every word
+    ui.answer_box(page).wait_for(state="visible")
+    assert ui.answer_box(page).input_value() == "Before the break. After the break."
