@@ -243,3 +243,25 @@ def test_typing_counts_as_use_and_an_idle_session_ends_without_losing_words(page
     sign_in(page, "farah")  # back at the question, with every word
     ui.answer_box(page).wait_for(state="visible")
     assert ui.answer_box(page).input_value() == "Before the break. After the break."
+
+
+def test_sign_out_clicked_straight_after_typing_signs_out_the_first_time(page, multi_user_server):
+    """A click on Sign out while the answer box is still sending words had been ignored (every time, in six tries)."""
+    open_app(page, multi_user_server.url)
+    sign_up(page, "gita")
+    go_to(page, "Practice")
+    ui.start_question(page, "zz-browser-submit")
+    written = ""
+    for trial in range(3):
+        words = f" Trial {trial} words."
+        ui.type_answer(page, words, delay=10)
+        written += words
+        page.locator(".st-key-account_sign_out button").click()  # at once, before the box has saved
+        page.get_by_text("You have signed out.").wait_for(timeout=10_000)
+        assert heading(page) == "Sign in", trial
+        assert "Signed in as" not in page.locator("[data-testid='stApp']").inner_text()
+        sign_in(page, "gita")
+        page.locator("[class*='st-key-practice_resume_'] button").first.click()
+        wait_idle(page)
+        ui.answer_box(page).wait_for(state="visible")
+        assert ui.answer_box(page).input_value() == written  # and nothing typed was lost
