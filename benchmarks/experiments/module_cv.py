@@ -11,6 +11,7 @@ RIDGE_CV=1   ridge's alpha chosen per question by generalised cross-validation
 HGB_ITER, HGB_LR, HGB_LEAVES, HGB_LEAF   the boosting's trees, rate, leaves, minimum leaf
              (the module's: 200, 0.05, 15, 10)
 WEIGHTS=a,b,c weights of ridge, ordinal logit and boosting in the average (default equal)
+LOGIT_C=c    the ordinal logit's C (the module's: 10)
 LGB_TOP=n    boosting by LightGBM on sparse present/absent n-grams instead of scikit-learn's
              histogram boosting on a dense block: the n most telling n-grams (0: all of them);
              LGB_ITER, LGB_LR, LGB_LEAVES, LGB_COLS set its trees, rate, leaves, column share
@@ -116,6 +117,15 @@ if LGB_TOP is not None:
     cal.SelectedBoosting.fit = _lgb_fit
     cal.SelectedBoosting.predict = _lgb_predict
 
+# ---- the ordinal logit's inverse regularisation (the module's: 10)
+if os.environ.get("LOGIT_C"):
+    _orig_learners = cal.QuestionModel._learners
+
+    def _learners_with_c(self, X, y):
+        self.logit_c = float(os.environ["LOGIT_C"])
+        return _orig_learners(self, X, y)
+    cal.QuestionModel._learners = _learners_with_c
+
 # ---- ridge alpha by generalised cross-validation
 if RIDGE_CV:
     cal.Ridge = lambda alpha: RidgeCV(alphas=(0.3, 1.0, 3.0, 10.0))
@@ -160,5 +170,5 @@ if EMB_W:
     cal.SelectedBoosting.__init__ = _boost_init
 
 per, mean, seconds = forkpool.asap_cv(asap)
-print(os.environ.get("TAG", ""), "LGB_TOP", LGB_TOP, "EMB_W", EMB_W, "RIDGE_CV", RIDGE_CV, "HGB", HGB, HGB_LEAF, "WEIGHTS", WEIGHTS,
+print(os.environ.get("TAG", ""), "LOGIT_C", os.environ.get("LOGIT_C"), "LGB_TOP", LGB_TOP, "EMB_W", EMB_W, "RIDGE_CV", RIDGE_CV, "HGB", HGB, HGB_LEAF, "WEIGHTS", WEIGHTS,
       per, "mean", mean, "s", seconds, flush=True)
