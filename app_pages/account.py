@@ -169,7 +169,7 @@ def signed_out_screen() -> None:
     notice = state.pop(ACCOUNT_NOTICE, None)
     first_account = not accounts.has_accounts()
     can_sign_up = accounts.signup_open()
-    st.title("Sign in")
+    st.title("Welcome" if first_account else "Sign in")  # nobody can sign in before the first account
     if notice:
         st.info(notice)
     show_message()

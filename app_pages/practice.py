@@ -64,7 +64,8 @@ def show_url(question_id: str | None = None, attempt_id: int | None = None) -> N
 def question_label(item: Item) -> str:
     q = item.question
     text = " ".join(q.text.split())
-    return f"{q.paper} · {q.marks} marks · {q.directive} — {text[:110]}{'…' if len(text) > 110 else ''}"
+    # the question's words first: a phone shows only the start of an option
+    return f"{text[:110]}{'…' if len(text) > 110 else ''} — {q.paper} · {q.marks} marks · {q.directive}"
 
 
 def question_card(item: Item) -> None:

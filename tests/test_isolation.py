@@ -227,6 +227,16 @@ def test_signed_out_browser_sees_only_sign_in_whatever_the_url(multi_user):
             at.switch_page(page)
 
 
+def test_first_visit_with_no_account_is_a_welcome_with_no_sign_in_form(any_database, bank_dir, monkeypatch):
+    monkeypatch.setenv("MAINS_MULTI_USER", "1")
+    monkeypatch.setenv("MAINS_SIGNUP", "open")
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    assert [t.value for t in at.title] == ["Welcome"]  # not "Sign in": nobody can sign in yet
+    assert at.text_input(key="account_signup_name") and not [w for w in at.text_input if w.key == "account_login_name"]
+
+
 def test_a_forged_or_ended_session_token_is_not_a_sign_in(multi_user):
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.session_state["account_token"] = "not-a-real-token"
