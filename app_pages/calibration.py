@@ -111,10 +111,12 @@ def fit(frame: pd.DataFrame, min_answers: int) -> dict:
         def folds(results):
             bar.progress(0.45, text=f"Cross-validating: fold 1 of {FOLDS}…")
             for done, result in enumerate(results, 1):
+                held_out.append(result[0])  # (test rows, predictions): which answers each fold did not train on
                 yield result
                 if done < FOLDS:
                     bar.progress(0.45 + 0.55 * done / FOLDS, text=f"Cross-validating: fold {done + 1} of {FOLDS}…")
 
+        held_out: list = []
         rows = score_rows(frame, bank, progress=scoring)
         before = agreement_report(frame, bank, rows=rows)
         bar.progress(0.3, text="Fitting the calibration on all the answers…")
@@ -123,20 +125,83 @@ def fit(frame: pd.DataFrame, min_answers: int) -> dict:
                                                 progress=folds))
         bar.progress(1.0, text="Done")
         status.update(label=f"Calibrated on {total} graded answers", state="complete", expanded=False)
-    return {"calibration": calibration, "before": before, "after": after, "file": calibration_bytes(calibration)}
+    trained = fold_training(rows.keys, held_out)
+    keys = dict(zip(frame["question_id"].astype(str), rows.keys))
+    models = {q: (model_names(calibration)[key], folds_model(trained[key], min_answers))
+              for q, key in keys.items() if key in calibration.questions}
+    return {"calibration": calibration, "before": before, "after": after, "file": calibration_bytes(calibration),
+            "models": models, "trained": {q: trained[key] for q, key in keys.items()}, "min_answers": min_answers,
+            "answers": {str(q): int(n) for q, n in frame["question_id"].value_counts().items()}}
+
+
+def fold_training(keys: list[str], held_out: list) -> dict[str, list[int]]:
+    """How many of each question's answers every cross-validation fold trained on."""
+    total: dict[str, int] = {}
+    for key in keys:
+        total[key] = total.get(key, 0) + 1
+    trained: dict[str, list[int]] = {key: [] for key in total}
+    for test in held_out:
+        held: dict[str, int] = {}
+        for i in test:
+            held[keys[i]] = held.get(keys[i], 0) + 1
+        for key, n in total.items():
+            trained[key].append(n - held.get(key, 0))
+    return trained
+
+
+def folds_model(trained: list[int], min_answers: int) -> str:
+    """The model the folds' figures come from: a fold gives a question its own model when it trains on at least
+    ``min_answers`` of its answers (as the final fit does with all of them), else the shared model."""
+    if not trained:
+        return "not known"
+    own = sum(1 for n in trained if n >= min_answers)
+    if own == len(trained):
+        return "own model"
+    if own == 0:
+        return "shared model"
+    return f"own model in {own} of {len(trained)} folds, shared in {len(trained) - own}"
 
 
 # ------------------------------------------------------------------ tables
 
 
-def agreement_table(report: pd.DataFrame, *, key: str, models: dict | None = None) -> None:
+def agreement_table(report: pd.DataFrame, *, key: str, models: dict[str, tuple[str, str]] | None = None) -> None:
+    """``models``: each question's (saved model, the model its cross-validated figures come from)."""
     table = report.reset_index().rename(columns={"question_id": "question", **MEASURE_LABELS})
     if models is not None:
-        table.insert(1, "model", [models.get(q, "") for q in table["question"]])
+        table.insert(1, "model saved", [models.get(q, ("", ""))[0] for q in table["question"]])
+        table.insert(2, "figures from", [models.get(q, ("", ""))[1] for q in table["question"]])
     number = {label: st.column_config.NumberColumn(label, format="%.3f")
               for key_, label in MEASURE_LABELS.items() if key_ != "n"}
     with st.container(key=key):
         st.dataframe(table, hide_index=True, key=f"{key}_table", column_config=number)
+
+
+def unmeasured_note(result: dict) -> str:
+    """Which After figures do not measure the saved model: a question saved with its own model whose folds, each
+    trained on about 4/5 of the answers, had too few of its answers for one and so used the shared model."""
+    unmeasured = [q for q, (saved, figures) in result["models"].items() if saved != figures]
+    if not unmeasured:
+        return ""
+    one = len(unmeasured) == 1
+    wholly = {result["models"][q][1] == "shared model" for q in unmeasured}
+    how = "" if wholly == {True} else "partly " if wholly == {False} else "wholly or partly "
+    low = min(min(result["trained"][q]) for q in unmeasured)
+    details = "; ".join(f"{escape_markdown(q)}: the folds trained on {span(result['trained'][q])} of its "
+                        f"{result['answers'][q]} answers" for q in unmeasured)
+    remedy = ("add graded answers" if low < 5 else
+              f"add graded answers, or set “Answers a question needs for its own model” to {low} or fewer")
+    return (f"**The figures for {', '.join(escape_markdown(q) for q in unmeasured)} are not the saved model's.** "
+            f"The saved calibration gives {'this question its' if one else 'these questions their'} own model, but "
+            f"each fold trains on about {FOLDS - 1}/{FOLDS} of the answers, and a fold with fewer than the "
+            f"{result['min_answers']} a question needs for its own model uses the shared model ({details}); "
+            f"so the After figures for {'it' if one else 'them'} "
+            f"come {how}from the shared model. To measure the own model, {remedy}.")
+
+
+def span(numbers: list[int]) -> str:
+    low, high = min(numbers), max(numbers)
+    return str(low) if low == high else f"{low} to {high}"
 
 
 def model_names(calibration) -> dict[str, str]:
@@ -223,9 +288,10 @@ def show_upload() -> None:
     st.subheader("Calibrate from graded answers")
     with st.expander("File format", key="calibration_format_help"):
         st.markdown(
-            f"A CSV (or `.csv.gz`), UTF-8, one graded answer per row, with the columns "
+            f"A CSV (or `.csv.gz`) saved as UTF-8 (in Excel: *CSV UTF-8*), one graded answer per row, with the columns "
             f"`{', '.join(REQUIRED_COLUMNS)}`: the bank's question id, the answer's text, your marks, and the "
-            "marks you graded out of. The same file works with `python -m scoring calibrate`. Every question must "
+            "marks you graded out of, separated by commas (semicolons or tabs work too, and with semicolons a "
+            "decimal comma such as 7,5). The same file works with `python -m scoring calibrate`. Every question must "
             f"be in the question bank; at least {MIN_GRADED_ANSWERS} answers in all, of different quality. "
             "More answers make a better calibration: a question with enough of them gets its own model, "
             f"the others share one. At most {MAX_UPLOAD_BYTES // 2**20} MB (about 50,000 answers of 150 words)."
@@ -241,7 +307,7 @@ def show_upload() -> None:
     min_answers = int(state["calibration_min_answers"])
     key = "|".join([hashlib.sha256(data).hexdigest(), str(min_answers), bank_fingerprint(bank_root())])
     result = state["calibration_result"]
-    if not result or result["key"] != key:
+    if not result or result["key"] != key or "models" not in result:
         try:
             frame = read_upload(upload.name, data, bank)
             result = {"key": key, "name": upload.name, "n": len(frame), **fit(frame, min_answers)}
@@ -260,7 +326,10 @@ def show_upload() -> None:
     st.markdown("**Before**: the scorer alone")
     agreement_table(result["before"], key="calibration_before")
     st.markdown(f"**After**: calibrated, cross-validated ({FOLDS} folds)")
-    agreement_table(result["after"], key="calibration_after", models=model_names(calibration))
+    agreement_table(result["after"], key="calibration_after", models=result["models"])
+    note = unmeasured_note(result)
+    if note:
+        st.info(note, icon=":material/info:")
     st.caption(MEANING)
 
     path = calibration_file().path

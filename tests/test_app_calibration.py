@@ -143,7 +143,8 @@ def test_upload_compare_save_then_practice_marks_with_the_calibration(app, bank_
     # "after" is out-of-fold, not the in-sample fit
     np.testing.assert_allclose(after[["Pearson r", "Spearman ρ", "QWK", "RMSE (marks)"]].to_numpy(float),
                                expected_after[["pearson", "spearman", "qwk", "rmse"]].to_numpy(float))
-    assert list(after["model"]) == ["shared model", "shared model", ""]
+    assert list(after["model saved"]) == list(after["figures from"]) == ["shared model", "shared model", ""]
+    assert not [i for i in app.info if "saved model" in i.value]  # the figures measure the saved models
     assert any("cross-validated" in c.value and "QWK" in c.value for c in app.caption)
 
     fitted = app.session_state["calibration_result"]["calibration"]
@@ -210,12 +211,82 @@ def test_remove_needs_confirmation_and_practice_goes_back_to_the_scorers_marks(p
     assert attempt.feedback.calibrated is False
 
 
+def upload_recording_fits(page, monkeypatch, graded: pd.DataFrame, min_answers: int):
+    """Upload ``graded`` with ``min_answers``; the After table, the notes about it, and the models of every
+    calibration fitted (the final one, then one per cross-validation fold)."""
+    from scoring import calibrate
+
+    fitted = []
+    real_fit_rows = calibrate.fit_rows
+
+    def recording(*args, **kwargs):
+        calibration = real_fit_rows(*args, **kwargs)
+        fitted.append({q: info["model"] for q, info in calibration.questions.items()})
+        return calibration
+
+    monkeypatch.setattr(calibrate, "fit_rows", recording)
+    page.run()
+    page.number_input(key="calibration_min_answers").set_value(min_answers).run()
+    upload(page, "graded.csv", csv_bytes(graded))
+    assert not page.exception, page.exception
+    assert not page.error, errors(page)
+    assert len(fitted) == 1 + 5
+    notes = [i.value.replace("\\", "") for i in page.info if "saved model" in i.value]
+    return table(page, "calibration_after"), notes, fitted
+
+
+def test_after_figures_from_the_shared_model_are_not_labelled_own_model(page, bank_dir, monkeypatch):
+    """40 answers, 20 a question, and 20 needed for an own model: the saved calibration gives each question its
+    own model, but each fold trains on 16 of its answers, so every After figure is the shared model's."""
+    bank = load_bank(bank_dir)
+    graded = graded_frame(bank, per_question=19)
+    after, notes, fitted = upload_recording_fits(page, monkeypatch, graded, 20)
+
+    assert fitted[0] == {q: "question" for q in QUESTIONS}  # the calibration saved
+    assert all(fold == {q: "shared" for q in QUESTIONS} for fold in fitted[1:])  # what the folds really used
+    assert list(after["model saved"]) == ["own model", "own model", ""]
+    assert list(after["figures from"]) == ["shared model", "shared model", ""]
+    frame = read_graded_frame(graded)
+    shared_only = evaluation_table(cross_validate(frame, bank, k=5, jobs=1, min_answers=10_000))
+    np.testing.assert_allclose(after[["Pearson r", "Spearman ρ", "QWK", "RMSE (marks)"]].to_numpy(float),
+                               shared_only[["pearson", "spearman", "qwk", "rmse"]].to_numpy(float))
+    assert len(notes) == 1, notes
+    assert notes[0].startswith(f"**The figures for {QUESTIONS[0]}, {QUESTIONS[1]} are not the saved model's.**")
+    assert ("each fold trains on about 4/5 of the answers, and a fold with fewer than the 20 a question needs for "
+            f"its own model uses the shared model ({QUESTIONS[0]}: the folds trained on 16 of its 20 answers; "
+            f"{QUESTIONS[1]}: the folds trained on 16 of its 20 answers); so the After figures for them come from "
+            "the shared model.") in notes[0]
+    assert "set “Answers a question needs for its own model” to 16 or fewer" in notes[0]
+
+
+def test_after_figures_partly_from_the_shared_model_say_in_how_many_folds(page, bank_dir, monkeypatch):
+    """21 answers to one question, 11 to the other, 17 needed: the folds train on 16 or 17 of the first
+    question's answers, so one fold of five uses the shared model for it; the second is shared throughout."""
+    bank = load_bank(bank_dir)
+    graded = graded_frame(bank, per_question=20)
+    second = graded.index[graded["question_id"] == QUESTIONS[1]]
+    graded = graded.drop(second[:10]).reset_index(drop=True)
+    after, notes, fitted = upload_recording_fits(page, monkeypatch, graded, 17)
+
+    assert fitted[0] == {QUESTIONS[0]: "question", QUESTIONS[1]: "shared"}
+    assert [fold[QUESTIONS[0]] for fold in fitted[1:]].count("question") == 4
+    assert all(fold[QUESTIONS[1]] == "shared" for fold in fitted[1:])
+    assert list(after["model saved"]) == ["own model", "shared model", ""]
+    assert list(after["figures from"]) == ["own model in 4 of 5 folds, shared in 1", "shared model", ""]
+    assert len(notes) == 1 and notes[0].startswith(f"**The figures for {QUESTIONS[0]} are not the saved model's.**")
+    assert (f"({QUESTIONS[0]}: the folds trained on 16 to 17 of its 21 answers); so the After figures for it "
+            "come partly from the shared model") in notes[0]
+
+
 # ------------------------------------------------------------------ bad input
 
 
 @pytest.mark.parametrize("name, make, message", [
     ("graded.csv", lambda f: f.drop(columns="score").to_csv(index=False),
-     "graded.csv: missing column(s) score; need question_id, answer, score, max_score"),
+     ("graded.csv: missing column(s) score; need question_id, answer, score, max_score; "
+      "found question_id, answer, max_score")),
+    ("graded.csv", lambda f: f.rename(columns={"score": "Score"}).to_csv(index=False),
+     "found question_id, answer, Score, max_score (write 'Score' as 'score': names must match exactly)"),
     ("graded.csv", lambda f: f.assign(score=["seven"] + list(f["score"][1:])).to_csv(index=False),
      "graded.csv: line 2: score is not a number"),
     ("graded.csv", lambda f: f.assign(question_id=["no-such-question"] + list(f["question_id"][1:])).to_csv(index=False),
@@ -224,11 +295,16 @@ def test_remove_needs_confirmation_and_practice_goes_back_to_the_scorers_marks(p
      "graded.csv: only 6 graded answer(s); calibration needs at least 10"),
     ("graded.csv", lambda f: f.assign(score=5.0).to_csv(index=False),
      "graded.csv: every answer has the same score (5)"),
-    ("graded.csv", lambda f: f.assign(score=f["max_score"] + 1).to_csv(index=False),
-     "every score must lie in [0, max_score]"),
+    ("graded.csv", lambda f: f.assign(score=[18.0] + list(f["score"][1:])).to_csv(index=False),
+     "graded.csv: line 2: score 18 is above max_score 15; every score must lie between 0 and its max_score"),
     ("empty.csv", b"", "empty.csv: the file is empty"),
     ("latin.csv", "question_id,answer,score,max_score\nij-ai-dialogue,caf\u00e9 \u00e0 la,3,15\n".encode("cp1252"),
-     "latin.csv: not a readable CSV ('utf-8' codec can't decode"),
+     ("latin.csv: not UTF-8 text: line 2 has the byte 0xE9 ('é' in Windows-1252, which Excel's plain \"CSV\" uses); "
+      "save it as UTF-8: in Excel, File › Save As › \"CSV UTF-8 (Comma delimited)\"")),
+    ("picture.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01",
+     "picture.csv: not a CSV text file (line 1 has the byte 0x89"),
+    ("sheet.csv", b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00\xb5U0#\xf4\x00\x00\x00",
+     "sheet.csv: a spreadsheet workbook (Excel or LibreOffice), not a CSV file"),
 ])
 def test_bad_uploads_get_one_line_errors(page, bank_dir, name, make, message):
     bank = load_bank(bank_dir)
@@ -241,6 +317,18 @@ def test_bad_uploads_get_one_line_errors(page, bank_dir, name, make, message):
     assert "\n" not in shown[0] and "Traceback" not in shown[0]
     assert block(page, "calibration_before") is None and block(page, "calibration_after") is None
     assert page.session_state["calibration_result"] is None
+
+
+def test_a_fault_below_answers_with_line_breaks_names_its_line_and_its_spreadsheet_row(page, bank_dir):
+    """The answers have paragraphs, so a text editor's line and a spreadsheet's row differ: the message gives both."""
+    graded = graded_frame(load_bank(bank_dir))
+    graded.loc[4, "score"] = -1.0  # row 6 in a spreadsheet, below four answers with line breaks
+    line = 6 + sum(answer.count("\n") for answer in graded["answer"][:4])  # rows 2 to 5 and their breaks
+    assert line > 6
+    page.run()
+    upload(page, "graded.csv", csv_bytes(graded))
+    assert errors(page) == [f"graded.csv: line {line} (row 6 in a spreadsheet): score -1 is below 0; every score "
+                            "must lie between 0 and its max_score, and max_score must be above 0"]
 
 
 # ------------------------------------------------------------------ a broken calibration file
