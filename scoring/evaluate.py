@@ -8,12 +8,19 @@ whose sentences (or, with ``--rubrics``, the key elements) become rubric points.
 
 from __future__ import annotations
 
+import bz2
+import codecs
+import csv
+import gzip
+import io
 import json
+import lzma
 import math
 import re
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -61,31 +68,200 @@ class DataError(ValueError):
 
 
 def read_graded(path: str | Path) -> pd.DataFrame:
-    """Read and check a graded CSV (or .csv.gz); raises ``DataError`` with a one-line reason."""
+    """Read and check a graded CSV (or .csv.gz); raises ``DataError`` with a one-line reason.
+
+    Columns are separated by commas; a file whose header has no comma but semicolons
+    (or tabs), as Excel saves CSV where the decimal mark is a comma, is read with that
+    separator, and in a semicolon file a score may have a decimal comma ("7,5").  The
+    text must be UTF-8 (a byte-order mark is fine).  Messages name the file's line,
+    counted as a text editor counts, and the spreadsheet row when an answer's line
+    breaks make the two differ.
+    """
     path = Path(path)
     if not path.is_file():
         raise DataError(f"no such file: {path}")
+    name = path.name
+    raw = _file_bytes(path)
+    if raw is None:  # a compression only pandas opens (.zip, .zst, .tar…): read as before, without line numbers
+        try:
+            frame = pd.read_csv(path, dtype={"question_id": str}, keep_default_na=False, na_values=[""])
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError, EOFError) as exc:
+            raise DataError(f"{name}: not a readable CSV ({_first_line(exc)})")
+        return check_graded(frame, name)
+    text = _utf8_text(raw, name)
+    if not text.strip():
+        raise DataError(f"{name}: the file is empty")
+    sep = _separator(text)
+    dtype = {"question_id": str} if sep != ";" else {"question_id": str, "score": str, "max_score": str}
     try:
-        frame = pd.read_csv(path, dtype={"question_id": str}, keep_default_na=False, na_values=[""])
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError, EOFError) as exc:
-        raise DataError(f"{path.name}: not a readable CSV ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})")
-    return check_graded(frame, path.name)
+        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=dtype, keep_default_na=False, na_values=[""])
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{name}: the file is empty")
+    except pd.errors.ParserError as exc:
+        raise DataError(f"{name}: {_parser_problem(text, sep, exc)}")
+    if sep == ";":  # a decimal comma, as Excel writes it beside semicolons: "7,5"
+        for column in ("score", "max_score"):
+            if column in frame.columns:
+                frame[column] = frame[column].str.replace(r"^(\s*[-+]?\d*),(\d+\s*)$", r"\1.\2", regex=True)
+    return check_graded(frame, name, where=_Places(text, sep))
 
 
-def check_graded(frame: pd.DataFrame, name: str = "data") -> pd.DataFrame:
+#: how to save a UTF-8 CSV, for messages
+_SAVE_AS_UTF8 = ('save it as UTF-8: in Excel, File › Save As › "CSV UTF-8 (Comma delimited)"; in LibreOffice, '
+                 'Save As › "Text CSV" with the character set "Unicode (UTF-8)"')
+_SEPARATOR_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def _file_bytes(path: Path) -> bytes | None:
+    """The file's bytes, unzipped for ``.gz``, ``.bz2`` and ``.xz``; None for another compressed kind."""
+    suffixes = [s.lower() for s in path.suffixes]
+    last = suffixes[-1] if suffixes else ""
+    if last in (".zip", ".zst", ".tar", ".tgz") or suffixes[-2:] in ([".tar", ".gz"], [".tar", ".bz2"], [".tar", ".xz"]):
+        return None
+    try:
+        data = path.read_bytes()
+        if last == ".gz":
+            return gzip.decompress(data)
+        if last == ".bz2":
+            return bz2.decompress(data)
+        if last == ".xz":
+            return lzma.decompress(data)
+        return data
+    except (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError) as exc:
+        kind = {".gz": "gzip file", ".bz2": "bzip2 file", ".xz": "xz file"}.get(last, "file")
+        raise DataError(f"{path.name}: not a readable {kind} ({_first_line(exc)})")
+
+
+def _utf8_text(raw: bytes, name: str) -> str:
+    """The file's text; ``DataError`` naming the line of the first byte that is not UTF-8, and how to fix it.
+
+    >>> _utf8_text("question_id,answer\\nq,caf\u00e9\\n".encode("cp1252"), "graded.csv")
+    Traceback (most recent call last):
+    ...
+    scoring.evaluate.DataError: graded.csv: not UTF-8 text: line 2 has the byte 0xE9 ('é' in Windows-1252, ...
+    """
+    body = raw.removeprefix(codecs.BOM_UTF8)
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        start = exc.start
+    line = body.count(b"\n", 0, start) + 1
+    byte = body[start]
+    if body.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        raise DataError(f"{name}: a spreadsheet workbook (Excel or LibreOffice), not a CSV file: open it and "
+                        + _SAVE_AS_UTF8.replace("save it as UTF-8: ", "save the sheet as a CSV: "))
+    if body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise DataError(f"{name}: UTF-16 text (as Excel's \"Unicode Text\" saves it), not UTF-8; {_SAVE_AS_UTF8}")
+    if b"\x00" in body[:4096]:
+        raise DataError(f"{name}: not a CSV text file (line {line} has the byte 0x{byte:02X}, which is not "
+                        f"UTF-8 text; is it the right file?): {_SAVE_AS_UTF8}")
+    letter = bytes([byte]).decode("cp1252", errors="replace")
+    hint = (f" ('{letter}' in Windows-1252, which Excel's plain \"CSV\" uses)"
+            if letter.isprintable() and letter != "\ufffd" else "")
+    raise DataError(f"{name}: not UTF-8 text: line {line} has the byte 0x{byte:02X}{hint}; {_SAVE_AS_UTF8}")
+
+
+def _separator(text: str) -> str:
+    """The header's separator: a comma, else semicolons or tabs, whichever the header has more of.
+
+    >>> _separator("question_id;answer;score;max_score\\n"), _separator("a,b;c\\n"), _separator("a\\tb\\n")
+    (';', ',', '\\t')
+    """
+    header = next((line for line in io.StringIO(text) if line.strip()), "")
+    if "," in header:
+        return ","
+    counts = {";": header.count(";"), "\t": header.count("\t")}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] else ","
+
+
+def _records(text: str, sep: str) -> Iterator[tuple[int, int, list[str]]]:
+    """``(line, row, fields)`` for each record pandas reads (blank lines skipped): the line it starts on
+    (counted as a text editor counts) and its row in a spreadsheet (counted as Excel counts)."""
+    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    previous = 0
+    for row, fields in enumerate(reader, 1):
+        line, previous = previous + 1, reader.line_num
+        if not fields or (len(fields) == 1 and not fields[0].strip()):
+            continue
+        yield line, row, fields
+
+
+def _place(line: int, row: int) -> str:
+    return f"line {line}" if line == row else f"line {line} (row {row} in a spreadsheet)"
+
+
+class _Places:
+    """Where the data record ``i`` (from 0) is in the file, worked out only when a message needs it."""
+
+    def __init__(self, text: str, sep: str):
+        self._text, self._sep = text, sep
+        self._places: list[str] | None = None
+
+    def __call__(self, i: int) -> str:
+        if self._places is None:
+            try:
+                self._places = [_place(line, row) for line, row, _ in _records(self._text, self._sep)][1:]
+            except csv.Error:
+                self._places = []
+        return self._places[i] if i < len(self._places) else f"line {i + 2}"
+
+
+def _parser_problem(text: str, sep: str, exc: pd.errors.ParserError) -> str:
+    """A pandas parsing error in plain words, with the line it is on."""
+    separator = _SEPARATOR_NAMES.get(sep, repr(sep))
+    try:
+        records = list(_records(text, sep))
+    except csv.Error:
+        records = []
+    if records:
+        width = len(records[0][2])
+        for line, row, fields in records[1:]:
+            if len(fields) > width:
+                return (f"{_place(line, row)} has {len(fields)} values but the header has {width} columns; "
+                        f"a value with a {separator} or a line break in it must be in double quotes")
+        if "EOF inside string" in str(exc):
+            line, row, _ = records[-1]
+            return (f"from {_place(line, row)} on, a double quote (\") is opened and never closed; end the value "
+                    'with a double quote, and write a double quote inside a value as two ("")')
+    return f"not a readable CSV ({_first_line(exc)})"
+
+
+def check_graded(frame: pd.DataFrame, name: str = "data", *, where: Callable[[int], str] | None = None) -> pd.DataFrame:
+    """The graded table with numeric scores; ``DataError`` (one line) naming where a fault is.
+
+    ``where(i)`` says where data row ``i`` (from 0) is in the file ("line 7"); by default
+    the line counted as if each row were one line after a header.
+
+    >>> check_graded(pd.DataFrame({"question_id": ["q", "q"], "answer": ["a", "b"], "score": [3, 18],
+    ...                            "max_score": [15, 15]}), "graded.csv")
+    Traceback (most recent call last):
+    ...
+    scoring.evaluate.DataError: graded.csv: line 3: score 18 is above max_score 15; every score must lie ...
+    """
+    place = where or (lambda i: f"line {i + 2}")
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
-        raise DataError(f"{name}: missing column(s) {', '.join(missing)}; need {', '.join(REQUIRED_COLUMNS)}")
+        raise DataError(f"{name}: missing column(s) {', '.join(missing)}; need {', '.join(REQUIRED_COLUMNS)}; "
+                        f"{_found_columns(frame.columns, missing)}")
     frame = frame.copy()
     for column in ("score", "max_score"):
         values = pd.to_numeric(frame[column], errors="coerce")
         bad = values.isna()
         if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0]) + 2
-            raise DataError(f"{name}: line {row}: {column} is not a number")
+            raise DataError(f"{name}: {place(int(np.flatnonzero(bad.to_numpy())[0]))}: {column} is not a number")
         frame[column] = values.astype(float)
-    if (frame["max_score"] <= 0).any() or (frame["score"] < 0).any() or (frame["score"] > frame["max_score"]).any():
-        raise DataError(f"{name}: every score must lie in [0, max_score] with max_score > 0")
+    score, maximum = frame["score"].to_numpy(float), frame["max_score"].to_numpy(float)
+    outside = np.flatnonzero((maximum <= 0) | (score < 0) | (score > maximum))
+    if len(outside):
+        faults = [f"{place(int(i))}: {_range_fault(score[i], maximum[i])}" for i in outside[:3]]
+        more = f" (and {len(outside) - 3} more line(s) like these)" if len(outside) > 3 else ""
+        raise DataError(f"{name}: {'; '.join(faults)}{more}; every score must lie between 0 and its max_score, "
+                        "and max_score must be above 0")
     if frame.empty:
         raise DataError(f"{name}: no rows")
     frame["answer"] = frame["answer"].astype(object).fillna("").astype(str)
@@ -95,6 +271,27 @@ def check_graded(frame: pd.DataFrame, name: str = "data") -> pd.DataFrame:
             frame[column] = ""
         frame[column] = frame[column].astype(object).fillna("").astype(str)
     return frame
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else f"{value:g}"
+
+
+def _range_fault(score: float, maximum: float) -> str:
+    if maximum <= 0:
+        return f"max_score {_number(maximum)} is not above 0"
+    if score < 0:
+        return f"score {_number(score)} is below 0"
+    return f"score {_number(score)} is above max_score {_number(maximum)}"
+
+
+def _found_columns(columns: Iterable, missing: list[str]) -> str:
+    """The header as read, for a missing-column message; notes a name that differs only in case or spaces."""
+    names = [str(c) for c in columns]
+    shown = ", ".join(n if len(n) <= 40 else n[:39] + "…" for n in names[:8]) + (", …" if len(names) > 8 else "")
+    near = [f"{n!r} as {n.strip().lower()!r}" for n in names if n.strip().lower() in missing][:3]
+    note = f" (write {', '.join(near)}: names must match exactly)" if near else ""
+    return f"found {shown or 'no columns'}{note}"
 
 
 def read_rubrics(path: str | Path) -> dict[str, dict]:

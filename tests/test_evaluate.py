@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import codecs
+import gzip
 import io
 import json
 import subprocess
@@ -134,7 +136,7 @@ def test_rows_without_rubric_or_reference_are_skipped():
 
 @pytest.mark.parametrize("content, expected", [
     ("question_id,answer,score\nq,a,1\n", "missing column(s) max_score"),
-    ("question_id,answer,score,max_score\nq,a,7,5\n", "every score must lie in [0, max_score]"),
+    ("question_id,answer,score,max_score\nq,a,7,5\n", "bad.csv: line 2: score 7 is above max_score 5; every score"),
     ("question_id,answer,score,max_score\nq,a,high,5\n", "line 2: score is not a number"),
 ])
 def test_bad_graded_files_are_one_line_errors(tmp_path, capsys, monkeypatch, content, expected):
@@ -144,6 +146,112 @@ def test_bad_graded_files_are_one_line_errors(tmp_path, capsys, monkeypatch, con
     assert result.returncode == 2
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and expected in lines[0]
+
+
+HEADER = "question_id,answer,score,max_score\n"
+
+
+def read_error(tmp_path, data: bytes, name: str = "graded.csv") -> str:
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(DataError) as raised:
+        read_graded(path)
+    message = str(raised.value)
+    assert "\n" not in message
+    return message
+
+
+def test_scores_out_of_range_name_their_lines_and_values(tmp_path):
+    rows = ['q,one,3,15', 'q,"two\n\nparagraphs",18,15', 'q,three,-1,15', 'q,four,2,0', 'q,five,6,5', 'q,six,1,1']
+    message = read_error(tmp_path, (HEADER + "\n".join(rows) + "\n").encode())
+    assert message == ("graded.csv: line 3: score 18 is above max_score 15; line 6 (row 4 in a spreadsheet): "
+                       "score -1 is below 0; line 7 (row 5 in a spreadsheet): max_score 0 is not above 0 "
+                       "(and 1 more line(s) like these); every score must lie between 0 and its max_score, "
+                       "and max_score must be above 0")
+    # a frame checked without a file counts one line a row
+    with pytest.raises(DataError, match=r"^data: line 3: score 7.5 is above max_score 5;"):
+        check_graded(pd.DataFrame({"question_id": ["q", "q"], "answer": ["a", "b"], "score": [1, 7.5],
+                                   "max_score": [5, 5]}))
+
+
+def test_a_score_that_is_not_a_number_is_on_the_line_it_is_on(tmp_path):
+    data = (HEADER + 'q,"one\ntwo",3,15\nq,three,high,15\n').encode()
+    assert read_error(tmp_path, data) == "graded.csv: line 4 (row 3 in a spreadsheet): score is not a number"
+
+
+def test_a_file_that_is_not_utf8_names_the_line_and_how_to_save_it(tmp_path):
+    data = (HEADER + "q,plain,3,15\nq,a long answer about the caf\u00e9,3,15\n").encode("cp1252")
+    message = read_error(tmp_path, data)
+    assert message.startswith("graded.csv: not UTF-8 text: line 3 has the byte 0xE9 ('é' in Windows-1252, "
+                              "which Excel's plain \"CSV\" uses); save it as UTF-8:")
+    assert "codec" not in message and "position" not in message
+    assert 'in Excel, File › Save As › "CSV UTF-8 (Comma delimited)"' in message
+    # the same file gzipped: the line is counted in the unzipped text
+    assert read_error(tmp_path, gzip.compress(data), "graded.csv.gz").startswith(
+        "graded.csv.gz: not UTF-8 text: line 3 has the byte 0xE9")
+    # a byte-order mark is fine, and is not counted
+    assert read_graded_bytes(tmp_path, codecs.BOM_UTF8 + (HEADER + "q,caf\u00e9,3,15\n").encode())["answer"][0] == "caf\u00e9"
+
+
+@pytest.mark.parametrize("data, start", [
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "graded.csv: not a CSV text file (line 1 has the byte 0x89, "),
+    (bytes(range(256)), "graded.csv: not a CSV text file (line 2 has the byte 0x80, "),
+    (b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00\xb5U0#",
+     "graded.csv: a spreadsheet workbook (Excel or LibreOffice), not a CSV file: open it and save the sheet"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00", "graded.csv: a spreadsheet workbook"),
+    ((HEADER + "q,a,1,2\n").encode("utf-16"), "graded.csv: UTF-16 text (as Excel's \"Unicode Text\" saves it), not UTF-8"),
+], ids=["png", "binary", "xlsx", "xls", "utf-16"])
+def test_a_binary_or_wrongly_encoded_file_says_what_it_is_and_how_to_save_a_csv(tmp_path, data, start):
+    message = read_error(tmp_path, data)
+    assert message.startswith(start), message
+    assert '"CSV UTF-8 (Comma delimited)"' in message and "codec" not in message
+
+
+def read_graded_bytes(tmp_path, data: bytes, name: str = "graded.csv") -> pd.DataFrame:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return read_graded(path)
+
+
+def test_semicolon_and_tab_separated_files_are_read_like_comma_separated_ones(tmp_path):
+    """Excel saves "CSV" with semicolons where the decimal mark is a comma; tabs come from copying a sheet."""
+    comma = read_graded_bytes(tmp_path, (HEADER + 'q,"Yes, it is; really",7.5,15\nq,"two\nlines",3,15\n').encode(),
+                              "comma.csv")
+    semicolon = read_graded_bytes(tmp_path, b'question_id;answer;score;max_score\r\n'
+                                            b'q;"Yes, it is; really";7,5;15\r\nq;"two\nlines";3;15\r\n', "semi.csv")
+    tab = read_graded_bytes(tmp_path, b'question_id\tanswer\tscore\tmax_score\n'
+                                      b'q\tYes, it is; really\t7.5\t15\nq\t"two\nlines"\t3\t15\n', "tab.csv")
+    columns = ["question_id", "answer", "score", "max_score"]
+    assert comma[columns].to_dict("records") == [
+        {"question_id": "q", "answer": "Yes, it is; really", "score": 7.5, "max_score": 15.0},
+        {"question_id": "q", "answer": "two\nlines", "score": 3.0, "max_score": 15.0}]
+    assert semicolon[columns].equals(comma[columns]) and tab[columns].equals(comma[columns])
+    # a fault in a semicolon file is placed like any other
+    message = read_error(tmp_path, b"question_id;answer;score;max_score\nq;a;7,5;15\nq;b;16,5;15\n")
+    assert message.startswith("graded.csv: line 3: score 16.5 is above max_score 15;")
+
+
+def test_wrong_column_names_show_the_columns_found(tmp_path):
+    message = read_error(tmp_path, b"id,text,marks,out_of\nq,a,1,2\n")
+    assert message == ("graded.csv: missing column(s) question_id, answer, score, max_score; need question_id, "
+                       "answer, score, max_score; found id, text, marks, out_of")
+    message = read_error(tmp_path, b"Question_ID,answer,Score ,max_score\nq,a,1,2\n")
+    assert message.endswith("found Question_ID, answer, Score , max_score (write 'Question_ID' as 'question_id', "
+                            "'Score ' as 'score': names must match exactly)")
+
+
+def test_rows_with_too_many_values_or_an_unclosed_quote_name_the_line(tmp_path):
+    message = read_error(tmp_path, (HEADER + 'q,"one\ntwo",1,2\nq,three, four,1,2\n').encode())
+    assert message == ("graded.csv: line 4 (row 3 in a spreadsheet) has 5 values but the header has 4 columns; "
+                       "a value with a comma or a line break in it must be in double quotes")
+    message = read_error(tmp_path, (HEADER + 'q,one,1,2\nq,"two, three,1,2\nq,four,1,2\n').encode())
+    assert message.startswith('graded.csv: from line 3 on, a double quote (") is opened and never closed')
+
+
+def test_empty_header_only_and_damaged_gzip_files(tmp_path):
+    assert read_error(tmp_path, codecs.BOM_UTF8 + b" \n\n") == "graded.csv: the file is empty"
+    assert read_error(tmp_path, HEADER.encode()) == "graded.csv: no rows"
+    assert read_error(tmp_path, b"not gzip", "graded.csv.gz").startswith("graded.csv.gz: not a readable gzip file (")
 
 
 def test_bad_rubrics_file_is_a_data_error(tmp_path):
