@@ -98,11 +98,18 @@ def _mmss(seconds: int) -> str:
 
 
 def calibration_note(feedback: Feedback) -> str:
-    """Why the headline marks differ from the components: they are calibrated; the rest is the scorer's."""
+    """Why the headline marks differ from the components: they are calibrated; the rest is the scorer's.
+
+    When calibration lowers the marks, the points may show nothing to fix: the note says where to look instead.
+    """
     scorer = ("" if feedback.scorer_marks is None
               else f" The scorer alone gave {format_marks(feedback.scorer_marks, feedback.max_marks)}.")
+    lower = ("" if feedback.scorer_marks is None or feedback.marks >= feedback.scorer_marks
+             else " The lower mark follows how your mentor graded answers like yours, not a fault the scorer "
+                  "found: if the points and hints leave nothing to fix, compare your answer with the model answer "
+                  "or ask your mentor what it lacks.")
     return ("Marks calibrated from your mentor's graded answers." + scorer
-            + " The components, points and hints are the scorer's evidence.")
+            + " The components, points and hints are the scorer's evidence." + lower)
 
 
 def feedback_markdown(

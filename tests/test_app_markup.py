@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from app_pages.markup import (
-    escape_markdown, evidence_spans, feedback_markdown, format_marks, highlight_answer, merge_spans, text_html,
+    calibration_note, escape_markdown, evidence_spans, feedback_markdown, format_marks, highlight_answer, merge_spans,
+    text_html,
 )
 from scoring.feedback import Component, Feedback, Flag, LengthReport, PointResult
 
@@ -71,3 +72,19 @@ def test_feedback_markdown_says_calibrated_marks_differ_from_the_scorers_compone
     assert "## Marks: 8 / 15" in text
     assert "Marks calibrated from your mentor's graded answers. The scorer alone gave 12 / 15." in text
     assert "The scorer's marks by component, before calibration:" in text
+
+
+def test_a_calibrated_mark_below_the_scorers_says_where_to_look_when_every_point_is_covered():
+    """10 / 15 calibrated, 15 / 15 from the scorer with every point covered: the rubric feedback shows nothing
+    to fix, so the note says what the lower mark means and what to do."""
+    lowered = Feedback(question_id="q", marks=10, max_marks=15, calibrated=True, scorer_marks=15)
+    note = calibration_note(lowered)
+    assert note.startswith("Marks calibrated from your mentor's graded answers. The scorer alone gave 15 / 15.")
+    assert ("The lower mark follows how your mentor graded answers like yours, not a fault the scorer found: if "
+            "the points and hints leave nothing to fix, compare your answer with the model answer or ask your "
+            "mentor what it lacks.") in note
+    assert note in feedback_markdown(lowered, question_text="Q?", answer="A.")
+    for marks in (15, 15.5):  # the same or higher: nothing lost to explain
+        same = Feedback(question_id="q", marks=marks, max_marks=16, calibrated=True, scorer_marks=15)
+        assert "lower mark" not in calibration_note(same)
+    assert "lower mark" not in calibration_note(Feedback(question_id="q", marks=8, max_marks=15, calibrated=True))
