@@ -50,8 +50,9 @@ def time_scale(dates) -> alt.Scale:
     """The dates' own span; one day either side of a single moment (else the axis ticks in milliseconds)."""
     first, last = dates.min(), dates.max()
     if first == last:
-        return alt.Scale(domain=[(first - pd.Timedelta(days=1)).isoformat(), (last + pd.Timedelta(days=1)).isoformat()])
-    return alt.Scale()
+        return alt.Scale(type="utc", domain=[(first - pd.Timedelta(days=1)).isoformat(),
+                                             (last + pd.Timedelta(days=1)).isoformat()])
+    return alt.Scale(type="utc")  # ticks and labels in UTC, as the title says, not the browser's time zone
 
 
 def invite_to_practise() -> None:
@@ -96,7 +97,8 @@ def show_marks_over_time(shown: pd.DataFrame) -> None:
             x=alt.X("date:T", title="Submitted (UTC)", scale=time_scale(shown["date"]),
                     axis=alt.Axis(format=TIME_LABELS, labelOverlap=True)),
             y=alt.Y("percent:Q", title="Marks (% of maximum)", scale=alt.Scale(domain=[0, 100])),
-            tooltip=[alt.Tooltip("date:T", format="%Y-%m-%d %H:%M"), "question", "marks", "max_marks", "percent"],
+            tooltip=[alt.Tooltip("date:T", title="Submitted (UTC)", format="%Y-%m-%d %H:%M", formatType="utc"),
+                     "question", "marks", "max_marks", "percent"],
         )
         .properties(height=260)
     )

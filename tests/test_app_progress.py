@@ -151,6 +151,17 @@ def test_time_axis_labels_name_what_changes_between_ticks(app, bank_dir, sample_
     assert axis["format"]["date"] == "%d %b"
 
 
+def test_times_are_drawn_in_utc_as_the_axis_says_not_in_the_browsers_time_zone(app, bank_dir, sample_item):
+    record_attempt(bank_dir, sample_item, ANSWER, minutes_ago=2)
+    record_attempt(bank_dir, sample_item, ANSWER, minutes_ago=1)
+    open_progress(app)
+    x = chart_spec(app, "line")["encoding"]["x"]
+    # a utc scale ticks and labels in UTC (an axis formatType "utc" beside the multi-format drew ".800")
+    assert x["title"] == "Submitted (UTC)" and x["scale"]["type"] == "utc" and "formatType" not in x["axis"]
+    tooltip = next(t for t in chart_spec(app, "line")["encoding"]["tooltip"] if t["field"] == "date")
+    assert tooltip["formatType"] == "utc"
+
+
 def test_one_attempt_gets_a_readable_time_axis(app, bank_dir, sample_item):
     from datetime import datetime
 
