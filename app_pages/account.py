@@ -154,6 +154,11 @@ def on_set_role() -> None:
     name, role = state.get("account_role_user"), state.get("account_role_role")
     if not name or not role or not still_a_mentor():
         return
+    me = signed_in_account()
+    if me is not None and name == me.name and role != accounts.MENTOR and not state.get("account_role_self_ok"):
+        say("error", "That is your own account: tick “Yes, I give up my mentor pages” to confirm. You would lose "
+                     "the Question bank and Calibration pages until another mentor gives them back.")
+        return
     try:
         changed = storage.set_role(name, role)
     except storage.AccountError as exc:
@@ -239,6 +244,8 @@ def signed_in_screen(account: storage.UserRecord) -> None:
         st.markdown("**Change a role**")
         st.selectbox("Account", [u.name for u in everyone], key="account_role_user")
         st.selectbox("Role", list(accounts.ROLES), key="account_role_role")
+        st.checkbox("Yes, I give up my mentor pages", key="account_role_self_ok",
+                    help="Needed only to make your own account an aspirant's.")
         st.form_submit_button("Change role", key="account_role_submit", on_click=on_set_role)
 
 

@@ -380,6 +380,22 @@ def test_mentor_creates_an_account_and_changes_a_role_on_the_account_page(multi_
     assert storage.accounts.get_account("chitra").role == "mentor"
 
 
+def test_a_mentor_demoting_themselves_must_confirm_it(multi_user):
+    storage.set_role(multi_user["a"].id, "mentor")  # not the last mentor, so the demotion itself is allowed
+    at = signed_in_app(multi_user["mentor"])
+    at.run()
+    at.switch_page("app_pages/account.py").run()
+    at.selectbox(key="account_role_user").set_value("mentor1")
+    at.selectbox(key="account_role_role").set_value("aspirant")
+    at.button(key="account_role_submit").click().run()
+    assert not at.exception, at.exception
+    assert storage.accounts.get_account("mentor1").role == "mentor"  # one click changed nothing
+    assert any("your own account" in e.value for e in at.error)
+    at.checkbox(key="account_role_self_ok").check()
+    at.button(key="account_role_submit").click().run()
+    assert storage.accounts.get_account("mentor1").role == "aspirant"
+
+
 def test_aspirant_account_page_has_no_user_list_or_role_controls(multi_user):
     at = signed_in_app(multi_user["b"])
     at.run()
