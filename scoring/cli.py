@@ -276,18 +276,13 @@ def _score_chunk(chunk: list[tuple[str, str]]) -> list[tuple[float, float, str, 
 
 
 def _read_csv(source: str, required: Sequence[str]):
-    import pandas as pd
+    """Every cell as text; the same reading and messages as graded CSVs (``scoring.evaluate.read_table``)."""
+    from scoring.evaluate import read_table
 
-    path = Path(source)
-    if not path.is_file():
-        raise UsageError(f"no such file: {source}")
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{source}: not a readable CSV ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})")
+    frame = read_table(source, dtype=str)[0]
     missing = [c for c in required if c not in frame.columns]
     if missing:
-        raise UsageError(f"{source}: missing column(s) {', '.join(missing)}")
+        raise UsageError(f"{source}: missing column(s) {', '.join(missing)}; found {', '.join(map(str, frame.columns))}")
     return frame
 
 

@@ -78,32 +78,46 @@ def read_graded(path: str | Path) -> pd.DataFrame:
     breaks make the two differ.
     """
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"no such file: {path}")
-    name = path.name
-    raw = _file_bytes(path)
-    if raw is None:  # a compression only pandas opens (.zip, .zst, .tar…): read as before, without line numbers
-        try:
-            frame = pd.read_csv(path, dtype={"question_id": str}, keep_default_na=False, na_values=[""])
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError, EOFError) as exc:
-            raise DataError(f"{name}: not a readable CSV ({_first_line(exc)})")
-        return check_graded(frame, name)
-    text = _utf8_text(raw, name)
-    if not text.strip():
-        raise DataError(f"{name}: the file is empty")
-    sep = _separator(text)
-    dtype = {"question_id": str} if sep != ";" else {"question_id": str, "score": str, "max_score": str}
-    try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=dtype, keep_default_na=False, na_values=[""])
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{name}: the file is empty")
-    except pd.errors.ParserError as exc:
-        raise DataError(f"{name}: {_parser_problem(text, sep, exc)}")
+    frame, sep, where = read_table(path, dtype={"question_id": str, "score": str, "max_score": str},
+                                   na_values=[""])
     if sep == ";":  # a decimal comma, as Excel writes it beside semicolons: "7,5"
         for column in ("score", "max_score"):
             if column in frame.columns:
                 frame[column] = frame[column].str.replace(r"^(\s*[-+]?\d*),(\d+\s*)$", r"\1.\2", regex=True)
-    return check_graded(frame, name, where=_Places(text, sep))
+    return check_graded(frame, path.name, where=where)
+
+
+def read_table(path: str | Path, *, dtype: dict | type, na_values: list[str] | None = None,
+               ) -> tuple[pd.DataFrame, str, Callable[[int], str] | None]:
+    """A CSV file (or ``.csv.gz``, ``.bz2``, ``.xz``) as a table, its separator, and where each data row is.
+
+    What ``read_graded`` and ``python -m scoring batch`` share: UTF-8 text (a byte-order mark
+    is fine), commas or, when the header has none, semicolons or tabs; ``DataError`` with a
+    one-line reason that names the line.  ``where(i)`` says where data row ``i`` (from 0)
+    is ("line 7"); None for a compression only pandas opens (``.zip``, ``.zst``, ``.tar``).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"no such file: {path}")
+    name = path.name
+    options = {"dtype": dtype, "keep_default_na": False, "na_values": na_values}
+    raw = _file_bytes(path)
+    if raw is None:
+        try:
+            return pd.read_csv(path, **options), ",", None
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError, EOFError) as exc:
+            raise DataError(f"{name}: not a readable CSV ({_first_line(exc)})")
+    text = _utf8_text(raw, name)
+    if not text.strip():
+        raise DataError(f"{name}: the file is empty")
+    sep = _separator(text)
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=sep, **options)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{name}: the file is empty")
+    except pd.errors.ParserError as exc:
+        raise DataError(f"{name}: {_parser_problem(text, sep, exc)}")
+    return frame, sep, _Places(text, sep)
 
 
 #: how to save a UTF-8 CSV, for messages

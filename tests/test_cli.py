@@ -106,7 +106,12 @@ def test_malformed_batch_csv_is_a_one_line_error(tmp_path, capsys, monkeypatch):
     bad.write_text("question,text\n1,2\n", encoding="utf-8")
     result = run_here(capsys, monkeypatch, "batch", str(bad), "-o", str(tmp_path / "o.csv"))
     assert result.returncode == 2 and "missing column(s) question_id, answer" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert "found question, text" in result.stderr and "Traceback" not in result.stderr
+    excel = tmp_path / "excel.csv"  # what Excel's plain "CSV" saves: Windows-1252
+    excel.write_bytes("question_id,answer\nij-critical-minerals,caf\u00e9 diplomacy\n".encode("cp1252"))
+    result = run_here(capsys, monkeypatch, "batch", str(excel), "-o", str(tmp_path / "o.csv"))
+    assert result.returncode == 2 and "not UTF-8 text: line 2 has the byte 0xE9" in result.stderr
+    assert "CSV UTF-8" in result.stderr
     unknown = tmp_path / "unknown.csv"
     unknown.write_text("question_id,answer\nnope,hello\n", encoding="utf-8")
     result = run_here(capsys, monkeypatch, "batch", str(unknown), "-o", str(tmp_path / "o.csv"))
