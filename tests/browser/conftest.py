@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from .harness import (
-    APP_SCRIPT, CHROMIUM, StreamlitServer, copy_bank, in_ci, launch_chromium, open_app,
+    APP_SCRIPT, CHROMIUM, StreamlitServer, copy_bank, in_ci, launch_chromium, open_app, serving,
     wait_idle,
 )
 from .fixture_bank import write_fixture_items
@@ -58,13 +58,8 @@ def bank_dir(tmp_path_factory, browser_requirements) -> Path:
 @pytest.fixture(scope="session")
 def server(tmp_path_factory, bank_dir) -> StreamlitServer:
     work = tmp_path_factory.mktemp("server")
-    srv = StreamlitServer(bank_dir, work / "app.db", work / "logs")
-    try:
-        srv.start(timeout=60)
-    except RuntimeError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    yield srv
-    srv.stop()
+    with serving(StreamlitServer(bank_dir, work / "app.db", work / "logs")) as srv:
+        yield srv
 
 
 @pytest.fixture(scope="session")

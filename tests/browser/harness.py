@@ -15,7 +15,11 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 APP_SCRIPT = REPO_ROOT / "streamlit_app.py"
@@ -221,6 +225,19 @@ def wait_idle(page, timeout: float = 30.0, settle: float = 0.3) -> None:
             return
         if time.monotonic() > deadline:
             raise TimeoutError("the Streamlit script did not settle")
+
+
+@contextmanager
+def serving(srv: "StreamlitServer", timeout: float = 60) -> Iterator["StreamlitServer"]:
+    """Start ``srv`` for a fixture (a start that fails fails the test, plainly) and stop it afterwards."""
+    try:
+        srv.start(timeout=timeout)
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield srv
+    finally:
+        srv.stop()
 
 
 def open_app(page, url: str, path: str = "", timeout: float = 45.0) -> None:

@@ -14,7 +14,7 @@ import re
 import pytest
 
 from . import app_driver as ui
-from .harness import StreamlitServer, open_app, wait_idle
+from .harness import StreamlitServer, open_app, serving, wait_idle
 
 SECRET = "Quokkaphrase"
 ANSWER = (
@@ -36,27 +36,18 @@ def multi_user_server(tmp_path_factory, bank_dir):
     engine = storage.get_engine(srv.database_url)
     storage.create_mentor("guru", PASSWORD, engine=engine)
     engine.dispose()
-    try:
-        srv.start(timeout=60)
-    except RuntimeError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    yield srv
-    srv.stop()
+    with serving(srv):
+        yield srv
 
 
 @pytest.fixture(scope="module")
 def short_idle_server(tmp_path_factory, bank_dir):
     """Sessions end after 15 idle seconds, so that a test can outlast the limit while typing."""
     work = tmp_path_factory.mktemp("short_idle")
-    srv = StreamlitServer(bank_dir, work / "app.db", work / "logs",
-                          extra_env={"MAINS_MULTI_USER": "1", "MAINS_SIGNUP": "open",
-                                     "MAINS_SESSION_IDLE_MINUTES": "0.25"})
-    try:
-        srv.start(timeout=60)
-    except RuntimeError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    yield srv
-    srv.stop()
+    with serving(StreamlitServer(bank_dir, work / "app.db", work / "logs",
+                                 extra_env={"MAINS_MULTI_USER": "1", "MAINS_SIGNUP": "open",
+                                            "MAINS_SESSION_IDLE_MINUTES": "0.25"})) as srv:
+        yield srv
 
 
 def main_text(page) -> str:
@@ -80,6 +71,14 @@ def sign_in(page, name: str) -> None:
     page.locator(".st-key-account_login_name input").fill(name)
     page.locator(".st-key-account_login_password input").fill(PASSWORD)
     ui.click(page, ".st-key-account_login_submit button")
+
+
+def new_aspirant_writing(page, url: str, name: str, question_id: str = "zz-browser-submit") -> None:
+    """A new browser session: sign up as ``name``, open Practice and start ``question_id``."""
+    open_app(page, url)
+    sign_up(page, name)
+    go_to(page, "Practice")
+    ui.start_question(page, question_id)
 
 
 def nav_links(page) -> list[str]:
@@ -185,10 +184,7 @@ def test_second_aspirant_sees_nothing_of_the_first_ones_attempt(page, multi_user
 def test_the_apps_own_links_open_after_signing_in_and_mentor_pages_say_why_not(page, multi_user_server):
     """The addresses Practice writes (``/?attempt=N``, ``/?q=…``) survive a sign-in; signing out drops them."""
     url = multi_user_server.url
-    open_app(page, url)
-    sign_up(page, "devika")
-    go_to(page, "Practice")
-    ui.start_question(page, "zz-browser-submit")
+    new_aspirant_writing(page, url, "devika")
     ui.type_answer(page, ANSWER)
     ui.wait_saved(page, ANSWER)
     ui.submit(page)
@@ -218,10 +214,7 @@ def test_the_apps_own_links_open_after_signing_in_and_mentor_pages_say_why_not(p
 
 
 def test_typing_counts_as_use_and_an_idle_session_ends_without_losing_words(page, short_idle_server):
-    open_app(page, short_idle_server.url)
-    sign_up(page, "farah")
-    go_to(page, "Practice")
-    ui.start_question(page, "zz-browser-submit")
+    new_aspirant_writing(page, short_idle_server.url, "farah")
     typed = ""
     for n in range(8):  # 24 s of writing, longer than the 15 s idle limit, with no click outside the box
         word = f"Stockpiles{n} cushion India. "
@@ -247,10 +240,7 @@ def test_typing_counts_as_use_and_an_idle_session_ends_without_losing_words(page
 
 def test_sign_out_clicked_straight_after_typing_signs_out_the_first_time(page, multi_user_server):
     """A click on Sign out while the answer box is still sending words had been ignored (every time, in six tries)."""
-    open_app(page, multi_user_server.url)
-    sign_up(page, "gita")
-    go_to(page, "Practice")
-    ui.start_question(page, "zz-browser-submit")
+    new_aspirant_writing(page, multi_user_server.url, "gita")
     written = ""
     for trial in range(3):
         words = f" Trial {trial} words."
