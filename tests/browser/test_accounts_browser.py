@@ -42,11 +42,11 @@ def multi_user_server(tmp_path_factory, bank_dir):
 
 @pytest.fixture(scope="module")
 def short_idle_server(tmp_path_factory, bank_dir):
-    """Sessions end after 15 idle seconds, so that a test can outlast the limit while typing."""
+    """Sessions end after 9 idle seconds, so that a test can outlast the limit while typing."""
     work = tmp_path_factory.mktemp("short_idle")
     with serving(StreamlitServer(bank_dir, work / "app.db", work / "logs",
                                  extra_env={"MAINS_MULTI_USER": "1", "MAINS_SIGNUP": "open",
-                                            "MAINS_SESSION_IDLE_MINUTES": "0.25"})) as srv:
+                                            "MAINS_SESSION_IDLE_MINUTES": "0.15"})) as srv:
         yield srv
 
 
@@ -216,11 +216,11 @@ def test_the_apps_own_links_open_after_signing_in_and_mentor_pages_say_why_not(p
 def test_typing_counts_as_use_and_an_idle_session_ends_without_losing_words(page, short_idle_server):
     new_aspirant_writing(page, short_idle_server.url, "farah")
     typed = ""
-    for n in range(8):  # 24 s of writing, longer than the 15 s idle limit, with no click outside the box
+    for n in range(5):  # 12.5 s of writing, longer than the 9 s idle limit, with no click outside the box
         word = f"Stockpiles{n} cushion India. "
         ui.type_answer(page, word)
         typed += word
-        page.wait_for_timeout(3000)
+        page.wait_for_timeout(2500)
     ui.wait_saved(page, typed)
     ui.submit(page)
     assert heading(page) == "Feedback"  # the writer was never signed out
@@ -229,7 +229,7 @@ def test_typing_counts_as_use_and_an_idle_session_ends_without_losing_words(page
     ui.click(page, ui.START)
     ui.type_answer(page, "Before the break. ")
     ui.wait_saved(page, "Before the break. ")
-    page.wait_for_timeout(17_000)  # idle longer than the limit
+    page.wait_for_timeout(11_000)  # idle longer than the limit
     ui.type_answer(page, "After the break.")
     page.get_by_text("Your session has ended").wait_for(timeout=15_000)
     assert heading(page) == "Sign in"
