@@ -107,8 +107,7 @@ def read_table(path: str | Path, *, dtype: dict | type, na_values: list[str] | N
             return pd.read_csv(path, **options), ",", None
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError, EOFError) as exc:
             raise DataError(f"{name}: not a readable CSV ({_first_line(exc)})")
-    _utf8_text(raw, name)  # raises DataError naming the line when the file is not UTF-8
-    body = raw.removeprefix(codecs.BOM_UTF8)
+    body = _utf8_body(raw, name)
     if not body.strip():
         raise DataError(f"{name}: the file is empty")
     sep = _separator(body[:65536].decode("utf-8", errors="ignore"))
@@ -151,17 +150,19 @@ def _file_bytes(path: Path) -> bytes | None:
         raise DataError(f"{path.name}: not a readable {kind} ({_first_line(exc)})")
 
 
-def _utf8_text(raw: bytes, name: str) -> str:
-    """The file's text; ``DataError`` naming the line of the first byte that is not UTF-8, and how to fix it.
+def _utf8_body(raw: bytes, name: str) -> bytes:
+    """The file's bytes without a byte-order mark, once they are known to be UTF-8; else ``DataError``
+    naming the line of the first byte that is not, and how to fix it.
 
-    >>> _utf8_text("question_id,answer\\nq,caf\u00e9\\n".encode("cp1252"), "graded.csv")
+    >>> _utf8_body("question_id,answer\\nq,caf\u00e9\\n".encode("cp1252"), "graded.csv")
     Traceback (most recent call last):
     ...
     scoring.evaluate.DataError: graded.csv: not UTF-8 text: line 2 has the byte 0xE9 ('é' in Windows-1252, ...
     """
     body = raw.removeprefix(codecs.BOM_UTF8)
     try:
-        return body.decode("utf-8")
+        body.decode("utf-8")
+        return body
     except UnicodeDecodeError as exc:
         start = exc.start
     line = body.count(b"\n", 0, start) + 1
