@@ -94,7 +94,9 @@ export default function (component) {
 
   const showCount = () => {
     const n = (box.value.match(WORD) || []).length;
-    count.textContent = limit ? `${n} / ${limit} words` : `${n} words`;
+    const marked = Number(data.marked) || 0;
+    count.textContent = (limit ? `${n} / ${limit} words` : `${n} words`)
+      + (marked && n > marked ? ` · words after ${marked} are not marked` : "");
     count.classList.toggle("over", limit > 0 && n > limit);
   };
   const send = () => {
@@ -138,13 +140,14 @@ def _ignore() -> None:
     """State changes are read from the return value; no callback work is needed."""
 
 
-def answer_box(*, key: str, draft_id: int, text: str, word_limit: int, saved_at_ms: int = 0,
-               placeholder: str = "") -> str:
+def answer_box(*, key: str, draft_id: int, text: str, word_limit: int, marked_words: int = 0,
+               saved_at_ms: int = 0, placeholder: str = "") -> str:
     """Mount the answer box for ``draft_id`` and return the latest text the browser sent.
 
     ``text`` is the saved draft text, shown when the box is first mounted (after a
     refresh, or coming back to the page), unless this browser kept newer words than
-    ``saved_at_ms`` (the draft's last save, in Unix milliseconds).  In AppTest, where no JavaScript runs,
+    ``saved_at_ms`` (the draft's last save, in Unix milliseconds).  Past ``marked_words`` words
+    (0: no such end) the count says the rest will not be marked.  In AppTest, where no JavaScript runs,
     set ``st.session_state[key] = {"text": ...}`` to play the browser.
     """
     result = _answer_box(
@@ -154,6 +157,7 @@ def answer_box(*, key: str, draft_id: int, text: str, word_limit: int, saved_at_
             "text": text,
             "saved_at_ms": saved_at_ms,
             "limit": word_limit,
+            "marked": marked_words,
             "placeholder": placeholder,
             "debounce_ms": DEBOUNCE_MS,
             "focus": True,

@@ -13,11 +13,11 @@ import streamlit as st
 from app_pages.markup import (
     calibration_note,
     escape_markdown,
-    evidence_spans,
     feedback_markdown,
     format_marks,
-    highlight_answer,
+    marked_answer_html,
     text_html,
+    unmarked_caption,
 )
 from scoring.feedback import Feedback
 from scoring.models import Item
@@ -76,8 +76,9 @@ def render_attempt(attempt: AttemptRecord, item: Item | None, *, key: str) -> No
     if feedback.calibrated:
         st.caption(calibration_note(feedback))
     if attempt.overtime_seconds:
+        marked = "kept and marked" if not unmarked_caption(feedback) else "kept"
         st.warning(f"Time was up: you wrote for {format_clock(attempt.overtime_seconds)} past the limit. "
-                   "Your whole answer was kept and marked.", icon=":material/alarm:")
+                   f"Your whole answer was {marked}.", icon=":material/alarm:")
     if feedback.message:
         st.info(escape_markdown(feedback.message))
 
@@ -105,9 +106,9 @@ def render_attempt(attempt: AttemptRecord, item: Item | None, *, key: str) -> No
     left, right = st.columns(2)
     with left:
         st.subheader("Your answer")
-        st.caption("Highlighted: the sentences that earned a rubric point.")
+        st.caption("Highlighted: the sentences that earned a rubric point." + unmarked_caption(feedback))
         st.html(f'<div class="mains-answer" data-testid="answer-highlighted">'
-                f"{highlight_answer(attempt.answer, evidence_spans(feedback))}</div>")
+                f"{marked_answer_html(attempt.answer, feedback)}</div>")
     with right:
         st.subheader("Model answer")
         if question is not None:

@@ -70,6 +70,31 @@ def highlight_answer(answer: str, spans: Sequence[tuple[int, int, str, str]]) ->
     return "".join(pieces)
 
 
+def marked_answer_html(answer: str, feedback: Feedback) -> str:
+    """``highlight_answer`` for the marked part; words past the end of marking follow, greyed.
+
+    >>> from scoring.feedback import LengthReport
+    >>> length = LengthReport(words=4, limit=2, ratio=2.0, status="over", marked_words=3, marked_until=13)
+    >>> marked_answer_html("One two three four", Feedback(question_id="q", marks=0, max_marks=10, length=length))
+    'One two three<span class="mains-unmarked" title="Not marked: after word 3"> four</span>'
+    """
+    marked = feedback.marked_text(answer)
+    html_text = highlight_answer(marked, evidence_spans(feedback))
+    if len(marked) == len(answer):
+        return html_text
+    words = feedback.length.marked_words if feedback.length is not None else None
+    return (f'{html_text}<span class="mains-unmarked" title="Not marked: after word {words}">'
+            f"{html.escape(answer[len(marked):])}</span>")
+
+
+def unmarked_caption(feedback: Feedback) -> str:
+    """What the greyed end of the answer means, or "" when all of it was marked."""
+    length = feedback.length
+    if length is None or length.marked_words is None:
+        return ""
+    return f" Greyed: the words after word {length.marked_words:,}, which were not marked."
+
+
 def evidence_spans(feedback: Feedback) -> list[tuple[int, int, str, str]]:
     """Spans of the sentences that earned covered or partial points."""
     return [

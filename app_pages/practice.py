@@ -17,6 +17,7 @@ from app_pages.feedback_view import render_attempt
 from app_pages.markup import escape_markdown, text_html
 from scoring.feedback import Flag
 from scoring.models import Item
+from scoring.components import marked_word_limit
 from scoring.text import word_count
 from storage.timing import format_clock, is_time_up, overtime_seconds, remaining_seconds, unix_millis, utcnow
 
@@ -246,6 +247,7 @@ def writing(item: Item, draft_id: int) -> None:
         draft_id=draft.id,
         text=draft.text,
         word_limit=item.question.word_limit,
+        marked_words=marked_word_limit(item.question.word_limit),
         saved_at_ms=unix_millis(draft.updated_at),
         placeholder="Introduction, body points, conclusion and a way forward…",
     )

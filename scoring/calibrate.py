@@ -153,7 +153,7 @@ def score_rows(frame: pd.DataFrame, bank: Bank | None = None, rubrics: dict | No
         feedback = scorer_for(question_id, item, scorers, bank).score(item, answer) if item is not None else None
         vector, named = feedback_features(feedback, answer)
         keys.append(safe_question_id(question_id))
-        texts.append(str(answer))
+        texts.append(feedback.marked_text(str(answer)) if feedback is not None else str(answer))
         references.append(item.question.model_answer if item is not None else "")
         generic.append(vector)
         specific.append(named)
@@ -519,7 +519,7 @@ class Calibration:
         if not index:
             return out
         features = [feedback_features(feedbacks[i], answers[i]) for i in index]
-        rows = Rows([items[i].id for i in index], [str(answers[i]) for i in index],
+        rows = Rows([items[i].id for i in index], [feedbacks[i].marked_text(str(answers[i])) for i in index],
                     [items[i].question.model_answer for i in index],
                     np.array([f[0] for f in features]).reshape(len(index), len(GENERIC_FEATURES)),
                     [f[1] for f in features],

@@ -7,6 +7,7 @@ answer never takes a cue away.
 
 from __future__ import annotations
 
+import math
 import re
 
 from scoring.feedback import DirectiveReport, LengthReport, StructureReport
@@ -122,6 +123,20 @@ def directive_fit(directive: str, sentences: list[Sentence]) -> tuple[DirectiveR
         found=tuple(found), missing=tuple(missing),
     )
     return report, score
+
+
+#: an answer is marked up to this many times its word limit (375 words of a 250-word answer): in the
+#: exam the booklet gives each question a fixed space, and the question's minutes hold no more by hand
+MARKED_UP_TO = 1.5
+
+
+def marked_word_limit(word_limit: int, factor: float = MARKED_UP_TO) -> int:
+    """Words after this many are not marked (the answer box warns as they are typed).
+
+    >>> marked_word_limit(250), marked_word_limit(150)
+    (375, 225)
+    """
+    return math.ceil(factor * word_limit - 1e-9)
 
 
 def length(words: int, limit: int) -> tuple[LengthReport, float]:

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 Status = Literal["covered", "partial", "missed"]
 FlagCode = Literal[
     "empty", "too_long_to_score", "off_topic", "keyword_list", "over_length",
-    "under_length", "copied_question", "overtime", "no_prose", "not_english",
+    "under_length", "copied_question", "overtime", "no_prose", "not_english", "not_marked",
 ]
 
 #: credit a rubric point earns for each status
@@ -81,6 +81,9 @@ class LengthReport(_Result):
     limit: int
     ratio: float
     status: Literal["empty", "short", "good", "over"]
+    #: far over the limit, only the answer up to here was marked: words, and the character offset in the answer
+    marked_words: int | None = None
+    marked_until: int | None = None
 
 
 class Feedback(_Result):
@@ -105,6 +108,11 @@ class Feedback(_Result):
     @property
     def percent(self) -> float:
         return 100.0 * self.marks / self.max_marks if self.max_marks else 0.0
+
+    def marked_text(self, answer: str) -> str:
+        """The part of ``answer`` the marks are for: all of it, unless it ran far past the word limit."""
+        until = self.length.marked_until if self.length is not None else None
+        return answer if until is None else answer[:until]
 
     def flag_codes(self) -> set[str]:
         return {f.code for f in self.flags}

@@ -20,12 +20,12 @@ from rapidfuzz import fuzz
 from scipy.sparse import csr_matrix
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from scoring.components import directive_fit, length, structure
+from scoring.components import MARKED_UP_TO, directive_fit, length, marked_word_limit, structure
 from scoring.evidence import AnswerView, CompiledPoint, MatchSettings, compile_point, judge_point, split_shared
 from scoring.feedback import Component, Feedback, Flag, PointResult
 from scoring.models import Concept, Item, Rubric
-from scoring.text import (STOPWORDS, clean, is_prose_tokens, latin_share, normalise, prompt_of, split_sentences, stem,
-                          word_count, words)
+from scoring.text import (STOPWORDS, clean, end_of_word, is_prose_tokens, latin_share, normalise, prompt_of,
+                          split_sentences, stem, word_count, words)
 
 SCORER_NAME = "mains-scorer/1"
 #: an answer with fewer of its letters in the Latin alphabet than this is not read (the scorer reads English)
@@ -127,6 +127,7 @@ class Scorer:
     off_topic_margin: float | None = 0.1  # another question's model answer this much closer → off topic
     off_topic_cap: float = 0.25  # the most an off-topic answer can earn, as a share of the marks
     max_length_factor: float = 10.0  # answers over this many times the limit are not scored
+    marked_up_to: float | None = MARKED_UP_TO  # words past this many times the limit are not marked (None: all are)
     min_refuse_words: int = 3000
     prose_only: bool = True  # evidence counts only in prose sentences (False: any line, for short answers)
     off_topic_check: bool = True  # cap answers that say little about the question
@@ -193,16 +194,13 @@ class Scorer:
         early = self._early_exit(prepared, text, total_words)
         if early is not None:
             return early
-        sentences = split_sentences(text)
-        tokens = [tuple(w.lower() for w in words(s.text)) for s in sentences]
-        keep = [not self.prose_only or is_prose_tokens(s.text, t) for s, t in zip(sentences, tokens)]
-        prose = [s for s, k in zip(sentences, keep) if k]
-        view = AnswerView.of(prose, [t for t, k in zip(tokens, keep) if k])
-        sentence_matrix = tfidf_rows(self.vectorizer_, map(features, view.tokens)) if prose else None
-        points = self._judge_points(prepared, view, text, sentence_matrix)
+        marked_words = self._marked_words(question.word_limit, total_words)
+        marked = text if marked_words == total_words else text[:end_of_word(text, marked_words)]
+        sentences, prose, view, sentence_matrix = self._read(marked)
+        points = self._judge_points(prepared, view, marked, sentence_matrix)
         content = content_share(item.rubric, points, graded=self.graded_credit)
         relevance = self._relevance(prepared, sentence_matrix)
-        structure_report, structure_score = structure(sentences, total_words)
+        structure_report, structure_score = structure(sentences, marked_words)
         directive_report, directive_score = directive_fit(question.directive, prose)
         length_report, length_score = length(total_words, question.word_limit)
         gate = min(1.0, content / self.gate_at) if self.gate_at else 1.0
@@ -215,7 +213,15 @@ class Scorer:
         }
         components = self._components(scores, question.marks)
         raw = sum(c.marks for c in components)
-        flags = _flags(sentences, prose, length_report.status, total_words, question.word_limit)
+        flags = _flags(prose, marked_words, length_report.status, total_words, question.word_limit)
+        suggestions = _suggestions(points, structure_report.notes, directive_report, length_report.status,
+                                   question.word_limit)
+        if marked_words < total_words:
+            late = self._late_points(prepared, text, points)
+            length_report = length_report.model_copy(update={"marked_words": marked_words, "marked_until": len(marked)})
+            flags = (*flags, _not_marked_flag(total_words, marked_words, question.word_limit, late))
+            suggestions = (*(f"Move up: {p.label}. You made this point after word {marked_words}, where marking "
+                             "stopped." for p in late), *suggestions)
         marks = _clip(round_half(raw), question.marks)
         off_topic = self._off_topic(prepared, sentence_matrix, content, relevance) if self.off_topic_check else ""
         if off_topic:
@@ -225,10 +231,31 @@ class Scorer:
         return Feedback(
             question_id=question.id, question_version=item.version,
             marks=marks, max_marks=question.marks, components=components, points=points,
-            suggestions=_suggestions(points, structure_report.notes, directive_report, length_report.status, question.word_limit),
-            flags=flags, structure=structure_report, directive=directive_report, length=length_report,
-            message=_headline(flags), scorer=SCORER_NAME,
+            suggestions=suggestions, flags=flags, structure=structure_report, directive=directive_report,
+            length=length_report, message=_headline(flags), scorer=SCORER_NAME,
         )
+
+    def _marked_words(self, word_limit: int, total_words: int) -> int:
+        """How many words are marked: all, or those an examiner's space holds (``marked_up_to`` × the limit)."""
+        if self.marked_up_to is None:
+            return total_words
+        return min(total_words, marked_word_limit(word_limit, self.marked_up_to))
+
+    def _read(self, text: str):
+        """Sentences, the prose among them, its tokens (``AnswerView``) and TF-IDF rows (None without prose)."""
+        sentences = split_sentences(text)
+        tokens = [tuple(w.lower() for w in words(s.text)) for s in sentences]
+        keep = [not self.prose_only or is_prose_tokens(s.text, t) for s, t in zip(sentences, tokens)]
+        prose = [s for s, k in zip(sentences, keep) if k]
+        view = AnswerView.of(prose, [t for t, k in zip(tokens, keep) if k])
+        sentence_matrix = tfidf_rows(self.vectorizer_, map(features, view.tokens)) if prose else None
+        return sentences, prose, view, sentence_matrix
+
+    def _late_points(self, prepared: PreparedItem, text: str, marked_points: tuple[PointResult, ...]) -> list[PointResult]:
+        """Points the whole answer makes better than its marked part: they came after marking stopped."""
+        _, _, view, sentence_matrix = self._read(text)
+        whole = self._judge_points(prepared, view, text, sentence_matrix)
+        return [p for p, q in zip(marked_points, whole) if q.credit > p.credit]
 
     def _off_topic(self, prepared: PreparedItem, sentence_matrix, content: float, relevance: float) -> str:
         """Why the answer is off topic, or "" when it is not."""
@@ -357,10 +384,10 @@ def _gated_note(note: str, gate: float) -> str:
     return f"{note} Counted at {gate:.0%} because the answer covers little of the rubric."
 
 
-def _flags(sentences, prose, length_status, total_words, limit) -> tuple[Flag, ...]:
+def _flags(prose, marked_words, length_status, total_words, limit) -> tuple[Flag, ...]:
     flags: list[Flag] = []
     prose_words = sum(word_count(s.text) for s in prose)
-    if sentences and prose_words < 0.5 * total_words:
+    if marked_words and prose_words < 0.5 * marked_words:
         flags.append(Flag(code="keyword_list", message=(
             "Most of this answer is a list of keywords, not sentences. Examiners credit points "
             "explained in sentences, so keywords alone earn little.")))
@@ -373,9 +400,22 @@ def _flags(sentences, prose, length_status, total_words, limit) -> tuple[Flag, .
     return tuple(flags)
 
 
+def _not_marked_flag(total_words: int, marked_words: int, limit: int, late: list[PointResult]) -> Flag:
+    message = (f"Only the first {marked_words:,} words were marked. {total_words:,} words is "
+               f"{total_words / limit:.1f} times the {limit}-word limit: more than the answer booklet's space "
+               f"and the time allow, so the last {total_words - marked_words:,} words earned nothing.")
+    if late:
+        message += f" Points made only there: {'; '.join(p.label for p in late)}."
+    return Flag(code="not_marked", message=message)
+
+
 def _headline(flags: tuple[Flag, ...]) -> str:
-    serious = [f for f in flags if f.code in ("keyword_list", "off_topic")]
-    return serious[0].message if serious else ""
+    """The most serious flag's message: a keyword list, then off topic, then words past marking."""
+    for code in ("keyword_list", "off_topic", "not_marked"):
+        for flag in flags:
+            if flag.code == code:
+                return flag.message
+    return ""
 
 
 def _suggestions(points, structure_notes, directive_report, length_status, limit) -> tuple[str, ...]:

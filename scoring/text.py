@@ -20,6 +20,8 @@ from functools import lru_cache
 import snowballstemmer
 
 WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+#: a word as an examiner counts it: hyphenated words count once
+COUNTED_WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _BULLET = re.compile(r"^\s*(?:[-*•▪●◦]|\d{1,2}[.)]|\(?[a-z]\))\s+", re.IGNORECASE)
@@ -97,7 +99,22 @@ def word_count(text: str) -> int:
     >>> word_count("Indo-Pacific supply-chain risk, 2026.")
     4
     """
-    return len(re.findall(r"[^\W_]+(?:['’\-][^\W_]+)*", text))
+    return len(COUNTED_WORD.findall(text))
+
+
+def end_of_word(text: str, n: int) -> int:
+    """Character offset just after the ``n``-th word (as ``word_count`` counts), or ``len(text)`` if it has fewer.
+
+    >>> text = "Indo-Pacific supply-chain risk, 2026."
+    >>> text[:end_of_word(text, 2)], end_of_word(text, 9) == len(text)
+    ('Indo-Pacific supply-chain', True)
+    """
+    if n <= 0:
+        return 0
+    for index, match in enumerate(COUNTED_WORD.finditer(text), start=1):
+        if index == n:
+            return match.end()
+    return len(text)
 
 
 def stem_tokens(text: str) -> tuple[str, ...]:

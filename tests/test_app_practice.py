@@ -238,6 +238,22 @@ def test_an_answer_far_over_the_limit_is_refused_and_stays_open_to_cut(app, samp
     assert storage.list_attempts(user)[0].answer == cut
 
 
+def test_words_past_the_end_of_marking_are_named_and_greyed_in_the_feedback(app, sample_item):
+    user, draft = start(app)
+    assert component_data(app)["marked"] == 225  # the box warns past 1.5 × the 150-word limit
+    padding = "Cooperation between the Union and the states has grown over the years. " * 20  # 240 words
+    write_and_submit(app, draft, padding + GOOD_ANSWER)
+    assert not app.exception, app.exception
+    attempt = storage.list_attempts(user)[0]
+    assert attempt.answer == padding + GOOD_ANSWER  # kept whole
+    assert "not_marked" in attempt.feedback.flag_codes()
+    assert any("Only the first 225 words were marked" in e.value for e in [*app.info, *app.warning])
+    assert any("Greyed: the words after word 225, which were not marked." in c.value for c in app.caption)
+    assert '<span class="mains-unmarked" title="Not marked: after word 225">' in bodies(app)
+    assert "Article 279A" not in attempt.feedback.marked_text(attempt.answer)
+    assert any(s.startswith("Move up:") for s in attempt.feedback.suggestions)
+
+
 def test_an_answer_in_another_script_is_refused_with_a_plain_reason_and_kept(app, sample_item):
     user, draft = start(app)
     hindi = "जीएसटी परिषद अनुच्छेद 279ए के तहत एक संवैधानिक निकाय है। यह सहकारी संघवाद का उदाहरण है। مرحبا 🙂"

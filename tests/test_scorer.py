@@ -164,6 +164,27 @@ def test_over_length_and_too_long_answers():
     assert "not scored" in huge.message and "kept" in huge.message
 
 
+def test_words_past_one_and_a_half_times_the_limit_are_not_marked_and_late_points_are_named():
+    item = bank()["ij-critical-minerals"]
+    point = next(p for p in item.rubric.points if p.evidence)
+    covering = f"A key dimension is {point.evidence[0]}, which matters for India and Japan. "
+    filler = "Cooperation between the two countries has grown steadily over the past decade. " * 35  # 420 words
+    early, late = scorer().score(item, covering + filler), scorer().score(item, filler + covering)
+
+    assert {p.id: p.status for p in early.points}[point.id] != "missed"
+    assert {p.id: p.status for p in late.points}[point.id] == "missed"
+    assert late.marks <= early.marks
+    assert late.length is not None and late.length.marked_words == 375  # 1.5 × 250
+    assert word_count((filler + covering)[:late.length.marked_until]) == 375
+    message = next(f.message for f in late.flags if f.code == "not_marked")
+    assert "Only the first 375 words were marked" in message and point.label in message
+    assert late.suggestions[0].startswith(f"Move up: {point.label}.")
+    # an answer within the marked length is marked whole and says nothing of it
+    whole = scorer().score(item, item.question.model_answer)
+    assert whole.length is not None and whole.length.marked_words is None
+    assert "not_marked" not in whole.flag_codes() and whole.marked_text("abc") == "abc"
+
+
 def test_an_answer_in_another_script_is_not_marked_and_says_why():
     item = bank()["ij-critical-minerals"]
     hindi = ("भारत और जापान ने महत्वपूर्ण खनिजों पर संयुक्त कार्य समूह बनाया है। "

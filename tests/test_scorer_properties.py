@@ -77,3 +77,14 @@ def test_adding_a_sentence_that_covers_a_missed_point_never_lowers_marks(data):
     after = scorer().score(item, "\n\n".join(blocks))
     assert {p.id: p.status for p in after.points}[point_id] != "missed"
     assert after.marks >= before.marks, (item.id, point_id, before.marks, after.marks)
+
+
+@PROPERTY
+@given(items, answer_like)
+def test_words_past_the_end_of_marking_never_earn_marks(item, tail):
+    base = "\n\n".join([item.question.model_answer] * 3)  # at least 1.8 times the limit: past 1.5
+    before = scorer().score(item, base)
+    after = scorer().score(item, base + "\n\n" + tail)
+    assert before.length is not None and before.length.marked_words is not None
+    assert after.points == before.points
+    assert after.marks <= before.marks

@@ -121,6 +121,11 @@ FIXTURES: dict[str, tuple[dict, dict]] = {
                   "Clove check: discuss India–Japan cooperation on semiconductor supply chains."),
         _rubric(),
     ),
+    "zz-browser-long": (
+        _question("zz-browser-long",
+                  "Fennel check: discuss India–Japan cooperation on critical minerals at length."),
+        _rubric(),
+    ),
     "zz-browser-markup": (
         _question("zz-browser-markup",
                   f"Juniper check {MARKUP_IMG} {MARKUP_LINK}: discuss India–Japan "
@@ -138,6 +143,7 @@ KEYS: dict[str, str] = {
     "zz-browser-markup": "Juniper check",
     "zz-browser-empty": "Nutmeg check",
     "zz-browser-pending": "Clove check",
+    "zz-browser-long": "Fennel check",
 }
 
 

@@ -101,3 +101,23 @@ def test_empty_answer_is_refused_with_a_message(app):
     assert page.get_by_text("Your answer is empty").first.is_visible()
     assert page.locator(ui.MARKS).count() == 0
     assert page.locator("[data-testid='stException']").count() == 0
+
+
+def test_words_past_the_end_of_marking_are_flagged_while_typing_and_greyed_in_the_feedback(app):
+    page = app
+    ui.start_question(page, "zz-browser-long")
+    padding = "Cooperation between India and Japan has grown steadily over the past decade. " * 19  # 228 words
+    text = padding + ANSWER  # the JWG sentence comes after word 225, the end of marking for 150 words
+    ui.answer_box(page).fill(text)
+    count = page.locator(ui.WORD_COUNT)
+    expect(count).to_contain_text("/ 150 words · words after 225 are not marked")
+    ui.wait_saved(page, text)
+    ui.submit(page)
+
+    assert page.get_by_text("Only the first 225 words were marked").first.is_visible()
+    assert re.search(rf"Missed\s*:\s*{re.escape(COVERED_POINT_LABEL)}", page.locator(ui.POINTS).inner_text())
+    assert page.get_by_text(f"Move up: {COVERED_POINT_LABEL}.").first.is_visible()
+    unmarked = page.locator(f"{ui.HIGHLIGHTED} .mains-unmarked")
+    assert COVERED_SENTENCE in unmarked.inner_text()
+    assert page.locator(ui.HIGHLIGHTED).inner_text().startswith(padding.split(".")[0])
+    assert float(unmarked.evaluate("e => getComputedStyle(e).opacity")) < 1  # greyed
