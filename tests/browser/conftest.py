@@ -15,7 +15,6 @@ import pytest
 
 from .harness import (
     APP_SCRIPT, CHROMIUM, StreamlitServer, copy_bank, in_ci, launch_chromium, open_app, serving,
-    wait_idle,
 )
 from .fixture_bank import write_fixture_items
 
@@ -23,10 +22,13 @@ SHOT_DIR_ENV = "BROWSER_TEST_SHOTS"  # set to a folder to keep a screenshot of e
 
 
 def pytest_collection_modifyitems(config, items):
+    """Mark every test here ``browser``, and keep them in one xdist group: with ``-n 2`` they run one
+    after another in one worker (one app server, one chromium), beside the other tests in the other."""
     here = Path(__file__).parent
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 def _unavailable(reason: str):

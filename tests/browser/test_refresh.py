@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
 from . import app_driver as ui
 from .harness import wait_idle
 
