@@ -174,7 +174,8 @@ def signed_out_screen() -> None:
     notice = state.pop(ACCOUNT_NOTICE, None)
     first_account = not accounts.has_accounts()
     can_sign_up = accounts.signup_open()
-    st.title("Welcome" if first_account else "Sign in")  # nobody can sign in before the first account
+    # nobody can sign in before the first account
+    st.title("Welcome" if first_account else "Sign in", anchor=False)
     if notice:
         st.info(notice)
     show_message()
@@ -192,7 +193,7 @@ def signed_out_screen() -> None:
                           autocomplete="current-password")
             st.form_submit_button("Sign in", key="account_login_submit", type="primary", on_click=on_sign_in)
     if can_sign_up:
-        st.subheader("Create an account" if not first_account else "Create the first account")
+        st.subheader("Create an account" if not first_account else "Create the first account", anchor=False)
         with st.form("account_sign_up_form", border=True):
             st.text_input("Name", key="account_signup_name", autocomplete="username",
                           help=f"{accounts.NAME_MIN}–{accounts.NAME_MAX} characters: letters a–z, digits, "
@@ -207,7 +208,7 @@ def signed_out_screen() -> None:
 
 
 def signed_in_screen(account: storage.UserRecord) -> None:
-    st.title("Account")
+    st.title("Account", anchor=False)
     show_message()
     st.markdown(f"Signed in as **{escape_markdown(account.name)}**, {account.role}.")
     idle = accounts.session_idle_timeout().total_seconds() / 60
@@ -227,7 +228,7 @@ def signed_in_screen(account: storage.UserRecord) -> None:
 
     if not account.is_mentor:
         return
-    st.subheader("Accounts")
+    st.subheader("Accounts", anchor=False)
     everyone = accounts.list_accounts()
     st.dataframe(pd.DataFrame([{"name": u.name, "role": u.role, "created": u.created_at} for u in everyone]),
                  hide_index=True, key="account_users_table",

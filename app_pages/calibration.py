@@ -42,7 +42,7 @@ state.setdefault("calibration_notice", None)  # (kind, text) after Save or Remov
 
 page_style()
 bank = current_bank()
-st.title("Calibration")
+st.title("Calibration", anchor=False)
 st.caption("Teach the scorer your marking: upload answers you have already graded, check how far its marks "
            "agree with yours before and after, and save the calibration. Practice then gives marks on your scale; "
            "the rubric points and evidence stay the scorer's.")
@@ -213,7 +213,7 @@ def model_names(calibration) -> dict[str, str]:
 
 
 def show_in_use() -> None:
-    st.subheader("In use now")
+    st.subheader("In use now", anchor=False)
     found = calibration_file()
     path = found.path
     if found.calibration is None and found.problem is None:
@@ -285,7 +285,7 @@ def save(calibration, path: Path) -> None:
 
 
 def show_upload() -> None:
-    st.subheader("Calibrate from graded answers")
+    st.subheader("Calibrate from graded answers", anchor=False)
     with st.expander("File format", key="calibration_format_help"):
         st.markdown(
             f"A CSV (or `.csv.gz`) saved as UTF-8 (in Excel: *CSV UTF-8*), one graded answer per row, with the columns "

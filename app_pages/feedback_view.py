@@ -92,7 +92,7 @@ def render_attempt(attempt: AttemptRecord, item: Item | None, *, key: str) -> No
             st.caption("The scorer's marks by component, before calibration:")
         st.altair_chart(component_chart(feedback), width="stretch", key=f"{key}_components")
 
-    st.subheader("Rubric points")
+    st.subheader("Rubric points", anchor=False)
     with st.container(key=f"{key}_points"):
         for point in feedback.points:
             line = f"{STATUS_BADGE[point.status]}: {escape_markdown(point.label)}"
@@ -105,25 +105,25 @@ def render_attempt(attempt: AttemptRecord, item: Item | None, *, key: str) -> No
 
     left, right = st.columns(2)
     with left:
-        st.subheader("Your answer")
+        st.subheader("Your answer", anchor=False)
         st.caption("Highlighted: the sentences that earned a rubric point." + unmarked_caption(feedback))
         st.html(f'<div class="mains-answer" data-testid="answer-highlighted">'
                 f"{marked_answer_html(attempt.answer, feedback)}</div>")
     with right:
-        st.subheader("Model answer")
+        st.subheader("Model answer", anchor=False)
         if question is not None:
             st.html(text_html(question.model_answer, css_class="mains-answer"))
         else:
             st.caption("This question is no longer in the bank.")
 
     if feedback.suggestions:
-        st.subheader("What to do next")
+        st.subheader("What to do next", anchor=False)
         for suggestion in feedback.suggestions:
             st.markdown(f"- {escape_markdown(suggestion)}")
 
     notes_left, notes_right = st.columns(2)
     with notes_left:
-        st.subheader("Structure")
+        st.subheader("Structure", anchor=False)
         if feedback.structure:
             s = feedback.structure
             parts = [("Introduction", s.introduction), ("Body", s.body), ("Conclusion", s.conclusion),
@@ -135,7 +135,7 @@ def render_attempt(attempt: AttemptRecord, item: Item | None, *, key: str) -> No
         else:
             st.caption("Not assessed for this answer.")
     with notes_right:
-        st.subheader("Directive")
+        st.subheader("Directive", anchor=False)
         if feedback.directive:
             d = feedback.directive
             st.markdown(f"**{escape_markdown(d.directive.capitalize())}**: {escape_markdown(d.asks)}")

@@ -15,7 +15,7 @@ state.setdefault("history_attempt_id", None)
 page_style()
 bank = current_bank()
 user_id = current_user_id()
-st.title("History")
+st.title("History", anchor=False)
 
 attempts = storage.list_attempts(user_id)
 if not attempts:

@@ -14,6 +14,7 @@ from app_pages.context import (current_bank, current_scorer, current_user_id, pa
                                warm_scorer_in_background)
 from app_pages.countdown import countdown
 from app_pages.feedback_view import render_attempt
+from app_pages.focus import focus_heading
 from app_pages.markup import escape_markdown, text_html
 from scoring.feedback import Flag
 from scoring.models import Item
@@ -128,7 +129,7 @@ def show_unfinished() -> None:
     drafts = storage.list_open_drafts(user_id)
     if not drafts:
         return
-    st.subheader("Unfinished answers")
+    st.subheader("Unfinished answers", anchor=False)
     for draft in drafts:
         item = bank.items.get(draft.question_id)
         left, right = st.columns([5, 1])
@@ -152,7 +153,7 @@ def show_unfinished() -> None:
 
 
 def show_picker() -> None:
-    st.title("Practice")
+    st.title("Practice", anchor=False)
     if notice := state.pop("practice_url_notice", None):  # a link to an attempt or question that is not there
         st.info(notice, icon=":material/link_off:")
     if bank.errors:
@@ -164,7 +165,7 @@ def show_picker() -> None:
 
     items = sorted(bank.items.values(), key=lambda i: (i.question.paper, i.question.topic, i.id))
     attempted = storage.attempted_question_ids(user_id)
-    st.subheader("Choose a question")
+    st.subheader("Choose a question", anchor=False)
     choices = {
         "practice_filter_paper": sorted({i.question.paper for i in items}),
         "practice_filter_topic": sorted({i.question.topic for i in items}),
@@ -231,6 +232,7 @@ def submit(item: Item, draft: storage.DraftRecord, text: str) -> None:
         ))
     attempt = storage.submit_attempt(user_id, draft.id, text, feedback, now=now)
     state["practice_attempt_id"] = attempt.id
+    state["practice_focus_feedback"] = attempt.id  # the Submit button goes with the screen: focus the heading
     show_url(attempt_id=attempt.id)
 
 
@@ -310,7 +312,7 @@ def show_feedback(attempt_id: int) -> None:
         state["practice_attempt_id"] = None
         st.rerun()
     item = bank.items.get(attempt.question_id)
-    st.title("Feedback")
+    st.title("Feedback", anchor=False)
     if item is not None:
         st.html(text_html(item.question.text, css_class="mains-question"))
     render_attempt(attempt, item, key="practice_feedback")
@@ -325,6 +327,8 @@ def show_feedback(attempt_id: int) -> None:
         state["practice_question_id"] = item.id
         show_url(question_id=item.id)
         st.rerun()
+    if state.pop("practice_focus_feedback", None) == attempt_id:
+        focus_heading(key="practice_focus_heading", token=f"attempt-{attempt_id}")
 
 
 # ------------------------------------------------------------------ screen

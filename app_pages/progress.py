@@ -80,7 +80,7 @@ def show_summary(shown: pd.DataFrame) -> None:
 
 def show_all_attempts(shown: pd.DataFrame) -> None:
     """Every attempt, newest first, and the same rows (with the full question) as a CSV download."""
-    st.subheader("All attempts")
+    st.subheader("All attempts", anchor=False)
     st.dataframe(shown[list(ALL_ATTEMPTS_COLUMNS)].sort_values("date", ascending=False), hide_index=True,
                  key="progress_table", column_config=ALL_ATTEMPTS_COLUMNS)
     st.download_button("Download attempts as CSV", data=csv_bytes(shown), file_name="attempts.csv",
@@ -89,7 +89,7 @@ def show_all_attempts(shown: pd.DataFrame) -> None:
 
 def show_marks_over_time(shown: pd.DataFrame) -> None:
     """Marks (as % of the maximum) against the time of each attempt."""
-    st.subheader("Marks over time")
+    st.subheader("Marks over time", anchor=False)
     line = (
         alt.Chart(shown)
         .mark_line(point=True)
@@ -107,7 +107,7 @@ def show_marks_over_time(shown: pd.DataFrame) -> None:
 
 def show_weakest_areas(attempts: list[AttemptRecord], bank: Bank) -> None:
     """The rubric concepts and points missed most surely, as a bar chart and a table."""
-    st.subheader("Weakest areas")
+    st.subheader("Weakest areas", anchor=False)
     st.caption("Rubric concepts and points you miss most often (a partly covered point counts half). "
                "Steady misses come first: a point missed 3 times in 5 ranks above one missed in its only answer.")
     weak = weakest_areas(attempts, {c.id: c.name for c in bank.concepts.values()})
@@ -142,18 +142,18 @@ def show_averages(shown: pd.DataFrame) -> None:
     """Attempts and average marks per paper and per topic, side by side."""
     left, right = st.columns(2)
     with left:
-        st.subheader("By paper")
+        st.subheader("By paper", anchor=False)
         st.dataframe(averages_by(shown, "paper"), hide_index=True, key="progress_by_paper",
                      column_config={"paper": st.column_config.TextColumn("Paper", width=95), **AVERAGE_COLUMNS})
     with right:
-        st.subheader("By topic")
+        st.subheader("By topic", anchor=False)
         st.dataframe(averages_by(shown, "topic"), hide_index=True, key="progress_by_topic",
                      column_config={"topic": st.column_config.TextColumn("Topic", width=95), **AVERAGE_COLUMNS})
 
 
 page_style()
 bank = current_bank()
-st.title("Progress")
+st.title("Progress", anchor=False)
 
 attempts = storage.list_attempts(current_user_id(), newest_first=False)
 if not attempts:

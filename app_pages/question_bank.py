@@ -51,7 +51,7 @@ for form_key, form_default in {**FORM_DEFAULTS, **POINT_FIELD_DEFAULTS}.items():
 page_style()
 root = bank_root()
 bank = current_bank()
-st.title("Question bank")
+st.title("Question bank", anchor=False)
 
 if bank.errors:
     with st.expander(f"⚠️ {len(bank.errors)} problem(s) in the bank files: those questions are not loaded",
@@ -380,7 +380,7 @@ def show_form() -> None:
             st.error(f"{len(problems)} problem(s) to fix before saving:")
             st.dataframe(problems, hide_index=True, key="bank_form_problems")
 
-    st.subheader("Preview")
+    st.subheader("Preview", anchor=False)
     st.text_area("Sample answer", key="bank_form_sample", height=150,
                  placeholder="Paste an answer to see how the rubric marks it.")
     if st.button("Score the sample answer", key="bank_form_preview", disabled=item is None):

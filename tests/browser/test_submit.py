@@ -48,6 +48,12 @@ def test_write_submit_read_marks_and_covered_evidence(app, app_url):
 
     ui.submit(page)
     assert re.search(r"[?&]attempt=\d+", page.url), page.url
+    # The Submit button went with the writing screen: keyboard focus moves to the Feedback heading
+    # (not to the top of the document), and headings add no "link to heading" tab stops.
+    heading = page.locator("[data-testid='stMain'] h1")
+    expect(heading).to_have_text("Feedback")
+    expect(heading).to_be_focused()
+    assert page.locator("[data-testid='stMain'] :is(h1, h2, h3) a").count() == 0
 
     # The marks: a half-mark step out of the question's 10.
     marks = ui.marks_text(page)
