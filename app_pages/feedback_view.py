@@ -7,6 +7,7 @@ two always look the same.  All user text is escaped before it is shown.
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
@@ -23,6 +24,9 @@ from scoring.feedback import Feedback
 from scoring.models import Item
 from storage.records import AttemptRecord
 from storage.timing import format_clock
+
+if TYPE_CHECKING:  # altair is imported on first feedback, not on a cold start
+    import altair as alt
 
 #: how each status shows on screen (Streamlit Markdown: coloured text and a bundled icon)
 STATUS_BADGE = {
