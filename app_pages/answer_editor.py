@@ -53,7 +53,9 @@ CSS = """
 """
 
 JS = """
-const WORD = /[\\p{L}\\p{N}]+(?:['\\u2019\\-][\\p{L}\\p{N}]+)*/gu;
+// words as scoring.text.COUNTED_WORD counts them (dotted abbreviations, numbers with separators and
+// hyphenated or en-dashed words count once)
+const WORD = /\\p{L}(?:\\.\\p{L})+\\.?|[\\p{L}\\p{N}]+(?:(?:['\\u2019\\-\\u2013]|(?<=\\p{Nd})[.,](?=\\p{Nd}))[\\p{L}\\p{N}]+)*/gu;
 
 export default function (component) {
   const { data, parentElement, setStateValue } = component;

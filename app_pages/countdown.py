@@ -40,7 +40,7 @@ from storage.timing import format_clock, is_time_up, overtime_seconds, remaining
 
 TICK_MS = 250  # how often the browser looks at its clock; the text changes once a second
 
-OVER_NOTE = "Nothing you wrote is cut: finish your sentence and submit. The overtime is recorded."
+OVER_NOTE = "Writing on is allowed: finish your sentence and submit. The overtime is recorded."
 
 # Icons are inline SVG (no icon font to wait for), hidden from screen readers.
 _TIMER_SVG = (
@@ -168,7 +168,7 @@ def clock_line(deadline: datetime, minutes: int, now: datetime) -> str:
     >>> clock_line(t + timedelta(minutes=7), 7, t)
     '07:00 left of 7:00'
     >>> clock_line(t, 7, t + timedelta(seconds=121))
-    'Time is up (7 minutes) · 02:01 over. Nothing you wrote is cut: finish your sentence and submit. The overtime is recorded.'
+    'Time is up (7 minutes) · 02:01 over. Writing on is allowed: finish your sentence and submit. The overtime is recorded.'
     """
     if is_time_up(deadline, now):
         return f"Time is up ({minutes} minutes) · {format_clock(overtime_seconds(deadline, now))} over. {OVER_NOTE}"

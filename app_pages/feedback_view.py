@@ -17,6 +17,7 @@ from app_pages.markup import (
     feedback_markdown,
     format_marks,
     marked_answer_html,
+    marked_words,
     text_html,
     unmarked_caption,
 )
@@ -75,7 +76,7 @@ def render_attempt(attempt: AttemptRecord, item: Item | None, *, key: str) -> No
         top = st.columns(3)
         top[0].metric("Marks", format_marks(feedback.marks, feedback.max_marks))
         if feedback.length:
-            top[1].metric("Words", f"{feedback.length.words} / {feedback.length.limit}")
+            top[1].metric("Words", f"{feedback.length.words:,} / {feedback.length.limit:,}")
         top[2].metric("Time", f"{format_clock(attempt.time_taken_seconds)} / {format_clock(attempt.time_limit_seconds)}")
     if feedback.calibrated:
         st.caption(calibration_note(feedback))
@@ -84,7 +85,7 @@ def render_attempt(attempt: AttemptRecord, item: Item | None, *, key: str) -> No
         st.warning(f"Time was up: you wrote for {format_clock(attempt.overtime_seconds)} past the limit. "
                    f"Your whole answer was {marked}.", icon=":material/alarm:")
     if feedback.message:
-        st.info(escape_markdown(feedback.message))
+        st.warning(escape_markdown(feedback.message))
 
     for flag in feedback.flags:
         if flag.code == "overtime" or flag.message == feedback.message:
@@ -104,7 +105,10 @@ def render_attempt(attempt: AttemptRecord, item: Item | None, *, key: str) -> No
             if point.evidence and point.status != "missed":
                 st.html(f'<div class="mains-text" data-testid="evidence-{_attr(point.id)}" '
                         f'style="margin:-0.5rem 0 0.5rem 1.8rem; opacity:0.85">“{_escape(point.evidence)}”</div>')
-            if point.hint and point.status != "covered":
+            if point.after_marking:
+                st.caption(f"Made {'' if point.status == 'missed' else 'in full '}only after word "
+                           f"{marked_words(feedback):,}, where marking stopped: move it up.")
+            elif point.hint and point.status != "covered":
                 st.caption(f"Hint: {escape_markdown(point.hint)}")
 
     left, right = st.columns(2)

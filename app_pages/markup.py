@@ -87,6 +87,11 @@ def marked_answer_html(answer: str, feedback: Feedback) -> str:
             f"{html.escape(answer[len(marked):])}</span>")
 
 
+def marked_words(feedback: Feedback) -> int | None:
+    """How many words were marked, when the answer ran past the end of marking; else None."""
+    return feedback.length.marked_words if feedback.length is not None else None
+
+
 def unmarked_caption(feedback: Feedback) -> str:
     """What the greyed end of the answer means, or "" when all of it was marked."""
     length = feedback.length
@@ -158,9 +163,10 @@ def feedback_markdown(
         lines += [calibration_note(feedback), ""]
     if feedback.message:
         lines += [escape_markdown(feedback.message), ""]
-    for flag in feedback.flags:
+    flags = [f for f in feedback.flags if f.message != feedback.message]  # the headline is said above
+    for flag in flags:
         lines.append(f"- ⚠️ {escape_markdown(flag.message)}")
-    if feedback.flags:
+    if flags:
         lines.append("")
     if feedback.components:
         if feedback.calibrated:
@@ -174,7 +180,10 @@ def feedback_markdown(
         lines.append(f"- {STATUS_ICON[p.status]} **{escape_markdown(p.label)}** ({p.status})")
         if p.evidence and p.status != "missed":
             lines.append(f"  - Evidence: “{escape_markdown(p.evidence)}”")
-        if p.hint and p.status != "covered":
+        if p.after_marking:
+            lines.append(f"  - Made {'' if p.status == 'missed' else 'in full '}only after word "
+                         f"{marked_words(feedback):,}, where marking stopped: move it up.")
+        elif p.hint and p.status != "covered":
             lines.append(f"  - Hint: {escape_markdown(p.hint)}")
     lines.append("")
     if feedback.suggestions:
@@ -190,11 +199,17 @@ def feedback_markdown(
         lines.append("")
     lines += ["## Length and time", ""]
     if feedback.length:
-        lines.append(f"- Words: {feedback.length.words} of {feedback.length.limit} ({feedback.length.status})")
+        lines.append(f"- Words: {feedback.length.words:,} of {feedback.length.limit:,} ({feedback.length.status})")
+        if marked_words(feedback) is not None:
+            lines.append(f"- Marked: the first {marked_words(feedback):,} words (the answer below shows where "
+                         "marking stopped)")
     if time_taken_seconds is not None and time_limit_seconds is not None:
         lines.append(f"- Time: {_mmss(time_taken_seconds)} of {_mmss(time_limit_seconds)}")
     if overtime_seconds:
         lines.append(f"- Overtime: {_mmss(overtime_seconds)} past the time limit")
+    marked = feedback.marked_text(answer)
+    if len(marked) < len(answer):
+        answer = f"{marked}\n\n[marking stopped here: the words below were not marked]\n\n{answer[len(marked):].lstrip()}"
     lines += ["", "## Your answer", "", "```text", answer.replace("```", "`\u200b``"), "```", ""]
     if model_answer:
         lines += ["## Model answer", "", "```text", model_answer.replace("```", "`\u200b``"), "```", ""]

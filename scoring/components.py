@@ -96,17 +96,24 @@ def structure(sentences: list[Sentence], word_total: int) -> tuple[StructureRepo
     ), score
 
 
+#: the parts of an answer's structure, what each is called, and the note when it is missing
+STRUCTURE_PARTS: dict[str, tuple[str, str]] = {
+    "introduction": ("introduction",
+                     "Open with a short introduction in its own paragraph: a fact, a definition or the context."),
+    "body": ("body", f"Make the body at least {MIN_BODY_POINTS} separate points (paragraphs or bullets), each 3–4 lines."),
+    "conclusion": ("conclusion", "End with a concluding paragraph (for example 'Thus…' or 'In conclusion…')."),
+    "way_forward": ("way forward", "Close with a way forward: what should be done next."),
+}
+
+
 def _structure_notes(introduction: bool, body: bool, conclusion: bool, way_forward: bool) -> tuple[str, ...]:
-    notes = []
-    if not introduction:
-        notes.append("Open with a short introduction in its own paragraph: a fact, a definition or the context.")
-    if not body:
-        notes.append(f"Make the body at least {MIN_BODY_POINTS} separate points (paragraphs or bullets), each 3–4 lines.")
-    if not conclusion:
-        notes.append("End with a concluding paragraph (for example 'Thus…' or 'In conclusion…').")
-    if not way_forward:
-        notes.append("Close with a way forward: what should be done next.")
-    return tuple(notes)
+    present = {"introduction": introduction, "body": body, "conclusion": conclusion, "way_forward": way_forward}
+    return tuple(note for part, (_, note) in STRUCTURE_PARTS.items() if not present[part])
+
+
+def missing_parts(report: StructureReport) -> list[str]:
+    """The parts (``STRUCTURE_PARTS`` keys) the answer lacks."""
+    return [part for part in STRUCTURE_PARTS if not getattr(report, part)]
 
 
 def directive_fit(directive: str, sentences: list[Sentence]) -> tuple[DirectiveReport, float]:

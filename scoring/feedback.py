@@ -38,6 +38,7 @@ class PointResult(_Result):
     span: tuple[int, int] | None = None  # its character span in the answer
     matched_terms: tuple[str, ...] = ()
     concepts: tuple[str, ...] = ()
+    after_marking: bool = False  # the answer makes (or completes) it only after the words that were marked
 
     @property
     def credit(self) -> float:

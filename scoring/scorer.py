@@ -20,7 +20,8 @@ from rapidfuzz import fuzz
 from scipy.sparse import csr_matrix
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from scoring.components import MARKED_UP_TO, directive_fit, length, marked_word_limit, structure
+from scoring.components import (MARKED_UP_TO, STRUCTURE_PARTS, directive_fit, length, marked_word_limit, missing_parts,
+                                structure)
 from scoring.evidence import AnswerView, CompiledPoint, MatchSettings, compile_point, judge_point, split_shared
 from scoring.feedback import Component, Feedback, Flag, PointResult
 from scoring.models import Concept, Item, Rubric
@@ -114,6 +115,14 @@ class PreparedItem:
     term_index: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # model_terms' keys
     term_weight: np.ndarray = field(default_factory=lambda: np.zeros(0))  # and values, for fast lookups
     point_columns: np.ndarray | None = None  # point_matrix transposed and dense (terms × points)
+
+
+@dataclass(frozen=True)
+class AfterMarking:
+    """What an answer far over its limit has only after the words that were marked."""
+
+    point_ids: frozenset[str]
+    structure_parts: tuple[str, ...]  # ``STRUCTURE_PARTS`` keys
 
 
 @dataclass
@@ -214,14 +223,17 @@ class Scorer:
         components = self._components(scores, question.marks)
         raw = sum(c.marks for c in components)
         flags = _flags(prose, marked_words, length_report.status, total_words, question.word_limit)
-        suggestions = _suggestions(points, structure_report.notes, directive_report, length_report.status,
-                                   question.word_limit)
         if marked_words < total_words:
-            late = self._late_points(prepared, text, points)
+            late = self._after_marking(prepared, text, total_words, points, structure_report)
+            points = tuple(p.model_copy(update={"after_marking": True}) if p.id in late.point_ids else p
+                           for p in points)
+            structure_report = structure_report.model_copy(update={"notes": _structure_notes_after_marking(
+                structure_report, late.structure_parts, marked_words)})
             length_report = length_report.model_copy(update={"marked_words": marked_words, "marked_until": len(marked)})
-            flags = (*flags, _not_marked_flag(total_words, marked_words, question.word_limit, late))
-            suggestions = (*(f"Move up: {p.label}. You made this point after word {marked_words}, where marking "
-                             "stopped." for p in late), *suggestions)
+            flags = (*flags, _not_marked_flag(total_words, marked_words, question.word_limit,
+                                              [p for p in points if p.after_marking]))
+        suggestions = _suggestions(points, structure_report.notes, directive_report, length_report.status,
+                                   question.word_limit, marked_words)
         marks = _clip(round_half(raw), question.marks)
         off_topic = self._off_topic(prepared, sentence_matrix, content, relevance) if self.off_topic_check else ""
         if off_topic:
@@ -251,11 +263,17 @@ class Scorer:
         sentence_matrix = tfidf_rows(self.vectorizer_, map(features, view.tokens)) if prose else None
         return sentences, prose, view, sentence_matrix
 
-    def _late_points(self, prepared: PreparedItem, text: str, marked_points: tuple[PointResult, ...]) -> list[PointResult]:
-        """Points the whole answer makes better than its marked part: they came after marking stopped."""
-        _, _, view, sentence_matrix = self._read(text)
+    def _after_marking(self, prepared: PreparedItem, text: str, total_words: int, marked_points: tuple[PointResult, ...],
+                       marked_structure) -> "AfterMarking":
+        """What the whole answer has that its marked part lacks: points made (or completed) and parts of the
+        structure written after marking stopped."""
+        sentences, _, view, sentence_matrix = self._read(text)
         whole = self._judge_points(prepared, view, text, sentence_matrix)
-        return [p for p, q in zip(marked_points, whole) if q.credit > p.credit]
+        whole_structure = structure(sentences, total_words)[0]
+        return AfterMarking(
+            point_ids=frozenset(p.id for p, q in zip(marked_points, whole) if q.credit > p.credit),
+            structure_parts=tuple(part for part in missing_parts(marked_structure) if getattr(whole_structure, part)),
+        )
 
     def _off_topic(self, prepared: PreparedItem, sentence_matrix, content: float, relevance: float) -> str:
         """Why the answer is off topic, or "" when it is not."""
@@ -393,20 +411,30 @@ def _flags(prose, marked_words, length_status, total_words, limit) -> tuple[Flag
             "explained in sentences, so keywords alone earn little.")))
     if length_status == "over":
         flags.append(Flag(code="over_length", message=(
-            f"{total_words} words is over the {limit}-word limit. In the exam, extra words cost time for other questions.")))
+            f"{total_words:,} words is over the {limit}-word limit. In the exam, extra words cost time for other questions.")))
     elif length_status == "short":
         flags.append(Flag(code="under_length", message=(
-            f"{total_words} words uses under 60% of the {limit}-word limit. Develop more points.")))
+            f"{total_words:,} words uses under 60% of the {limit}-word limit. Develop more points.")))
     return tuple(flags)
 
 
 def _not_marked_flag(total_words: int, marked_words: int, limit: int, late: list[PointResult]) -> Flag:
-    message = (f"Only the first {marked_words:,} words were marked. {total_words:,} words is "
-               f"{total_words / limit:.1f} times the {limit}-word limit: more than the answer booklet's space "
-               f"and the time allow, so the last {total_words - marked_words:,} words earned nothing.")
+    unmarked = total_words - marked_words
+    message = (f"Only the first {marked_words:,} words were marked. An answer to a {limit}-word question is marked "
+               f"up to {marked_words:,} words, about what the answer booklet's space and the time allow; the last "
+               f"{unmarked:,} {'word' if unmarked == 1 else 'words'} of this one earned nothing.")
     if late:
-        message += f" Points made only there: {'; '.join(p.label for p in late)}."
+        message += f" Made or completed only after word {marked_words:,}: {'; '.join(p.label for p in late)}."
     return Flag(code="not_marked", message=message)
+
+
+def _structure_notes_after_marking(report, late_parts: tuple[str, ...], marked_words: int) -> tuple[str, ...]:
+    """The structure notes, where a missing part was written after marking stopped saying so instead."""
+    return tuple(
+        f"Your {STRUCTURE_PARTS[part][0]} came after word {marked_words:,}, where marking stopped: write less "
+        "before it, so that it is read." if part in late_parts else STRUCTURE_PARTS[part][1]
+        for part in missing_parts(report)
+    )
 
 
 def _headline(flags: tuple[Flag, ...]) -> str:
@@ -418,11 +446,15 @@ def _headline(flags: tuple[Flag, ...]) -> str:
     return ""
 
 
-def _suggestions(points, structure_notes, directive_report, length_status, limit) -> tuple[str, ...]:
-    """Concrete next steps: missed points' hints first (heaviest first), then partial ones."""
-    missed = sorted((p for p in points if p.status == "missed"), key=lambda p: -p.weight)
-    partial = sorted((p for p in points if p.status == "partial"), key=lambda p: -p.weight)
-    out = [f"Add: {p.label}. {p.hint}".strip() for p in missed]
+def _suggestions(points, structure_notes, directive_report, length_status, limit, marked_words) -> tuple[str, ...]:
+    """Concrete next steps: points made after marking stopped first, then missed points' hints (heaviest
+    first), then partial ones."""
+    late = [p for p in points if p.after_marking]
+    missed = sorted((p for p in points if p.status == "missed" and not p.after_marking), key=lambda p: -p.weight)
+    partial = sorted((p for p in points if p.status == "partial" and not p.after_marking), key=lambda p: -p.weight)
+    out = [f"Move up: {p.label}. Your answer {'makes' if p.status == 'missed' else 'completes'} this point only "
+           f"after word {marked_words:,}, where marking stopped." for p in late]
+    out += [f"Add: {p.label}. {p.hint}".strip() for p in missed]
     out += [f"Develop: {p.label}. {p.hint}".strip() for p in partial]
     if directive_report.missing:
         out.append(f"The directive '{directive_report.directive}' asks for "

@@ -20,8 +20,9 @@ from functools import lru_cache
 import snowballstemmer
 
 WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
-#: a word as an examiner counts it: hyphenated words count once
-COUNTED_WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
+#: a word as an examiner counts it: hyphenated (or en-dashed) words, numbers with separators ("1,20,000",
+#: "67.9") and dotted abbreviations ("U.S.", "e.g.") count once; the answer box counts with the same rule
+COUNTED_WORD = re.compile(r"[^\W\d_](?:\.[^\W\d_])+\.?|[^\W_]+(?:(?:['’\-–]|(?<=\d)[.,](?=\d))[^\W_]+)*")
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _BULLET = re.compile(r"^\s*(?:[-*•▪●◦]|\d{1,2}[.)]|\(?[a-z]\))\s+", re.IGNORECASE)
@@ -94,26 +95,32 @@ def latin_share(text: str) -> float:
 
 
 def word_count(text: str) -> int:
-    """Words as an examiner counts them: hyphenated words count once.
+    """Words as an examiner counts them: hyphenated words, numbers and abbreviations count once.
 
     >>> word_count("Indo-Pacific supply-chain risk, 2026.")
     4
+    >>> word_count("India–Japan trade: $67.9 billion (₹5,60,000 crore, 10.5%), e.g. in the U.S.")
+    11
     """
     return len(COUNTED_WORD.findall(text))
 
 
+_ATTACHED_PUNCTUATION = re.compile(r"[^\w\s]*")
+
+
 def end_of_word(text: str, n: int) -> int:
-    """Character offset just after the ``n``-th word (as ``word_count`` counts), or ``len(text)`` if it has fewer.
+    """Character offset just after the ``n``-th word (as ``word_count`` counts) and the punctuation
+    attached to it, or ``len(text)`` if it has fewer words.
 
     >>> text = "Indo-Pacific supply-chain risk, 2026."
-    >>> text[:end_of_word(text, 2)], end_of_word(text, 9) == len(text)
-    ('Indo-Pacific supply-chain', True)
+    >>> text[:end_of_word(text, 2)], text[:end_of_word(text, 3)], end_of_word(text, 9) == len(text)
+    ('Indo-Pacific supply-chain', 'Indo-Pacific supply-chain risk,', True)
     """
     if n <= 0:
         return 0
     for index, match in enumerate(COUNTED_WORD.finditer(text), start=1):
         if index == n:
-            return match.end()
+            return _ATTACHED_PUNCTUATION.match(text, match.end()).end()
     return len(text)
 
 

@@ -88,3 +88,20 @@ def test_a_calibrated_mark_below_the_scorers_says_where_to_look_when_every_point
         same = Feedback(question_id="q", marks=marks, max_marks=16, calibrated=True, scorer_marks=15)
         assert "lower mark" not in calibration_note(same)
     assert "lower mark" not in calibration_note(Feedback(question_id="q", marks=8, max_marks=15, calibrated=True))
+
+
+def test_feedback_markdown_shows_where_marking_stopped_and_says_the_headline_once():
+    answer = "One two three. Four five six."
+    headline = "Only the first 3 words were marked."
+    fb = Feedback(
+        question_id="q", marks=1, max_marks=10, message=headline,
+        points=(PointResult(id="a", label="Late point", weight=1, status="missed", strength=0, hint="Add it.",
+                            after_marking=True),),
+        flags=(Flag(code="not_marked", message=headline), Flag(code="over_length", message="Too long.")),
+        length=LengthReport(words=6, limit=2, ratio=3.0, status="over", marked_words=3, marked_until=14),
+    )
+    text = feedback_markdown(fb, question_text="Q?", answer=answer)
+    assert text.count("Only the first 3 words were marked") == 1 and "- ⚠️ Too long\\." in text
+    assert "- Marked: the first 3 words" in text
+    assert "One two three.\n\n[marking stopped here: the words below were not marked]\n\nFour five six." in text
+    assert "Made only after word 3, where marking stopped: move it up." in text and "Hint: Add it" not in text

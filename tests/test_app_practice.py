@@ -182,7 +182,7 @@ def test_time_up_keeps_writing_allowed_and_records_overtime(app, sample_item):
     assert not app.exception
     clock = clock_data(app)
     assert clock["time_up"] and clock["line"].startswith("Time is up (7 minutes) · 02:")
-    assert "Nothing you wrote is cut" in clock["line"]
+    assert "Writing on is allowed" in clock["line"]
     assert -2 * 60_000 - 30_000 < clock["remaining_ms"] <= -2 * 60_000  # 2 minutes over: negative
     assert component_data(app)["text"] == "Written before the deadline."
     late = "Written before the deadline. And a last line after it, about Article 279A."
@@ -252,6 +252,7 @@ def test_words_past_the_end_of_marking_are_named_and_greyed_in_the_feedback(app,
     assert '<span class="mains-unmarked" title="Not marked: after word 225">' in bodies(app)
     assert "Article 279A" not in attempt.feedback.marked_text(attempt.answer)
     assert any(s.startswith("Move up:") for s in attempt.feedback.suggestions)
+    assert any("only after word 225, where marking stopped: move it up." in c.value for c in app.caption)
 
 
 def test_an_answer_in_another_script_is_refused_with_a_plain_reason_and_kept(app, sample_item):

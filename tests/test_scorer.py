@@ -178,11 +178,32 @@ def test_words_past_one_and_a_half_times_the_limit_are_not_marked_and_late_point
     assert word_count((filler + covering)[:late.length.marked_until]) == 375
     message = next(f.message for f in late.flags if f.code == "not_marked")
     assert "Only the first 375 words were marked" in message and point.label in message
-    assert late.suggestions[0].startswith(f"Move up: {point.label}.")
+    assert late.suggestions[0].startswith(f"Move up: {point.label}. Your answer makes this point only after word 375")
+    assert not any(s.startswith(f"Add: {point.label}") for s in late.suggestions)  # made, only too late
+    assert {p.id: p.after_marking for p in late.points} == {p.id: p.id == point.id for p in late.points}
     # an answer within the marked length is marked whole and says nothing of it
     whole = scorer().score(item, item.question.model_answer)
     assert whole.length is not None and whole.length.marked_words is None
     assert "not_marked" not in whole.flag_codes() and whole.marked_text("abc") == "abc"
+
+
+def test_the_end_of_marking_message_counts_words_plainly_and_names_a_late_conclusion():
+    item = bank()["ij-critical-minerals"]
+    filler = "Cooperation between the two countries has grown steadily over the past decade. " * 31  # 372 words
+    one_over = scorer().score(item, filler + "India and Japan cooperate.")  # 376 words
+    message = next(f.message for f in one_over.flags if f.code == "not_marked")
+    assert "the last 1 word of this one earned nothing" in message and "1.5 times" not in message
+    assert one_over.length is not None and one_over.length.marked_words == 375
+    # the full stop after word 375 goes with the marked words, not with the unmarked ones
+    ends = filler + "India and Japan. Thus, cooperation matters."
+    cut = scorer().score(item, ends).length
+    assert cut is not None and ends[:cut.marked_until].endswith("India and Japan.")
+    concluded = scorer().score(item, filler + "India and Japan work together.\n\nThus, in conclusion, the "
+                                               "partnership must deepen.")
+    assert concluded.structure is not None and not concluded.structure.conclusion
+    assert any(n.startswith("Your conclusion came after word 375, where marking stopped") for n in
+               concluded.structure.notes)
+    assert not any(n.startswith("End with a concluding paragraph") for n in concluded.suggestions)
 
 
 def test_an_answer_in_another_script_is_not_marked_and_says_why():

@@ -29,7 +29,7 @@ AFTER = "Time ran out but this last sentence is still kept."
 
 LEFT_LINE = re.compile(r"^\d{2}:\d{2} left of 1:00$")
 OVER_LINE = re.compile(
-    r"^Time is up \(1 minutes\) · (\d{2}):(\d{2}) over\. Nothing you wrote is cut: "
+    r"^Time is up \(1 minutes\) · (\d{2}):(\d{2}) over\. Writing on is allowed: "
     r"finish your sentence and submit\. The overtime is recorded\.$")
 
 
