@@ -9,6 +9,8 @@ per ``token``: reruns and reloads of the same screen leave focus where the reade
 
 from __future__ import annotations
 
+import uuid
+
 import streamlit as st
 
 JS = """
@@ -35,6 +37,21 @@ export default function (component) {
 _focus = st.components.v2.component("mains_focus_heading", html="<span></span>", js=JS)
 
 
+_ASKED = "_focus_heading_token"
+
+
 def focus_heading(*, key: str, token: str) -> None:
     """Move keyboard focus to this page's title, once for each distinct ``token``."""
     _focus(key=key, data={"token": token}, height="content")
+
+
+def focus_heading_on_next_run(screen: str) -> None:
+    """Call where a button swaps the screen (before ``st.rerun``): the next run focuses its heading."""
+    st.session_state[_ASKED] = f"{screen}-{uuid.uuid4().hex}"
+
+
+def focus_heading_if_asked(*, key: str) -> None:
+    """Last thing a page draws: focus its heading if a button asked for it on the run before."""
+    token = st.session_state.pop(_ASKED, None)
+    if token:
+        focus_heading(key=key, token=token)

@@ -14,7 +14,7 @@ from app_pages.context import (current_bank, current_scorer, current_user_id, pa
                                warm_scorer_in_background)
 from app_pages.countdown import countdown
 from app_pages.feedback_view import render_attempt
-from app_pages.focus import focus_heading
+from app_pages.focus import focus_heading_if_asked, focus_heading_on_next_run
 from app_pages.markup import escape_markdown, text_html
 from scoring.feedback import Flag
 from scoring.models import Item
@@ -232,7 +232,7 @@ def submit(item: Item, draft: storage.DraftRecord, text: str) -> None:
         ))
     attempt = storage.submit_attempt(user_id, draft.id, text, feedback, now=now)
     state["practice_attempt_id"] = attempt.id
-    state["practice_focus_feedback"] = attempt.id  # the Submit button goes with the screen: focus the heading
+    focus_heading_on_next_run("feedback")  # the Submit button goes with the screen
     show_url(attempt_id=attempt.id)
 
 
@@ -321,14 +321,14 @@ def show_feedback(attempt_id: int) -> None:
         state["practice_attempt_id"] = None
         state["practice_question_id"] = None
         show_url()
+        focus_heading_on_next_run("picker")
         st.rerun()
     if item is not None and right.button("Try this question again", key="practice_retry"):
         state["practice_attempt_id"] = None
         state["practice_question_id"] = item.id
         show_url(question_id=item.id)
+        focus_heading_on_next_run("picker")
         st.rerun()
-    if state.pop("practice_focus_feedback", None) == attempt_id:
-        focus_heading(key="practice_focus_heading", token=f"attempt-{attempt_id}")
 
 
 # ------------------------------------------------------------------ screen
@@ -344,5 +344,6 @@ else:
     else:
         show_url(question_id=current.id if current else None)
         show_picker()
+focus_heading_if_asked(key="practice_focus_heading")
 
 warm_scorer_in_background()  # after the screen is drawn: Submit will find scikit-learn loaded

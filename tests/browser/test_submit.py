@@ -7,6 +7,8 @@ import re
 
 from playwright.sync_api import expect
 
+from scoring.text import word_count
+
 from . import app_driver as ui
 from .fixture_bank import COVERED_POINT_LABEL, COVERED_SENTENCE, KEYS, MISSED_POINT_HINT
 from .harness import REPO_ROOT, full_screenshot, wait_idle
@@ -112,6 +114,11 @@ def test_empty_answer_is_refused_with_a_message(app):
 def test_words_past_the_end_of_marking_are_flagged_while_typing_and_greyed_in_the_feedback(app):
     page = app
     ui.start_question(page, "zz-browser-long")
+    # The box counts words as the server does: numbers, abbreviations and en-dashed pairs once.
+    sample = "India–Japan trade: $67.9 billion (₹5,60,000 crore, 10.5%), e.g. in the U.S. and Indo-Pacific."
+    ui.answer_box(page).fill(sample)
+    expect(page.locator(ui.WORD_COUNT)).to_have_text(f"{word_count(sample)} / 150 words")
+    assert word_count(sample) == 13
     padding = "Cooperation between India and Japan has grown steadily over the past decade. " * 19  # 228 words
     text = padding + ANSWER  # the JWG sentence comes after word 225, the end of marking for 150 words
     ui.answer_box(page).fill(text)
@@ -121,9 +128,17 @@ def test_words_past_the_end_of_marking_are_flagged_while_typing_and_greyed_in_th
     ui.submit(page)
 
     assert page.get_by_text("Only the first 225 words were marked").first.is_visible()
+    assert page.get_by_text("only after word 225, where marking stopped: move it up.").first.is_visible()
     assert re.search(rf"Missed\s*:\s*{re.escape(COVERED_POINT_LABEL)}", page.locator(ui.POINTS).inner_text())
     assert page.get_by_text(f"Move up: {COVERED_POINT_LABEL}.").first.is_visible()
     unmarked = page.locator(f"{ui.HIGHLIGHTED} .mains-unmarked")
     assert COVERED_SENTENCE in unmarked.inner_text()
     assert page.locator(ui.HIGHLIGHTED).inner_text().startswith(padding.split(".")[0])
     assert float(unmarked.evaluate("e => getComputedStyle(e).opacity")) < 1  # greyed
+
+    # "Try this question again" by keyboard: focus goes to the Practice heading, not the top of the document.
+    page.locator(f"{ui.key('practice_retry')} button").focus()
+    page.keyboard.press("Enter")
+    heading = page.locator("[data-testid='stMain'] h1")
+    expect(heading).to_have_text("Practice")
+    expect(heading).to_be_focused()
