@@ -23,7 +23,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from scoring.components import (MARKED_UP_TO, STRUCTURE_PARTS, directive_fit, length, marked_word_limit, missing_parts,
                                 structure)
 from scoring.evidence import AnswerView, CompiledPoint, MatchSettings, compile_point, judge_point, split_shared
-from scoring.feedback import Component, Feedback, Flag, PointResult
+from scoring.feedback import Component, Feedback, Flag, PointResult, StructureReport
 from scoring.models import Concept, Item, Rubric
 from scoring.text import (STOPWORDS, clean, end_of_word, is_prose_tokens, latin_share, normalise, prompt_of,
                           split_sentences, stem, word_count, words)
@@ -264,7 +264,7 @@ class Scorer:
         return sentences, prose, view, sentence_matrix
 
     def _after_marking(self, prepared: PreparedItem, text: str, total_words: int, marked_points: tuple[PointResult, ...],
-                       marked_structure) -> "AfterMarking":
+                       marked_structure: StructureReport) -> AfterMarking:
         """What the whole answer has that its marked part lacks: points made (or completed) and parts of the
         structure written after marking stopped."""
         sentences, _, view, sentence_matrix = self._read(text)
@@ -428,8 +428,10 @@ def _not_marked_flag(total_words: int, marked_words: int, limit: int, late: list
     return Flag(code="not_marked", message=message)
 
 
-def _structure_notes_after_marking(report, late_parts: tuple[str, ...], marked_words: int) -> tuple[str, ...]:
-    """The structure notes, where a missing part was written after marking stopped saying so instead."""
+def _structure_notes_after_marking(report: StructureReport, late_parts: tuple[str, ...],
+                                   marked_words: int) -> tuple[str, ...]:
+    """A note for each part the marked words lack: the usual advice, or, for a part the answer wrote only
+    after marking stopped, where it was."""
     return tuple(
         f"Your {STRUCTURE_PARTS[part][0]} came after word {marked_words:,}, where marking stopped: write less "
         "before it, so that it is read." if part in late_parts else STRUCTURE_PARTS[part][1]
