@@ -81,7 +81,7 @@ def render_attempt(attempt: AttemptRecord, item: Item | None, *, key: str) -> No
     if feedback.calibrated:
         st.caption(calibration_note(feedback))
     if attempt.overtime_seconds:
-        marked = "kept and marked" if not unmarked_caption(feedback) else "kept"
+        marked = "kept and marked" if marked_words(feedback) is None else "kept"
         st.warning(f"Time was up: you wrote for {format_clock(attempt.overtime_seconds)} past the limit. "
                    f"Your whole answer was {marked}.", icon=":material/alarm:")
     if feedback.message:

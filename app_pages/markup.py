@@ -82,8 +82,7 @@ def marked_answer_html(answer: str, feedback: Feedback) -> str:
     html_text = highlight_answer(marked, evidence_spans(feedback))
     if len(marked) == len(answer):
         return html_text
-    words = feedback.length.marked_words if feedback.length is not None else None
-    return (f'{html_text}<span class="mains-unmarked" title="Not marked: after word {words}">'
+    return (f'{html_text}<span class="mains-unmarked" title="Not marked: after word {marked_words(feedback)}">'
             f"{html.escape(answer[len(marked):])}</span>")
 
 
@@ -94,10 +93,8 @@ def marked_words(feedback: Feedback) -> int | None:
 
 def unmarked_caption(feedback: Feedback) -> str:
     """What the greyed end of the answer means, or "" when all of it was marked."""
-    length = feedback.length
-    if length is None or length.marked_words is None:
-        return ""
-    return f" Greyed: the words after word {length.marked_words:,}, which were not marked."
+    words = marked_words(feedback)
+    return "" if words is None else f" Greyed: the words after word {words:,}, which were not marked."
 
 
 def evidence_spans(feedback: Feedback) -> list[tuple[int, int, str, str]]:
