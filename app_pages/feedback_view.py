@@ -13,6 +13,7 @@ import streamlit as st
 
 from app_pages.markup import (
     calibration_note,
+    component_line,
     escape_markdown,
     feedback_markdown,
     format_marks,
@@ -158,14 +159,7 @@ def render_attempt(attempt: AttemptRecord, item: Item | None, *, key: str) -> No
 
     details = "The scorer's marks by component (before calibration)" if feedback.calibrated else "Marks by component"
     with st.expander(details, expanded=False, key=f"{key}_component_details"):
-        import pandas as pd
-
-        st.dataframe(
-            pd.DataFrame([{"component": c.name, "score": round(c.score, 3), "marks": round(c.marks, 2),
-                           "out of": round(c.weight * feedback.max_marks, 2), "note": c.note}
-                          for c in feedback.components]),
-            hide_index=True, key=f"{key}_component_table",
-        )
+        st.markdown("\n".join(f"- {component_line(c, feedback.max_marks)}" for c in feedback.components))
 
     st.download_button(
         "Download feedback (Markdown)",

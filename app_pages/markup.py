@@ -17,7 +17,7 @@ import re
 import string
 from collections.abc import Iterable, Sequence
 
-from scoring.feedback import Feedback
+from scoring.feedback import Component, Feedback
 
 _MD_SPECIAL = re.compile("([" + re.escape(string.punctuation.replace("<", "").replace(">", "").replace("&", "")) + "])")
 
@@ -113,6 +113,20 @@ def format_marks(marks: float, max_marks: float) -> str:
     ('8.5 / 15', '9 / 10')
     """
     return f"{_number(marks)} / {_number(max_marks)}"
+
+
+def component_line(component: Component, max_marks: float) -> str:
+    """One component as a Markdown line that wraps on any screen (a table's note column was cut).
+
+    The note is escaped like any other text (so punctuation gains backslashes).
+
+    >>> component_line(Component(name="content", score=0.6667, weight=0.65, marks=4.333,
+    ...                          note="2 of 3 rubric points covered"), 10)
+    '**Content**: 4.33 of 6.50 marks (67%). 2 of 3 rubric points covered'
+    """
+    name = escape_markdown(component.name[:1].upper() + component.name[1:])
+    line = f"**{name}**: {component.marks:.2f} of {component.weight * max_marks:.2f} marks ({component.score:.0%})."
+    return f"{line} {escape_markdown(component.note)}" if component.note else line
 
 
 def _number(value: float) -> str:

@@ -35,6 +35,54 @@ ALL_ATTEMPTS_COLUMNS = {
     "words": st.column_config.NumberColumn("Words", width=55),
 }
 
+#: The same table on a phone: when the wide one does not fit (a container query, ``narrow_css``), the
+#: date, the question and the marks alone.  Widths add up to 350, inside the 356 px a table has on
+#: a 390 px phone; a wider container stretches them alike.
+COMPACT_ATTEMPTS_COLUMNS = {
+    "date": st.column_config.DatetimeColumn("Date", format="D MMM HH:mm", width=90),
+    "question": st.column_config.TextColumn("Question", width=130),
+    "marks_text": st.column_config.TextColumn("Marks", width=60),
+    "percent": st.column_config.ProgressColumn("%", min_value=0, max_value=100, format="%.0f%%", width=70),
+}
+
+#: The "Weakest areas" table, wide (its widths add up to 795, inside the 818 px of the attempts
+#: table) and on a phone (the area and how often it was missed: 350 px).
+WEAKEST_COLUMNS = {
+    "area": st.column_config.TextColumn("Area", width=300),
+    "kind": st.column_config.TextColumn("Kind", help="a shared concept, or one question's point", width=60),
+    "missed": st.column_config.NumberColumn("Missed", width=65),
+    "partial": st.column_config.NumberColumn("Partly covered", width=110),
+    "seen": st.column_config.NumberColumn("Asked", help="answers in which it was a rubric point", width=55),
+    "miss_rate": st.column_config.ProgressColumn("Missed %", min_value=0, max_value=100, format="%.0f%%", width=120),
+    "questions": st.column_config.NumberColumn("Questions", width=85),
+}
+COMPACT_WEAKEST_COLUMNS = {
+    "area": st.column_config.TextColumn("Area", width=250),
+    "miss_rate": {**WEAKEST_COLUMNS["miss_rate"], "width": 100},
+}
+
+#: Each wide table and its phone version sit in one keyed container that is a CSS query
+#: container: below the wide table's own width (in px) the compact one shows instead, so
+#: neither scrolls sideways.
+WIDE_TABLE_WIDTHS = {"progress_attempts": 815, "progress_weakest": 795}
+
+
+def narrow_css(widths: dict[str, int]) -> str:
+    """Container queries that show each container's ``_wide`` child where it fits, else its ``_compact`` one.
+
+    The hidden child is hidden with the layout wrapper Streamlit puts round a keyed container,
+    so it takes no space; ``display: none`` also takes it out of the page for screen readers.
+    """
+    def hide(key: str) -> str:
+        return f'.st-key-{key}, [data-testid="stLayoutWrapper"]:has(> .st-key-{key}) {{ display: none; }}'
+
+    rules = [", ".join(f".st-key-{key}" for key in widths) + " { container-type: inline-size; }"]
+    for key, width in widths.items():
+        rules.append(f"@container (max-width: {width - 1}px) {{ {hide(key + '_wide')} }}")
+        rules.append(f"@container (min-width: {width}px) {{ {hide(key + '_compact')} }}")
+    return "<style>\n" + "\n".join(rules) + "\n</style>"
+
+
 #: The "By paper" and "By topic" tables: widths that add up to 350, inside the 356 px a table
 #: has on a 390 px phone, each wide enough for its whole title.
 AVERAGE_COLUMNS = {
@@ -70,6 +118,15 @@ def chosen_attempts(table: pd.DataFrame) -> pd.DataFrame:
     return filter_attempts(table, papers=papers, topics=topics, question_contains=search)
 
 
+def wide_or_compact(key: str, wide, compact) -> None:
+    """Draw ``wide()`` and ``compact()`` in one container; ``NARROW_CSS`` shows whichever fits it."""
+    with st.container(key=key):
+        with st.container(key=f"{key}_wide"):
+            wide()
+        with st.container(key=f"{key}_compact"):
+            compact()
+
+
 def show_summary(shown: pd.DataFrame) -> None:
     """How many attempts, their average and best marks."""
     summary = st.columns(3)
@@ -81,8 +138,16 @@ def show_summary(shown: pd.DataFrame) -> None:
 def show_all_attempts(shown: pd.DataFrame) -> None:
     """Every attempt, newest first, and the same rows (with the full question) as a CSV download."""
     st.subheader("All attempts", anchor=False)
-    st.dataframe(shown[list(ALL_ATTEMPTS_COLUMNS)].sort_values("date", ascending=False), hide_index=True,
-                 key="progress_table", column_config=ALL_ATTEMPTS_COLUMNS)
+    newest_first = shown.sort_values("date", ascending=False)
+    compact = newest_first.assign(marks_text=[f"{m:.1f} / {n:g}" for m, n in zip(newest_first["marks"],
+                                                                                 newest_first["max_marks"])])
+    wide_or_compact(
+        "progress_attempts",
+        lambda: st.dataframe(newest_first[list(ALL_ATTEMPTS_COLUMNS)], hide_index=True, key="progress_table",
+                             column_config=ALL_ATTEMPTS_COLUMNS),
+        lambda: st.dataframe(compact[list(COMPACT_ATTEMPTS_COLUMNS)], hide_index=True,
+                             key="progress_table_compact", column_config=COMPACT_ATTEMPTS_COLUMNS),
+    )
     st.download_button("Download attempts as CSV", data=csv_bytes(shown), file_name="attempts.csv",
                        mime="text/csv", key="progress_csv", on_click="ignore")
 
@@ -122,20 +187,17 @@ def show_weakest_areas(attempts: list[AttemptRecord], bank: Bank) -> None:
             y=alt.Y("area:N", sort=list(weak["area"]), title=None, axis=alt.Axis(labelOverlap=False, labelLimit=160)),
             tooltip=["area", "kind", "missed", "partial", "seen", "questions"],
         )
-        .properties(height=32 * len(weak))
+        .properties(height=alt.Step(32))  # 32 px a bar; a number would be the whole chart, axis included
     )
     st.altair_chart(chart, width="stretch", key="progress_weakest_chart")
-    st.dataframe(weak.assign(miss_rate=weak["miss_rate"] * 100), hide_index=True, key="progress_weakest_table",
-                 column_config={
-                     "area": st.column_config.TextColumn("Area", width="large"),
-                     "kind": st.column_config.TextColumn("Kind", help="a shared concept, or one question's point"),
-                     "missed": st.column_config.NumberColumn("Missed"),
-                     "partial": st.column_config.NumberColumn("Partly covered"),
-                     "seen": st.column_config.NumberColumn("Asked", help="answers in which it was a rubric point"),
-                     "miss_rate": st.column_config.ProgressColumn("Missed %", min_value=0, max_value=100,
-                                                                  format="%.0f%%"),
-                     "questions": st.column_config.NumberColumn("Questions"),
-                 })
+    table = weak.assign(miss_rate=weak["miss_rate"] * 100)
+    wide_or_compact(
+        "progress_weakest",
+        lambda: st.dataframe(table[list(WEAKEST_COLUMNS)], hide_index=True, key="progress_weakest_table",
+                             column_config=WEAKEST_COLUMNS),
+        lambda: st.dataframe(table[list(COMPACT_WEAKEST_COLUMNS)], hide_index=True,
+                             key="progress_weakest_table_compact", column_config=COMPACT_WEAKEST_COLUMNS),
+    )
 
 
 def show_averages(shown: pd.DataFrame) -> None:
@@ -152,6 +214,7 @@ def show_averages(shown: pd.DataFrame) -> None:
 
 
 page_style()
+st.html(narrow_css(WIDE_TABLE_WIDTHS))
 bank = current_bank()
 st.title("Progress", anchor=False)
 

@@ -158,6 +158,13 @@ def test_submit_shows_marks_points_and_evidence_highlighted_in_the_answer(app, s
     assert any("Hint: Note that states gave up" in c.value.replace("\\", "") for c in app.caption)
     assert app.get("download_button"), "no Markdown download"
     assert app.get("vega_lite_chart"), "no component chart"
+    # each component's marks and note as a line that wraps (a table cut the note off on a phone)
+    details = next(e for e in app.expander if e.label == "Marks by component")
+    lines = details.markdown[0].value.replace("\\", "").splitlines()
+    assert len(lines) == len(attempt.feedback.components) and not details.dataframe
+    content = next(c for c in attempt.feedback.components if c.name == "content")
+    assert lines[0] == f"- **Content**: {content.marks:.2f} of {content.weight * 10:.2f} marks ({content.score:.0%}). " \
+                       + content.note
     # the model answer is beside the answer
     assert "a predictable compensation framework" in html
 

@@ -137,6 +137,27 @@ def test_weakest_areas_chart_fits_a_phone(app, bank_dir, sample_item):
     spec = chart_spec(app, "bar")
     assert spec["encoding"]["x"]["title"] == "Missed"
     assert spec["encoding"]["y"]["axis"]["labelLimit"] == 160
+    # 32 px a bar; a plain number is the whole chart's height, axis included, and squashed the bars
+    assert spec["height"] == {"step": 32}
+
+
+def test_a_phone_gets_compact_attempts_and_weakest_tables_that_fit_its_screen(app, bank_dir, sample_item):
+    attempt = record_attempt(bank_dir, sample_item, "The GST Council was set up in 2016 to run GST.")
+    open_progress(app)
+    compact = table_with(app, "marks_text")
+    assert column_titles(compact) == {"date": "Date", "question": "Question", "marks_text": "Marks", "percent": "%"}
+    assert compact.value["marks_text"].tolist() == [f"{attempt.marks:.1f} / 10"]
+    weakest = [d for d in app.dataframe if "area" in d.value.columns]
+    assert [list(column_titles(d).values()) for d in weakest] == [
+        ["Area", "Kind", "Missed", "Partly covered", "Asked", "Missed %", "Questions"], ["Area", "Missed %"]]
+    for table in (compact, weakest[1]):
+        widths = [c["width"] for c in json.loads(table.proto.columns).values() if not c.get("hidden")]
+        assert sum(widths) <= 356  # the table's width on a 390 px phone
+    assert sum(c["width"] for c in json.loads(weakest[0].proto.columns).values() if not c.get("hidden")) <= 818
+    # the page's container queries switch between them at the wide tables' widths
+    style = "".join(h.proto.body for h in app.get("html"))
+    assert "@container (max-width: 814px) { .st-key-progress_attempts_wide" in style
+    assert "@container (min-width: 795px) { .st-key-progress_weakest_compact" in style
 
 
 def test_time_axis_labels_name_what_changes_between_ticks(app, bank_dir, sample_item):

@@ -1,0 +1,85 @@
+"""Progress and feedback on a phone: every table fits the screen, and the weakest-areas bars show."""
+
+from __future__ import annotations
+
+from . import app_driver as ui
+from .harness import open_app, wait_idle
+from .test_submit import ANSWER
+
+#: Each data table on the page: is it shown, which container holds it, and whether its grid
+#: is wider than its box (it would scroll sideways).
+TABLES_JS = """() => [...document.querySelectorAll('[data-testid="stDataFrame"]')].map(d => {
+  const grid = d.querySelector('.dvn-scroller');
+  const holder = d.closest('[class*="st-key-progress_"]');
+  return {shown: d.offsetParent !== null, width: d.getBoundingClientRect().width,
+          sideways: grid ? grid.scrollWidth - grid.clientWidth : null,
+          holder: holder ? holder.className.match(/st-key-(progress_\\w+)/)[1] : null};
+})"""
+
+
+def column_titles(page, holder: str) -> list[str]:
+    """The column titles of the table in this container (the grid's accessible header row)."""
+    return page.locator(ui.key(holder)).locator("[role=columnheader]").all_text_contents()
+
+
+def submitted_once(page) -> None:
+    ui.start_question(page, "zz-browser-submit")
+    ui.answer_box(page).fill(ANSWER)
+    ui.wait_saved(page, ANSWER)
+    ui.submit(page)
+
+
+def progress_tables(page, url: str, width: int) -> list[dict]:
+    page.set_viewport_size({"width": width, "height": 900})
+    open_app(page, url, "progress")
+    page.locator(ui.key("progress_weakest")).wait_for(state="attached")
+    wait_idle(page, settle=1.0)
+    return page.evaluate(TABLES_JS)
+
+
+def test_progress_tables_fit_a_phone_and_show_every_column_on_a_laptop(app, app_url):
+    page = app
+    submitted_once(page)
+    try:
+        phone = progress_tables(page, app_url, 390)
+        shown = [t for t in phone if t["shown"]]
+        assert {t["holder"] for t in shown} >= {"progress_attempts_compact", "progress_weakest_compact"}, phone
+        assert not any(t["holder"] in ("progress_attempts_wide", "progress_weakest_wide") for t in shown), phone
+        for table in shown:  # the compact tables, and the paper and topic averages
+            assert table["width"] <= 390 and table["sideways"] == 0, table
+        # with nothing to scroll sideways, every column of the compact table is on screen
+        assert column_titles(page, "progress_attempts_compact") == ["Date", "Question", "Marks", "%"]
+        assert column_titles(page, "progress_weakest_compact") == ["Area", "Missed %"]
+
+        # the bar chart of weakest areas: one bar is 32 px, and the axis fits below it
+        chart = page.locator(ui.key("progress_weakest")).locator("xpath=preceding::*[@data-testid='stVegaLiteChart'][1]")
+        assert chart.bounding_box()["height"] >= 32 + 40, chart.bounding_box()
+
+        laptop = progress_tables(page, app_url, 1280)
+        shown = {t["holder"]: t for t in laptop if t["shown"]}
+        assert {"progress_attempts_wide", "progress_weakest_wide"} <= set(shown), laptop
+        assert "progress_attempts_compact" not in shown and "progress_weakest_compact" not in shown, laptop
+        assert shown["progress_attempts_wide"]["sideways"] == 0 and shown["progress_weakest_wide"]["sideways"] == 0
+        assert column_titles(page, "progress_attempts_wide") == [
+            "Date", "Question", "Paper", "Topic", "Marks", "Out of", "%", "Time", "Words"]
+        assert column_titles(page, "progress_weakest_wide") == [
+            "Area", "Kind", "Missed", "Partly covered", "Asked", "Missed %", "Questions"]
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def test_marks_by_component_wrap_on_a_phone(app):
+    page = app
+    page.set_viewport_size({"width": 390, "height": 900})
+    try:
+        submitted_once(page)
+        details = page.locator(ui.key("practice_feedback_component_details"))
+        details.get_by_text("Marks by component").click()
+        wait_idle(page)
+        text = details.inner_text()
+        assert "Content:" in text and "rubric points covered" in text, text
+        box = details.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+        assert page.evaluate("document.querySelector('[data-testid=stMain]').scrollWidth") <= 390
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 900})
