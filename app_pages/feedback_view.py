@@ -104,8 +104,9 @@ def render_attempt(attempt: AttemptRecord, item: Item | None, *, key: str) -> No
             line = f"{STATUS_BADGE[point.status]}: {escape_markdown(point.label)}"
             st.markdown(line)
             if point.evidence and point.status != "missed":
+                quote = _escape(feedback.evidence_quote(point))
                 st.html(f'<div class="mains-text" data-testid="evidence-{_attr(point.id)}" '
-                        f'style="margin:-0.5rem 0 0.5rem 1.8rem; opacity:0.85">“{_escape(point.evidence)}”</div>')
+                        f'style="margin:-0.5rem 0 0.5rem 1.8rem; opacity:0.85">“{quote}”</div>')
             if point.after_marking:
                 st.caption(f"Made {'' if point.status == 'missed' else 'in full '}only after word "
                            f"{marked_words(feedback):,}, where marking stopped: move it up.")

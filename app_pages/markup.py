@@ -190,7 +190,7 @@ def feedback_markdown(
     for p in feedback.points:
         lines.append(f"- {STATUS_ICON[p.status]} **{escape_markdown(p.label)}** ({p.status})")
         if p.evidence and p.status != "missed":
-            lines.append(f"  - Evidence: “{escape_markdown(p.evidence)}”")
+            lines.append(f"  - Evidence: “{escape_markdown(feedback.evidence_quote(p))}”")
         if p.after_marking:
             lines.append(f"  - Made {'' if p.status == 'missed' else 'in full '}only after word "
                          f"{marked_words(feedback):,}, where marking stopped: move it up.")

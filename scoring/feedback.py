@@ -115,6 +115,21 @@ class Feedback(_Result):
         until = self.length.marked_until if self.length is not None else None
         return answer if until is None else answer[:until]
 
+    def evidence_quote(self, point: PointResult) -> str:
+        """The point's evidence as quoted: with "…" when its sentence runs on past the end of marking.
+
+        >>> length = LengthReport(words=400, limit=250, ratio=1.6, status="over", marked_words=375, marked_until=20)
+        >>> cut = PointResult(id="a", label="A", weight=1, status="partial", strength=0.5,
+        ...                   evidence="The JWG meets yearly", span=(0, 20))
+        >>> Feedback(question_id="q", marks=1, max_marks=15, length=length).evidence_quote(cut)
+        'The JWG meets yearly…'
+        """
+        evidence = point.evidence or ""
+        until = self.length.marked_until if self.length is not None else None
+        cut = (until is not None and point.span is not None and point.span[1] >= until
+               and not evidence.rstrip().endswith((".", "!", "?", "…", "।")))
+        return evidence.rstrip() + "…" if cut else evidence
+
     def flag_codes(self) -> set[str]:
         return {f.code for f in self.flags}
 

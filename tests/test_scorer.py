@@ -206,6 +206,25 @@ def test_the_end_of_marking_message_counts_words_plainly_and_names_a_late_conclu
     assert not any(n.startswith("End with a concluding paragraph") for n in concluded.suggestions)
 
 
+def test_evidence_cut_at_the_end_of_marking_is_quoted_with_an_ellipsis():
+    item = bank()["ij-critical-minerals"]
+    point = next(p for p in item.rubric.points if p.evidence)
+    filler = "Cooperation between the two countries has grown steadily over the past decade. " * 29  # 348 words
+    runs_on = (f"{point.evidence[0]} matters because the partnership among the two democracies keeps growing "
+               "year after year, through summits, dialogues, joint exercises, investment funds, trade missions "
+               "and the exchange of students, scientists and engineers between them.")  # past word 375
+    feedback = scorer().score(item, filler + runs_on)
+    result = next(p for p in feedback.points if p.id == point.id)
+    assert result.status != "missed" and result.evidence is not None
+    assert feedback.length is not None and result.span is not None and result.span[1] == feedback.length.marked_until
+    assert feedback.evidence_quote(result) == result.evidence + "…"
+    assert runs_on.startswith(result.evidence)  # the sentence as far as marking went
+    # a sentence that ends before the cut is quoted as it is
+    whole = scorer().score(item, runs_on)
+    quoted = next(p for p in whole.points if p.id == point.id)
+    assert whole.evidence_quote(quoted) == quoted.evidence and quoted.evidence.endswith(".")
+
+
 def test_an_answer_in_another_script_is_not_marked_and_says_why():
     item = bank()["ij-critical-minerals"]
     hindi = ("भारत और जापान ने महत्वपूर्ण खनिजों पर संयुक्त कार्य समूह बनाया है। "
