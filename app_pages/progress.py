@@ -8,6 +8,7 @@ import streamlit as st
 
 import storage
 from app_pages.context import current_bank, current_user_id, page_style
+from app_pages.markup import format_marks
 from scoring.bank import Bank
 from storage.progress import attempts_table, averages_by, csv_bytes, filter_attempts, weakest_areas
 from storage.records import AttemptRecord
@@ -36,17 +37,16 @@ ALL_ATTEMPTS_COLUMNS = {
 }
 
 #: The same table on a phone: when the wide one does not fit (a container query, ``narrow_css``), the
-#: date, the question and the marks alone.  Widths add up to 350, inside the 356 px a table has on
-#: a 390 px phone; a wider container stretches them alike.
+#: date, the question and the marks alone.  Widths add up to 320, inside the 326 px a table has on
+#: a 360 px phone (the narrowest in common use); a wider container stretches them alike.
 COMPACT_ATTEMPTS_COLUMNS = {
-    "date": st.column_config.DatetimeColumn("Date", format="D MMM HH:mm", width=90),
-    "question": st.column_config.TextColumn("Question", width=130),
-    "marks_text": st.column_config.TextColumn("Marks", width=60),
-    "percent": st.column_config.ProgressColumn("%", min_value=0, max_value=100, format="%.0f%%", width=70),
+    "date": st.column_config.DatetimeColumn("Date", format="D MMM", width=62),
+    "question": st.column_config.TextColumn("Question", width=178),
+    "marks_text": st.column_config.TextColumn("Marks", width=80),
 }
 
 #: The "Weakest areas" table, wide (its widths add up to 795, inside the 818 px of the attempts
-#: table) and on a phone (the area and how often it was missed: 350 px).
+#: table) and on a phone (the area and how often it was missed: 320 px).
 WEAKEST_COLUMNS = {
     "area": st.column_config.TextColumn("Area", width=300),
     "kind": st.column_config.TextColumn("Kind", help="a shared concept, or one question's point", width=60),
@@ -57,8 +57,8 @@ WEAKEST_COLUMNS = {
     "questions": st.column_config.NumberColumn("Questions", width=85),
 }
 COMPACT_WEAKEST_COLUMNS = {
-    "area": st.column_config.TextColumn("Area", width=250),
-    "miss_rate": {**WEAKEST_COLUMNS["miss_rate"], "width": 100},
+    "area": st.column_config.TextColumn("Area", width=230),
+    "miss_rate": {**WEAKEST_COLUMNS["miss_rate"], "width": 90},
 }
 
 #: Each wide table and its phone version sit in one keyed container that is a CSS query
@@ -83,14 +83,14 @@ def narrow_css(widths: dict[str, int]) -> str:
     return "<style>\n" + "\n".join(rules) + "\n</style>"
 
 
-#: The "By paper" and "By topic" tables: widths that add up to 350, inside the 356 px a table
-#: has on a 390 px phone, each wide enough for its whole title.
+#: The "By paper" and "By topic" tables: the paper or topic, attempts and the average as a share
+#: of the maximum (comparable across 10- and 15-mark questions, unlike average marks).  Widths add
+#: up to 320, inside the 326 px a table has on a 360 px phone, each wide enough for its whole title;
+#: the topic gets the most, so that two topics that begin alike can be told apart.
 AVERAGE_COLUMNS = {
-    "attempts": st.column_config.NumberColumn("Attempts", width=75),
+    "attempts": st.column_config.NumberColumn("Attempts", width=72),
     "average_percent": st.column_config.ProgressColumn("Average", min_value=0, max_value=100, format="%.0f%%",
-                                                       width=95, help="Average marks as % of the maximum"),
-    "average_marks": st.column_config.NumberColumn("Avg marks", format="%.1f", width=85,
-                                                   help="Average marks per attempt"),
+                                                       width=78, help="Average marks as % of the maximum"),
 }
 
 
@@ -139,8 +139,8 @@ def show_all_attempts(shown: pd.DataFrame) -> None:
     """Every attempt, newest first, and the same rows (with the full question) as a CSV download."""
     st.subheader("All attempts", anchor=False)
     newest_first = shown.sort_values("date", ascending=False)
-    compact = newest_first.assign(marks_text=[f"{m:.1f} / {n:g}" for m, n in zip(newest_first["marks"],
-                                                                                 newest_first["max_marks"])])
+    compact = newest_first.assign(marks_text=[format_marks(m, n) for m, n in zip(newest_first["marks"],
+                                                                                newest_first["max_marks"])])
     wide_or_compact(
         "progress_attempts",
         lambda: st.dataframe(newest_first[list(ALL_ATTEMPTS_COLUMNS)], hide_index=True, key="progress_table",
@@ -201,16 +201,14 @@ def show_weakest_areas(attempts: list[AttemptRecord], bank: Bank) -> None:
 
 
 def show_averages(shown: pd.DataFrame) -> None:
-    """Attempts and average marks per paper and per topic, side by side."""
-    left, right = st.columns(2)
-    with left:
-        st.subheader("By paper", anchor=False)
-        st.dataframe(averages_by(shown, "paper"), hide_index=True, key="progress_by_paper",
-                     column_config={"paper": st.column_config.TextColumn("Paper", width=95), **AVERAGE_COLUMNS})
-    with right:
-        st.subheader("By topic", anchor=False)
-        st.dataframe(averages_by(shown, "topic"), hide_index=True, key="progress_by_topic",
-                     column_config={"topic": st.column_config.TextColumn("Topic", width=95), **AVERAGE_COLUMNS})
+    """Attempts and average marks per paper and per topic, side by side (one above the other on a phone)."""
+    for column, where in zip(("paper", "topic"), st.columns(2)):
+        with where:
+            st.subheader(f"By {column}", anchor=False)
+            st.dataframe(averages_by(shown, column)[[column, *AVERAGE_COLUMNS]], hide_index=True,
+                         key=f"progress_by_{column}",
+                         column_config={column: st.column_config.TextColumn(column.title(), width=170),
+                                        **AVERAGE_COLUMNS})
 
 
 page_style()
