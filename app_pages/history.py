@@ -7,7 +7,7 @@ import streamlit as st
 import storage
 from app_pages.context import current_bank, current_user_id, page_style
 from app_pages.feedback_view import render_attempt
-from app_pages.markup import format_marks, text_html
+from app_pages.markup import format_marks, shortened, text_html
 
 state = st.session_state
 state.setdefault("history_attempt_id", None)
@@ -37,10 +37,11 @@ if state.get("history_pick") not in by_id:
 
 
 def attempt_label(attempt_id: int) -> str:
+    """The question first (a phone shows only the start of an option), then marks, length and time."""
     a = by_id[attempt_id]
     item = bank.items.get(a.question_id)
-    text = " ".join(item.question.text.split())[:80] if item else f"{a.question_id} (no longer in the bank)"
-    return f"{a.submitted_at:%Y-%m-%d %H:%M} UTC · {format_marks(a.marks, a.max_marks)} · {a.words} words · {text}"
+    text = shortened(" ".join(item.question.text.split()), 80) if item else f"{a.question_id} (no longer in the bank)"
+    return f"{text} · {format_marks(a.marks, a.max_marks)} · {a.words} words · {a.submitted_at:%Y-%m-%d %H:%M} UTC"
 
 
 st.selectbox("Attempt", list(by_id), format_func=attempt_label, key="history_pick")

@@ -115,6 +115,20 @@ def format_marks(marks: float, max_marks: float) -> str:
     return f"{_number(marks)} / {_number(max_marks)}"
 
 
+def shortened(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters at a word boundary, with "…" when cut.
+
+    >>> shortened("Evaluate the India–Japan approach to supply chains.", 30), shortened("Short.", 30)
+    ('Evaluate the India–Japan…', 'Short.')
+    """
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rstrip()
+    if not text[len(cut)].isspace() and " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:–-") + "…"
+
+
 def component_line(component: Component, max_marks: float) -> str:
     """One component as a Markdown line that wraps on any screen (a table's note column was cut).
 

@@ -73,6 +73,8 @@ def test_the_attempt_picked_stays_picked_and_the_address_can_change_it(app, bank
     open_history(app)
     labels = app.selectbox(key="history_pick").options
     assert labels[0] != labels[1] and "UTC" in labels[0] and "2 words" in labels[0]  # the newest: "Too short."
+    # the question comes first: a phone's select box shows only an option's start
+    assert all(label.startswith(" ".join(sample_item.question.text.split())[:20]) for label in labels)
     app.selectbox(key="history_pick").set_value(first.id).run()
     assert app.query_params["attempt"] == str(first.id)
     # to Progress and back by the sidebar (an address without ?attempt=): still the one picked
