@@ -84,6 +84,11 @@ CSS = """
   background: var(--st-red-background-color, rgba(255, 43, 43, 0.09));
   color: var(--st-red-text-color, #bd4043);
 }
+/* On a phone the red alert stays pinned over the answer: keep it to a few short lines. */
+@media (max-width: 640px) {
+  .mains-countdown[data-state="over"] { font-size: 0.875rem; line-height: 1.4; }
+  .mains-countdown[data-state="over"] .mains-countdown-box { padding: 0.5rem 0.75rem; }
+}
 """
 
 JS = """
