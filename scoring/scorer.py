@@ -235,11 +235,11 @@ class Scorer:
         suggestions = _suggestions(points, structure_report.notes, directive_report, length_report.status,
                                    question.word_limit, marked_words)
         marks = _clip(round_half(raw), question.marks)
-        off_topic = self._off_topic(prepared, sentence_matrix, content, relevance) if self.off_topic_check else ""
+        off_topic = self._off_topic(prepared, sentence_matrix, points, content, relevance) if self.off_topic_check else ""
         if off_topic:
             marks = min(marks, math.floor(self.off_topic_cap * question.marks * 2) / 2)
             flags = (*flags, Flag(code="off_topic", message=(
-                f"{off_topic} Off-topic answers are capped at {self.off_topic_cap:.0%} of the marks.")))
+                f"{off_topic} Such answers are capped at {self.off_topic_cap:.0%} of the marks.")))
         return Feedback(
             question_id=question.id, question_version=item.version,
             marks=marks, max_marks=question.marks, components=components, points=points,
@@ -275,10 +275,22 @@ class Scorer:
             structure_parts=tuple(part for part in missing_parts(marked_structure) if getattr(whole_structure, part)),
         )
 
-    def _off_topic(self, prepared: PreparedItem, sentence_matrix, content: float, relevance: float) -> str:
-        """Why the answer is off topic, or "" when it is not."""
-        if relevance < 0.2 or (content < 0.25 and relevance < 0.35):
+    def _off_topic(self, prepared: PreparedItem, sentence_matrix, points: tuple[PointResult, ...],
+                   content: float, relevance: float) -> str:
+        """Why the answer misses the question (off topic, or too general to tell), or "" when it does not.
+
+        Few of the model answer's terms is off topic; few of them *and* few rubric points
+        may be an answer on the topic that stays general, so that message says what is
+        missing rather than calling it off topic.
+        """
+        if relevance < 0.2:
             return "The answer says little about what this question asks. Re-read the question and its directive word."
+        if content < 0.25 and relevance < 0.35:
+            covered = sum(p.status == "covered" for p in points)
+            return (f"The answer makes few of the points this question looks for ({covered} of {len(points)} "
+                    "rubric points covered) and uses few of the model answer's key terms: it stays general or "
+                    "drifts from the question. Re-read the question and its directive word, and add the "
+                    "specifics listed below.")
         closer = self._closer_question(prepared, sentence_matrix)
         if closer:
             text = " ".join(self.prepared_[closer].item.question.text.split())

@@ -78,6 +78,31 @@ def test_unrelated_answer_scores_at_most_25_percent_and_is_flagged(item: Item):
     assert "off_topic" in feedback.flag_codes()
 
 
+#: On the question's topic, in its words, but none of the rubric's specifics (HHI and PCI, sector
+#: projects, the JWG, trade barriers…): a general answer, not an off-topic one.
+GENERAL_SUPPLY_CHAIN_ANSWER = """India and Japan see supply chain resilience as a shared strategic goal after the pandemic.
+
+Firstly, the Supply Chain Resilience Initiative launched with Australia in 2021 aims to diversify production.
+
+Secondly, Japanese investment in industrial corridors builds the logistics base that manufacturing needs.
+
+However, progress is uneven. Much of the agenda is still at the level of declarations.
+
+In conclusion, the approach is sound in design but limited in delivery. The way forward is to set measurable targets."""
+
+
+def test_a_general_answer_on_the_topic_is_told_what_it_lacks_not_that_it_is_off_topic():
+    feedback = scorer().score(bank()["ij-supply-chain-resilience"], GENERAL_SUPPLY_CHAIN_ANSWER)
+    assert feedback.marks <= 0.25 * feedback.max_marks
+    message = next(f.message for f in feedback.flags if f.code == "off_topic")
+    covered = sum(p.status == "covered" for p in feedback.points)
+    assert f"({covered} of {len(feedback.points)} rubric points covered)" in message
+    assert "stays general or drifts from the question" in message and "says little about" not in message
+    # an answer on another subject altogether is still told so
+    unrelated = scorer().score(bank()["ij-supply-chain-resilience"], UNRELATED_ANSWER)
+    assert "says little about what this question asks" in unrelated.message
+
+
 def _keywords(item: Item) -> list[str]:
     concepts = bank().concepts
     words = [e for p in item.rubric.points for e in p.evidence]
