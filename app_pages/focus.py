@@ -5,6 +5,9 @@ drops focus to the top of the document: a keyboard user tabs through the menu ag
 and a screen reader announces nothing. ``focus_heading`` moves focus to the main
 heading (made focusable with ``tabindex="-1"``, so it is not an extra tab stop), once
 per ``token``: reruns and reloads of the same screen leave focus where the reader put it.
+A button that leads straight to one next step can send focus there instead (``target``, a
+CSS selector): "Try this question again" focuses Start, which on a phone is a screen
+below the heading, and scrolling it into view shows the question chosen.
 """
 
 from __future__ import annotations
@@ -19,16 +22,20 @@ export default function (component) {
   const token = String((data && data.token) || "");
   if (!token || window.__mainsFocusedFor === token) return;
   window.__mainsFocusedFor = token;
+  const target = String((data && data.target) || "");
   let tries = 0;
   const focus = () => {
-    const heading = document.querySelector('[data-testid="stMain"] h1');
-    if (!heading) {
-      if (++tries < 40) setTimeout(focus, 50);  // the heading is drawn in the same run: wait up to 2 s
+    const element = document.querySelector(target || '[data-testid="stMain"] h1');
+    if (!element) {
+      if (++tries < 40) setTimeout(focus, 50);  // it is drawn in the same run: wait up to 2 s
       return;
     }
-    heading.setAttribute("tabindex", "-1");
-    heading.style.outline = "none";  // focus is for the reader's place, not a control to press
-    heading.focus();
+    if (!target) {
+      element.setAttribute("tabindex", "-1");
+      element.style.outline = "none";  // focus is for the reader's place, not a control to press
+    }
+    element.focus();
+    if (target) element.scrollIntoView({ block: "center" });
   };
   focus();
 }
@@ -38,20 +45,24 @@ _focus = st.components.v2.component("mains_focus_heading", html="<span></span>",
 
 
 _ASKED = "_focus_heading_token"
+_TARGET = "_focus_heading_target"
 
 
-def focus_heading(*, key: str, token: str) -> None:
-    """Move keyboard focus to this page's title, once for each distinct ``token``."""
-    _focus(key=key, data={"token": token}, height="content")
+def focus_heading(*, key: str, token: str, target: str = "") -> None:
+    """Move keyboard focus to this page's title (or ``target``), once for each distinct ``token``."""
+    _focus(key=key, data={"token": token, "target": target}, height="content")
 
 
-def focus_heading_on_next_run(screen: str) -> None:
-    """Call where a button swaps the screen (before ``st.rerun``): the next run focuses its heading."""
+def focus_heading_on_next_run(screen: str, *, target: str = "") -> None:
+    """Call where a button swaps the screen (before ``st.rerun``): the next run focuses its heading,
+    or the element ``target`` selects."""
     st.session_state[_ASKED] = f"{screen}-{uuid.uuid4().hex}"
+    st.session_state[_TARGET] = target
 
 
 def focus_heading_if_asked(*, key: str) -> None:
     """Last thing a page draws: focus its heading if a button asked for it on the run before."""
     token = st.session_state.pop(_ASKED, None)
+    target = st.session_state.pop(_TARGET, "")
     if token:
-        focus_heading(key=key, token=token)
+        focus_heading(key=key, token=token, target=target)

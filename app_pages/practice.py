@@ -327,7 +327,7 @@ def show_feedback(attempt_id: int) -> None:
         state["practice_attempt_id"] = None
         state["practice_question_id"] = item.id
         show_url(question_id=item.id)
-        focus_heading_on_next_run("picker")
+        focus_heading_on_next_run("picker", target=".st-key-practice_start button")  # the one next step
         st.rerun()
 
 

@@ -136,9 +136,12 @@ def test_words_past_the_end_of_marking_are_flagged_while_typing_and_greyed_in_th
     assert page.locator(ui.HIGHLIGHTED).inner_text().startswith(padding.split(".")[0])
     assert float(unmarked.evaluate("e => getComputedStyle(e).opacity")) < 1  # greyed
 
-    # "Try this question again" by keyboard: focus goes to the Practice heading, not the top of the document.
+    # "Try this question again" by keyboard: focus goes to Start, in view below the question chosen,
+    # not to the top of the document (on a phone Start is a screen below the heading)
+    page.set_viewport_size({"width": 390, "height": 844})
     page.locator(f"{ui.key('practice_retry')} button").focus()
     page.keyboard.press("Enter")
-    heading = page.locator("[data-testid='stMain'] h1")
-    expect(heading).to_have_text("Practice")
-    expect(heading).to_be_focused()
+    expect(page.locator("[data-testid='stMain'] h1")).to_have_text("Practice")
+    start = page.locator(ui.START)
+    expect(start).to_be_focused()
+    expect(start).to_be_in_viewport()
