@@ -119,7 +119,7 @@ def chosen_attempts(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def wide_or_compact(key: str, wide, compact) -> None:
-    """Draw ``wide()`` and ``compact()`` in one container; ``NARROW_CSS`` shows whichever fits it."""
+    """Draw ``wide()`` and ``compact()`` in one container; ``narrow_css`` shows whichever fits it."""
     with st.container(key=key):
         with st.container(key=f"{key}_wide"):
             wide()
