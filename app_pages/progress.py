@@ -118,13 +118,13 @@ def chosen_attempts(table: pd.DataFrame) -> pd.DataFrame:
     return filter_attempts(table, papers=papers, topics=topics, question_contains=search)
 
 
-def wide_or_compact(key: str, wide, compact) -> None:
-    """Draw ``wide()`` and ``compact()`` in one container; ``narrow_css`` shows whichever fits it."""
+def wide_or_compact(key: str, wide: pd.DataFrame, wide_columns: dict, compact: pd.DataFrame,
+                    compact_columns: dict) -> None:
+    """Both tables, each in its own container inside ``key``; ``narrow_css`` shows whichever fits."""
     with st.container(key=key):
-        with st.container(key=f"{key}_wide"):
-            wide()
-        with st.container(key=f"{key}_compact"):
-            compact()
+        for size, frame, columns in (("wide", wide, wide_columns), ("compact", compact, compact_columns)):
+            with st.container(key=f"{key}_{size}"):
+                st.dataframe(frame[list(columns)], hide_index=True, key=f"{key}_{size}_table", column_config=columns)
 
 
 def show_summary(shown: pd.DataFrame) -> None:
@@ -141,13 +141,7 @@ def show_all_attempts(shown: pd.DataFrame) -> None:
     newest_first = shown.sort_values("date", ascending=False)
     compact = newest_first.assign(marks_text=[format_marks(m, n) for m, n in zip(newest_first["marks"],
                                                                                 newest_first["max_marks"])])
-    wide_or_compact(
-        "progress_attempts",
-        lambda: st.dataframe(newest_first[list(ALL_ATTEMPTS_COLUMNS)], hide_index=True, key="progress_table",
-                             column_config=ALL_ATTEMPTS_COLUMNS),
-        lambda: st.dataframe(compact[list(COMPACT_ATTEMPTS_COLUMNS)], hide_index=True,
-                             key="progress_table_compact", column_config=COMPACT_ATTEMPTS_COLUMNS),
-    )
+    wide_or_compact("progress_attempts", newest_first, ALL_ATTEMPTS_COLUMNS, compact, COMPACT_ATTEMPTS_COLUMNS)
     st.download_button("Download attempts as CSV", data=csv_bytes(shown), file_name="attempts.csv",
                        mime="text/csv", key="progress_csv", on_click="ignore")
 
@@ -191,13 +185,7 @@ def show_weakest_areas(attempts: list[AttemptRecord], bank: Bank) -> None:
     )
     st.altair_chart(chart, width="stretch", key="progress_weakest_chart")
     table = weak.assign(miss_rate=weak["miss_rate"] * 100)
-    wide_or_compact(
-        "progress_weakest",
-        lambda: st.dataframe(table[list(WEAKEST_COLUMNS)], hide_index=True, key="progress_weakest_table",
-                             column_config=WEAKEST_COLUMNS),
-        lambda: st.dataframe(table[list(COMPACT_WEAKEST_COLUMNS)], hide_index=True,
-                             key="progress_weakest_table_compact", column_config=COMPACT_WEAKEST_COLUMNS),
-    )
+    wide_or_compact("progress_weakest", table, WEAKEST_COLUMNS, table, COMPACT_WEAKEST_COLUMNS)
 
 
 def show_averages(shown: pd.DataFrame) -> None:
