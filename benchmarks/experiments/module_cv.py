@@ -18,6 +18,11 @@ LGB_TOP=n    boosting by LightGBM on sparse present/absent n-grams instead of sc
              (default 200, 0.05, 15, 1.0); LGB_STACK=1 gives it ridge's out-of-fold rating as one
              more column (stacking); LGB_BAG=k averages k models, each tree on 80% of the answers;
              LGB_CLASS=1 boosts a classifier over the ratings and takes its expected rating
+NBLR=C       a fourth learner: NB-weighted ordinal logit (NBSVM, Wang & Manning 2012): for each
+             step, present/absent n-grams scaled by their log-count ratio between the answers
+             that reach the step and those that do not, plus the dense block, logistic
+             regression with this C; expected rating as for the ordinal logit.  NB_WORDS=1
+             takes the word n-grams only (not the character ones) and liblinear's solver
 Folds run in forked processes (forkpool.py) so the patches apply there too.
 Usage: TAG=x RIDGE_CV=1 python module_cv.py
 """
@@ -126,6 +131,55 @@ if os.environ.get("LOGIT_C"):
         return _orig_learners(self, X, y)
     cal.QuestionModel._learners = _learners_with_c
 
+# ---- NB-weighted ordinal logit as a fourth learner
+if os.environ.get("NBLR"):
+    from sklearn.linear_model import LogisticRegression
+
+    class NBOrdinal:
+        def __init__(self, dense, C, words=None):
+            self.dense, self.C, self.words = dense, C, words
+
+        def _present(self, X):
+            end = self.words if self.words is not None else X.shape[1] - self.dense
+            return (X[:, :end] > 0).astype(np.float64).tocsr()
+
+        def fit(self, X, y):
+            present, dense = self._present(X), X[:, X.shape[1] - self.dense:]
+            self.classes_ = np.unique(y)
+            self.steps_ = []
+            for rating in self.classes_[1:]:
+                reached = y >= rating
+                p = 1.0 + np.asarray(present[reached].sum(axis=0)).ravel()
+                q = 1.0 + np.asarray(present[~reached].sum(axis=0)).ravel()
+                ratio = np.log((p / p.sum()) / (q / q.sum()))
+                design = hstack([present.multiply(ratio).tocsr(), dense]).tocsr()
+                solver = {"solver": "liblinear"} if self.words is not None else {"max_iter": 300, "tol": 1e-3}
+                model = LogisticRegression(C=self.C, **solver).fit(design, reached.astype(int))
+                self.steps_.append((ratio, model))
+            return self
+
+        def predict(self, X):
+            present, dense = self._present(X), X[:, X.shape[1] - self.dense:]
+            out = np.full(X.shape[0], float(self.classes_[0]))
+            for low, high, (ratio, model) in zip(self.classes_[:-1], self.classes_[1:], self.steps_):
+                design = hstack([present.multiply(ratio).tocsr(), dense]).tocsr()
+                out += (high - low) * model.predict_proba(design)[:, 1]
+            return out
+
+    _orig_learners_nb = cal.QuestionModel._learners
+
+    def _learners_with_nb(self, X, y):
+        learners = _orig_learners_nb(self, X, y)
+        if len(np.unique(y)) >= 2:
+            import warnings
+            from sklearn.exceptions import ConvergenceWarning
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                words = len(self.vectorizers_[0].vocabulary_) if os.environ.get("NB_WORDS") == "1" else None
+                learners.append(NBOrdinal(self.scaler_.n_features_in_, float(os.environ["NBLR"]), words).fit(X, y))
+        return learners
+    cal.QuestionModel._learners = _learners_with_nb
+
 # ---- ridge alpha by generalised cross-validation
 if RIDGE_CV:
     cal.Ridge = lambda alpha: RidgeCV(alphas=(0.3, 1.0, 3.0, 10.0))
@@ -170,5 +224,5 @@ if EMB_W:
     cal.SelectedBoosting.__init__ = _boost_init
 
 per, mean, seconds = forkpool.asap_cv(asap)
-print(os.environ.get("TAG", ""), "LOGIT_C", os.environ.get("LOGIT_C"), "LGB_TOP", LGB_TOP, "EMB_W", EMB_W, "RIDGE_CV", RIDGE_CV, "HGB", HGB, HGB_LEAF, "WEIGHTS", WEIGHTS,
+print(os.environ.get("TAG", ""), "NBLR", os.environ.get("NBLR"), "NB_WORDS", os.environ.get("NB_WORDS"), "LOGIT_C", os.environ.get("LOGIT_C"), "LGB_TOP", LGB_TOP, "EMB_W", EMB_W, "RIDGE_CV", RIDGE_CV, "HGB", HGB, HGB_LEAF, "WEIGHTS", WEIGHTS,
       per, "mean", mean, "s", seconds, flush=True)
