@@ -279,9 +279,9 @@ class Scorer:
                    content: float, relevance: float) -> str:
         """Why the answer misses the question (off topic, or too general to tell), or "" when it does not.
 
-        Few of the model answer's terms is off topic; few of them *and* few rubric points
-        may be an answer on the topic that stays general, so that message says what is
-        missing rather than calling it off topic.
+        Almost none of the model answer's terms means off topic.  Few of them *and* few
+        rubric points may be an answer on the topic that stays general, so that message says
+        what is missing rather than calling it off topic.
         """
         if relevance < 0.2:
             return "The answer says little about what this question asks. Re-read the question and its directive word."
