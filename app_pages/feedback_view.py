@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from app_pages.markup import (
+    after_marking_note,
     calibration_note,
     component_line,
     escape_markdown,
@@ -108,8 +109,7 @@ def render_attempt(attempt: AttemptRecord, item: Item | None, *, key: str) -> No
                 st.html(f'<div class="mains-text" data-testid="evidence-{_attr(point.id)}" '
                         f'style="margin:-0.5rem 0 0.5rem 1.8rem; opacity:0.85">“{quote}”</div>')
             if point.after_marking:
-                st.caption(f"Made {'' if point.status == 'missed' else 'in full '}only after word "
-                           f"{marked_words(feedback):,}, where marking stopped: move it up.")
+                st.caption(after_marking_note(point, feedback))
             elif point.hint and point.status != "covered":
                 st.caption(f"Hint: {escape_markdown(point.hint)}")
 

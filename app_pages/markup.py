@@ -17,7 +17,7 @@ import re
 import string
 from collections.abc import Iterable, Sequence
 
-from scoring.feedback import Component, Feedback
+from scoring.feedback import Component, Feedback, PointResult
 
 _MD_SPECIAL = re.compile("([" + re.escape(string.punctuation.replace("<", "").replace(">", "").replace("&", "")) + "])")
 
@@ -89,6 +89,12 @@ def marked_answer_html(answer: str, feedback: Feedback) -> str:
 def marked_words(feedback: Feedback) -> int | None:
     """How many words were marked, when the answer ran past the end of marking; else None."""
     return feedback.length.marked_words if feedback.length is not None else None
+
+
+def after_marking_note(point: PointResult, feedback: Feedback) -> str:
+    """For a point made (or completed) only after marking stopped: where, and what to do."""
+    return (f"Made {'' if point.status == 'missed' else 'in full '}only after word {marked_words(feedback):,}, "
+            "where marking stopped: move it up.")
 
 
 def unmarked_caption(feedback: Feedback) -> str:
@@ -206,8 +212,7 @@ def feedback_markdown(
         if p.evidence and p.status != "missed":
             lines.append(f"  - Evidence: “{escape_markdown(feedback.evidence_quote(p))}”")
         if p.after_marking:
-            lines.append(f"  - Made {'' if p.status == 'missed' else 'in full '}only after word "
-                         f"{marked_words(feedback):,}, where marking stopped: move it up.")
+            lines.append(f"  - {after_marking_note(p, feedback)}")
         elif p.hint and p.status != "covered":
             lines.append(f"  - Hint: {escape_markdown(p.hint)}")
     lines.append("")
