@@ -139,3 +139,27 @@ def history_marks_text(page) -> str:
     metric = page.locator(key("history_feedback_marks")).get_by_test_id("stMetric").filter(
         has_text="Marks").first
     return metric.get_by_test_id("stMetricValue").inner_text().strip()
+
+
+#: WCAG contrast ratio of an element's text against what is behind it: its colour with the
+#: opacity of it and every ancestor applied, over the nearest opaque background (white if none).
+CONTRAST_JS = """e => {
+  const rgba = s => { const v = s.match(/[\\d.]+/g).map(Number); return v.length === 3 ? [...v, 1] : v; };
+  const channel = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+  const luminance = c => 0.2126 * channel(c[0]) + 0.7152 * channel(c[1]) + 0.0722 * channel(c[2]);
+  let opacity = 1, back = [255, 255, 255, 1];
+  for (let n = e; n; n = n.parentElement) opacity *= Number(getComputedStyle(n).opacity);
+  for (let n = e; n; n = n.parentElement) {
+    const c = rgba(getComputedStyle(n).backgroundColor);
+    if (c[3] === 1) { back = c; break; }
+  }
+  const fore = rgba(getComputedStyle(e).color), a = fore[3] * opacity;
+  const seen = [0, 1, 2].map(i => fore[i] * a + back[i] * (1 - a));
+  const [hi, lo] = [luminance(seen), luminance(back)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}"""
+
+
+def contrast(locator) -> float:
+    """The text's contrast ratio with its background, as a reader sees it (4.5 is WCAG AA for body text)."""
+    return float(locator.evaluate(CONTRAST_JS))

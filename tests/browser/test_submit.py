@@ -135,6 +135,7 @@ def test_words_past_the_end_of_marking_are_flagged_while_typing_and_greyed_in_th
     assert COVERED_SENTENCE in unmarked.inner_text()
     assert page.locator(ui.HIGHLIGHTED).inner_text().startswith(padding.split(".")[0])
     assert float(unmarked.evaluate("e => getComputedStyle(e).opacity")) < 1  # greyed
+    assert ui.contrast(unmarked) >= 4.5, ui.contrast(unmarked)  # yet still readable (WCAG AA)
 
     # "Try this question again" by keyboard: focus goes to Start, in view below the question chosen,
     # not to the top of the document (on a phone Start is a screen below the heading)
