@@ -47,8 +47,13 @@ CSS = """
   border: 1px solid var(--st-border-color, rgba(128,128,128,0.4)); border-radius: var(--st-base-radius, 0.5rem);
 }
 .mains-editor textarea:focus { outline: 2px solid var(--st-primary-color); outline-offset: 0; }
+/* The count stays in sight while typing in a box that runs below the screen (a phone): it sticks to
+   the bottom of the view, over the box's lower edge.  The page keeps the caret above it (the
+   scroll-padding-bottom in app_pages/context.py). */
 .mains-editor-meta { display: flex; justify-content: space-between; font-size: 0.875rem;
-  color: var(--st-text-color); opacity: 0.8; }
+  color: var(--st-text-color); position: sticky; bottom: 0; z-index: 1;
+  background: var(--st-background-color, #fff); padding: 0.2rem 0; }
+.mains-editor-meta > span { opacity: 0.8; }
 .mains-count.over { color: var(--st-red-color, #d33); font-weight: 600; opacity: 1; }
 """
 

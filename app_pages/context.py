@@ -48,6 +48,9 @@ CSS = """
 /* greyed, yet above WCAG AA's 4.5:1 for body text (0.55 gave 3.4:1 on the light theme) */
 .mains-answer .mains-unmarked { opacity: 0.7; }
 .mains-question { font-size: 1.15rem; white-space: pre-wrap; overflow-wrap: anywhere; line-height: 1.6; }
+/* Scrolling the caret (or a focused widget) into view leaves room for the answer box's word count,
+   which sticks to the bottom of the view (app_pages/answer_editor.py). */
+[data-testid="stMain"] { scroll-padding-bottom: 2.5rem; }
 /* The countdown stays in sight, below the app's header, while the page scrolls to Submit. */
 [data-testid="stLayoutWrapper"]:has(> .st-key-practice_clock) { position: sticky; top: 3.75rem; z-index: 5; }
 .st-key-practice_clock .mains-countdown { background-color: var(--st-background-color, #fff);

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from playwright.sync_api import expect
+
 from . import app_driver as ui
 from .harness import open_app, wait_idle
 
@@ -118,6 +120,37 @@ def test_the_clock_stays_in_sight_when_a_phone_scrolls_down_to_submit(app):
         assert page.evaluate("([x, y]) => !!document.elementFromPoint(x, y).closest('.st-key-practice_clock')",
                              list(centre))
         assert re.fullmatch(r"\d{2}:\d{2} left of 11:00", clock_text(page)), clock_text(page)
+    finally:  # leave no open draft behind for the other tests
+        page.set_viewport_size({"width": 1280, "height": 900})
+        if page.locator(ui.key("practice_discard_menu")).count():
+            ui.click(page, ui.key("practice_discard_menu") + " button")
+            ui.click(page, ui.key("practice_discard_confirm") + " button")
+
+
+def box(page, selector: str) -> dict:
+    """An element's top and bottom on screen (inside the answer box's shadow root too)."""
+    r = page.locator(selector).bounding_box()
+    return {"top": r["y"], "bottom": r["y"] + r["height"]}
+
+
+def test_the_word_count_stays_in_sight_while_a_phone_types_a_long_answer(app):
+    page = app
+    ui.start_question(page, "ij-semiconductors", search="resilient semiconductor")
+    try:
+        page.set_viewport_size({"width": 375, "height": 667})  # a small phone
+        ui.answer_box(page).fill("Fabs need water, power and trained engineers. " * 40)
+        ui.type_answer(page, "Japan can help.")  # typing at the end, as a person would
+        expect(page.locator(ui.WORD_COUNT)).to_have_text(f"{7 * 40 + 3} / 250 words")
+        count, text = box(page, ui.WORD_COUNT), box(page, ui.ANSWER)
+        assert 0 <= count["top"] and count["bottom"] <= 667, count
+        # the caret's line (the box's last, with the caret at the end) is not under the count
+        assert text["bottom"] <= count["top"] + 1, (text, count)
+
+        # reading back up the answer, the count still shows while the box is on screen
+        page.evaluate("document.querySelector('[data-testid=stMain]').scrollBy(0, -200)")
+        count, text = box(page, ui.WORD_COUNT), box(page, ui.ANSWER)
+        assert text["top"] < 667 < text["bottom"], text  # the box runs below the screen
+        assert count["bottom"] <= 667 + 1, count  # yet the count sits at its foot, in view
     finally:  # leave no open draft behind for the other tests
         page.set_viewport_size({"width": 1280, "height": 900})
         if page.locator(ui.key("practice_discard_menu")).count():
