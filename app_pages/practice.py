@@ -161,6 +161,8 @@ def show_picker() -> None:
     if not bank.items:
         st.info("The question bank is empty. Add a question on the Question bank page.")
         return
+    if notice := state.pop("practice_left_notice", None):
+        st.info(notice, icon=":material/timer:")
     show_unfinished()
 
     items = sorted(bank.items.values(), key=lambda i: (i.question.paper, i.question.topic, i.id))
@@ -236,6 +238,14 @@ def submit(item: Item, draft: storage.DraftRecord, text: str) -> None:
     show_url(attempt_id=attempt.id)
 
 
+def left_notice(deadline, words: int) -> str:
+    """What Leave says on the picker: the draft is kept, and its clock did not stop."""
+    now = utcnow()
+    clock = ("its time is up, but you can still finish and submit it" if is_time_up(deadline, now)
+             else f"the clock keeps running: {format_clock(remaining_seconds(deadline, now))} left")
+    return f"Draft kept ({words} words); {clock}. Resume it under Unfinished answers."
+
+
 @st.fragment
 def writing(item: Item, draft_id: int) -> None:
     """The answer box, autosave, and Submit. Typing reruns only this fragment."""
@@ -279,7 +289,9 @@ def writing(item: Item, draft_id: int) -> None:
                 notice = f"Marking failed ({type(exc).__name__}). Your answer is saved; try Submit again."
             else:
                 st.rerun()
-    if middle.button("Leave (keep the draft)", key="practice_leave"):
+    if middle.button("Leave (keep the draft)", key="practice_leave",
+                     help="Your words stay saved and the clock keeps running. Resume from Unfinished answers."):
+        state["practice_left_notice"] = left_notice(draft.deadline, words)
         state["practice_question_id"] = None
         show_url()
         st.rerun()

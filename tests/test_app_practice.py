@@ -217,10 +217,17 @@ def test_leave_keeps_the_draft_and_lists_it_as_unfinished(app, sample_item):
     user, draft = start(app)
     app.session_state[editor_key(draft.id)] = {"text": "Some words"}
     app.run()
+    assert "the clock keeps running" in app.button(key="practice_leave").help
     app.button(key="practice_leave").click().run()
+    notice = [i.value for i in app.info]
+    assert any(n.startswith("Draft kept (2 words); the clock keeps running: ") and n.endswith(
+        " left. Resume it under Unfinished answers.") for n in notice), notice
     assert app.button(key=f"practice_resume_{draft.id}")
     app.button(key=f"practice_resume_{draft.id}").click().run()
     assert component_data(app)["text"] == "Some words"
+    app.button(key="practice_leave").click().run()  # the notice says once, not on every later visit
+    app.run()
+    assert not [i for i in app.info if i.value.startswith("Draft kept")]
 
 
 def test_discard_needs_confirmation(app, sample_item):
