@@ -9,6 +9,7 @@ import streamlit as st
 import storage
 from app_pages.context import current_bank, current_user_id, page_style
 from app_pages.markup import format_marks
+from app_pages.tables import narrow_css, wide_or_compact
 from scoring.bank import Bank
 from storage.progress import attempts_table, averages_by, csv_bytes, filter_attempts, weakest_areas
 from storage.records import AttemptRecord
@@ -67,22 +68,6 @@ COMPACT_WEAKEST_COLUMNS = {
 WIDE_TABLE_WIDTHS = {"progress_attempts": 815, "progress_weakest": 795}
 
 
-def narrow_css(widths: dict[str, int]) -> str:
-    """Container queries that show each container's ``_wide`` child where it fits, else its ``_compact`` one.
-
-    The hidden child is hidden with the layout wrapper Streamlit puts round a keyed container,
-    so it takes no space; ``display: none`` also takes it out of the page for screen readers.
-    """
-    def hide(key: str) -> str:
-        return f'.st-key-{key}, [data-testid="stLayoutWrapper"]:has(> .st-key-{key}) {{ display: none; }}'
-
-    rules = [", ".join(f".st-key-{key}" for key in widths) + " { container-type: inline-size; }"]
-    for key, width in widths.items():
-        rules.append(f"@container (max-width: {width - 1}px) {{ {hide(key + '_wide')} }}")
-        rules.append(f"@container (min-width: {width}px) {{ {hide(key + '_compact')} }}")
-    return "<style>\n" + "\n".join(rules) + "\n</style>"
-
-
 #: The "By paper" and "By topic" tables: the paper or topic, attempts and the average as a share
 #: of the maximum (comparable across 10- and 15-mark questions, unlike average marks).  Widths add
 #: up to 320, inside the 326 px a table has on a 360 px phone, each wide enough for its whole title;
@@ -116,15 +101,6 @@ def chosen_attempts(table: pd.DataFrame) -> pd.DataFrame:
     topics = cols[1].multiselect("Topic", sorted(table["topic"].unique()), key="progress_filter_topic")
     search = cols[2].text_input("Question contains", key="progress_filter_search")
     return filter_attempts(table, papers=papers, topics=topics, question_contains=search)
-
-
-def wide_or_compact(key: str, wide: pd.DataFrame, wide_columns: dict, compact: pd.DataFrame,
-                    compact_columns: dict) -> None:
-    """Both tables, each in its own container inside ``key``; ``narrow_css`` shows whichever fits."""
-    with st.container(key=key):
-        for size, frame, columns in (("wide", wide, wide_columns), ("compact", compact, compact_columns)):
-            with st.container(key=f"{key}_{size}"):
-                st.dataframe(frame[list(columns)], hide_index=True, key=f"{key}_{size}_table", column_config=columns)
 
 
 def show_summary(shown: pd.DataFrame) -> None:

@@ -9,6 +9,7 @@ import streamlit as st
 
 from app_pages.context import current_bank, current_scorer, page_style, require_mentor
 from app_pages.markup import STATUS_ICON, escape_markdown, format_marks, text_html
+from app_pages.tables import narrow_css, wide_or_compact
 from scoring.bank import (
     BankError, BankWriteError, bank_root, build_item, delete_item, parse_question, parse_rubric,
     question_with_text, save_item,
@@ -26,6 +27,51 @@ FORM_DEFAULTS = {
     "bank_form_word_limit": 0, "bank_form_time_limit": 0, "bank_form_directive": "discuss",
     "bank_form_text": "", "bank_form_model_answer": "", "bank_form_source": "", "bank_form_tags": "",
 }
+
+#: The Browse table: a readable title for every column, and the question widest.  Pixel widths add up
+#: to 810, inside the 818 px the grid has at a 1280 px screen with the sidebar open, so no column
+#: hides behind a sideways scroll there; a wider screen stretches them alike.
+BANK_COLUMNS = {
+    "id": st.column_config.TextColumn("Id", width=150),
+    "paper": st.column_config.TextColumn("Paper", width=55),
+    "topic": st.column_config.TextColumn("Topic", width=130),
+    "marks": st.column_config.NumberColumn("Marks", width=60),
+    "directive": st.column_config.TextColumn("Directive", width=80),
+    "points": st.column_config.NumberColumn("Points", help="rubric points", width=60),
+    "question": st.column_config.TextColumn("Question", width=275),
+}
+#: The same table on a phone (when the wide one does not fit): the question's words first, and its
+#: marks; 315 px, inside the 326 px the grid has on a 360 px phone.
+COMPACT_BANK_COLUMNS = {
+    "question": st.column_config.TextColumn("Question", width=255),
+    "marks": st.column_config.NumberColumn("Marks", width=60),
+}
+
+#: The picked question's rubric points, wide: every field, titled.  It sits in the bordered
+#: ``bank_detail`` box, narrower than the page by the box's padding: 780 px, inside its 786 px grid.
+POINT_TABLE_COLUMNS = {
+    "id": st.column_config.TextColumn("Id", width=100),
+    "label": st.column_config.TextColumn("Label", width=200),
+    "weight": st.column_config.NumberColumn("Weight", width=60),
+    "hint": st.column_config.TextColumn("Hint", width=160),
+    "evidence": st.column_config.TextColumn("Evidence", width=170),
+    "concepts": st.column_config.TextColumn("Concepts", width=90),
+}
+#: On a phone: what the point is (its label, as the feedback names it) and what it is worth; 290 px,
+#: inside the 294 px grid the box leaves on a 360 px phone.
+COMPACT_POINT_COLUMNS = {
+    "label": st.column_config.TextColumn("Label", width=230),
+    "weight": st.column_config.NumberColumn("Weight", width=60),
+}
+
+#: Each wide table's width in px (its columns and the grid's 1 px border either side): a narrower
+#: container shows the compact version instead (a CSS container query, ``narrow_css``).  Measured in
+#: Chromium with the sidebar open at a 1280 px screen, ``bank_table`` has 820 px and the points table,
+#: inside the bordered ``bank_detail`` box, 788; on a 360 px phone they have 328 and 296, so the
+#: compact columns add up to at most 326 and 294.
+GRID_BORDER = 2
+WIDE_TABLE_WIDTHS = {"bank_table": sum(c["width"] for c in BANK_COLUMNS.values()) + GRID_BORDER,
+                     "bank_detail_points": sum(c["width"] for c in POINT_TABLE_COLUMNS.values()) + GRID_BORDER}
 
 POINT_FIELD_DEFAULTS = {
     "bank_point_id": "", "bank_point_label": "", "bank_point_weight": 1.0, "bank_point_hint": "",
@@ -49,6 +95,7 @@ for form_key, form_default in {**FORM_DEFAULTS, **POINT_FIELD_DEFAULTS}.items():
     state.setdefault(form_key, form_default)
 
 page_style()
+st.html(narrow_css(WIDE_TABLE_WIDTHS))
 root = bank_root()
 bank = current_bank()
 st.title("Question bank", anchor=False)
@@ -200,12 +247,10 @@ def show_browse() -> None:
         if (not papers or i.question.paper in papers)
         and all(w in f"{i.question.text} {i.question.topic} {i.id} {' '.join(i.question.tags)}".lower() for w in words)
     ]
-    st.dataframe(
-        pd.DataFrame([{"id": i.id, "paper": i.question.paper, "topic": i.question.topic, "marks": i.question.marks,
-                       "directive": i.question.directive, "points": len(i.rubric.points), "question": i.question.text}
-                      for i in shown], columns=["id", "paper", "topic", "marks", "directive", "points", "question"]),
-        hide_index=True, key="bank_table",
-    )
+    table = pd.DataFrame([{"id": i.id, "paper": i.question.paper, "topic": i.question.topic, "marks": i.question.marks,
+                           "directive": i.question.directive, "points": len(i.rubric.points),
+                           "question": i.question.text} for i in shown], columns=list(BANK_COLUMNS))
+    wide_or_compact("bank_table", table, BANK_COLUMNS, table, COMPACT_BANK_COLUMNS)
     ids = [i.id for i in shown]
     if state.get("bank_pick") not in ids:
         state["bank_pick"] = None
@@ -220,8 +265,8 @@ def show_browse() -> None:
         st.html(text_html(q.text, css_class="mains-question"))
         with st.expander("Model answer", key="bank_detail_model_answer"):
             st.html(text_html(q.model_answer))
-        st.dataframe(pd.DataFrame(points_rows(item), columns=POINT_COLUMNS), hide_index=True,
-                     key="bank_detail_points")
+        points = pd.DataFrame(points_rows(item), columns=POINT_COLUMNS)
+        wide_or_compact("bank_detail_points", points, POINT_TABLE_COLUMNS, points, COMPACT_POINT_COLUMNS)
         if q.source:
             st.caption(f"Source: {escape_markdown(q.source)}")
     left, right = st.columns(2)

@@ -177,6 +177,52 @@ def test_bank_file_problems_are_shown_to_mentors(app, bank_dir, sample_item):
     assert sample_item.id in app.selectbox(key="bank_pick").options  # the rest still loads
 
 
+def shown_columns(frame) -> dict[str, dict]:
+    """A dataframe element's visible columns, by name, with their config (title as "label", "width")."""
+    return {name: config for name, config in json.loads(frame.proto.columns).items() if not config.get("hidden")}
+
+
+def test_browse_tables_have_a_compact_version_that_fits_a_phone(app, sample_item):
+    open_bank(app)
+    app.selectbox(key="bank_pick").set_value(sample_item.id).run()
+    assert not app.exception, app.exception
+    tables = {tuple(d.value.columns): d for d in app.dataframe}
+    wide = shown_columns(tables[("id", "paper", "topic", "marks", "directive", "points", "question")])
+    compact = shown_columns(tables[("question", "marks")])  # on a phone: the question's words first
+    points_wide = shown_columns(tables[("id", "label", "weight", "hint", "evidence", "concepts")])
+    points_compact = shown_columns(tables[("label", "weight")])
+    assert sample_item.question.text in tables[("question", "marks")].value["question"].tolist()
+    assert tables[("label", "weight")].value["label"].tolist() == [p.label for p in sample_item.rubric.points]
+
+    assert {n: c["label"] for n, c in wide.items()} == {
+        "id": "Id", "paper": "Paper", "topic": "Topic", "marks": "Marks", "directive": "Directive",
+        "points": "Points", "question": "Question"}
+    assert {n: c["label"] for n, c in compact.items()} == {"question": "Question", "marks": "Marks"}
+    assert {n: c["label"] for n, c in points_wide.items()} == {
+        "id": "Id", "label": "Label", "weight": "Weight", "hint": "Hint", "evidence": "Evidence",
+        "concepts": "Concepts"}
+    assert {n: c["label"] for n, c in points_compact.items()} == {"label": "Label", "weight": "Weight"}
+
+    def width(columns):
+        return sum(c["width"] for c in columns.values())
+
+    # the grids' widths, measured in Chromium: 818 and 786 px (the points sit in a bordered box) at a
+    # 1280 px screen with the sidebar open; 326 and 294 px on a 360 px phone
+    assert width(wide) <= 818 and width(points_wide) <= 786
+    assert width(compact) <= 326 and width(points_compact) <= 294
+    assert max(wide, key=lambda n: wide[n]["width"]) == "question"
+    assert all(c["width"] >= 7 * len(c["label"]) + 16 for t in (wide, compact, points_wide, points_compact)
+               for c in t.values())  # ~7 px a letter: every whole title shows
+
+    # the page's container queries switch each pair at the wide table's width (its grid border included)
+    style = "".join(h.proto.body for h in app.get("html"))
+    assert f"@container (max-width: {width(wide) + 1}px) {{ .st-key-bank_table_wide" in style
+    assert f"@container (min-width: {width(wide) + 2}px) {{ .st-key-bank_table_compact" in style
+    assert f"@container (max-width: {width(points_wide) + 1}px) {{ .st-key-bank_detail_points_wide" in style
+    assert f"@container (min-width: {width(points_wide) + 2}px) {{ .st-key-bank_detail_points_compact" in style
+    assert ".st-key-bank_table, .st-key-bank_detail_points { container-type: inline-size; }" in style
+
+
 # ------------------------------------------------------------------ import
 
 
