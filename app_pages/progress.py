@@ -79,13 +79,22 @@ AVERAGE_COLUMNS = {
 }
 
 
+#: Pixels kept clear at each end of the time axis, so the first and last attempts' points sit
+#: inside the plot, not half cut off on its left and right edges.
+TIME_PADDING = 16
+
+
 def time_scale(dates) -> alt.Scale:
-    """The dates' own span; one day either side of a single moment (else the axis ticks in milliseconds)."""
+    """The dates' own span; one day either side of a single moment (else the axis ticks in milliseconds).
+
+    Either way ``TIME_PADDING`` px at both ends keep the end points off the plot's edges.
+    """
     first, last = dates.min(), dates.max()
     if first == last:
-        return alt.Scale(type="utc", domain=[(first - pd.Timedelta(days=1)).isoformat(),
-                                             (last + pd.Timedelta(days=1)).isoformat()])
-    return alt.Scale(type="utc")  # ticks and labels in UTC, as the title says, not the browser's time zone
+        return alt.Scale(type="utc", padding=TIME_PADDING,
+                         domain=[(first - pd.Timedelta(days=1)).isoformat(), (last + pd.Timedelta(days=1)).isoformat()])
+    # ticks and labels in UTC, as the title says, not the browser's time zone
+    return alt.Scale(type="utc", padding=TIME_PADDING)
 
 
 def invite_to_practise() -> None:

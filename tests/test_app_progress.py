@@ -184,6 +184,17 @@ def test_times_are_drawn_in_utc_as_the_axis_says_not_in_the_browsers_time_zone(a
     assert tooltip["formatType"] == "utc"
 
 
+def test_the_first_and_last_points_sit_inside_the_plot_not_on_its_edges(app, bank_dir, sample_item):
+    record_attempt(bank_dir, sample_item, ANSWER, minutes_ago=2)
+    record_attempt(bank_dir, sample_item, ANSWER, minutes_ago=1)
+    open_progress(app)
+    scale = chart_spec(app, "line")["encoding"]["x"]["scale"]
+    # a time scale's domain is the data's own span, so without padding the end points were drawn
+    # half cut off on the plot's left and right edges; padding keeps this many px clear at each end
+    assert scale["padding"] >= 8  # more than a point's radius (about 3 px) and the line's width
+    assert scale["type"] == "utc"
+
+
 def test_one_attempt_gets_a_readable_time_axis(app, bank_dir, sample_item):
     from datetime import datetime
 
@@ -193,4 +204,5 @@ def test_one_attempt_gets_a_readable_time_axis(app, bank_dir, sample_item):
     x = json.loads(over_time.proto.spec)["encoding"]["x"]
     first, last = (datetime.fromisoformat(d) for d in x["scale"]["domain"])
     assert (last - first).days == 2  # a day either side of the one attempt, not a span of zero (ticks in ms)
+    assert x["scale"]["padding"] >= 8  # the axis's end ticks are kept off the plot's edges too
     assert x["title"] == "Submitted (UTC)"
