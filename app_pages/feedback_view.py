@@ -22,6 +22,7 @@ from app_pages.markup import (
     marked_words,
     text_html,
     unmarked_caption,
+    way_forward_note,
 )
 from scoring.feedback import Feedback
 from scoring.models import Item
@@ -140,8 +141,9 @@ def render_attempt(attempt: AttemptRecord, item: Item | None, *, key: str) -> No
                      ("Way forward", s.way_forward)]
             st.markdown(" · ".join(f"{'✅' if ok else '❌'} {name}" for name, ok in parts)
                         + f" · {s.paragraphs} paragraph{'s' if s.paragraphs != 1 else ''}")
-            for note in s.notes:
-                st.markdown(f"- {escape_markdown(note)}")
+            for note in (*s.notes, way_forward_note(feedback)):
+                if note:
+                    st.markdown(f"- {escape_markdown(note)}")
         else:
             st.caption("Not assessed for this answer.")
     with notes_right:

@@ -7,6 +7,7 @@ serialisable to JSON (``Feedback.model_dump_json()``) and back
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -16,6 +17,9 @@ FlagCode = Literal[
     "empty", "too_long_to_score", "off_topic", "keyword_list", "over_length",
     "under_length", "copied_question", "overtime", "no_prose", "not_english", "not_marked",
 ]
+
+#: a rubric point about what should be done next ("Way forward: JWG timelines…", "Overall view and way forward")
+WAY_FORWARD_POINT = re.compile(r"\bway[ -]forward\b", re.IGNORECASE)
 
 #: credit a rubric point earns for each status
 CREDIT: dict[str, float] = {"covered": 1.0, "partial": 0.5, "missed": 0.0}
@@ -129,6 +133,23 @@ class Feedback(_Result):
         cut = (until is not None and point.span is not None and point.span[1] >= until
                and not evidence.rstrip().endswith((".", "!", "?", "…", "।")))
         return evidence.rstrip() + "…" if cut else evidence
+
+    def way_forward_short_of_rubric(self) -> tuple[PointResult, ...]:
+        """The rubric's way-forward points the answer misses or only partly makes, although its structure has a
+        way forward (a "should", "must" or "way forward" after the introduction): the form is there, not the content.
+
+        >>> wf = PointResult(id="wf", label="Way forward: JWG timelines", weight=1, status="missed", strength=0)
+        >>> form = StructureReport(introduction=True, body=True, conclusion=True, way_forward=True, paragraphs=4)
+        >>> [p.id for p in Feedback(question_id="q", marks=5, max_marks=10, points=(wf,), structure=form)
+        ...  .way_forward_short_of_rubric()]
+        ['wf']
+        >>> Feedback(question_id="q", marks=5, max_marks=10, points=(wf.model_copy(update={"status": "covered"}),),
+        ...          structure=form).way_forward_short_of_rubric()
+        ()
+        """
+        if self.structure is None or not self.structure.way_forward:
+            return ()
+        return tuple(p for p in self.points if p.status != "covered" and WAY_FORWARD_POINT.search(p.label))
 
     def flag_codes(self) -> set[str]:
         return {f.code for f in self.flags}

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 import storage
+from app_pages.markup import escape_markdown
 from storage.timing import utcnow
 
 APP = Path(__file__).resolve().parent.parent / "streamlit_app.py"
@@ -291,3 +292,23 @@ def test_awkward_answers_are_marked_or_refused_without_crashing(app, sample_item
     attempt = storage.list_attempts(user)[0]
     assert len(attempt.answer) == len(answer)  # kept whole (NUL stored as U+FFFD, one for one)
     assert "/ 10" in app.metric[0].value
+
+
+def test_a_way_forward_in_form_but_not_the_rubrics_says_so_beside_the_structure_tick(app):
+    answer = (
+        "Critical minerals such as rare earths power EVs, semiconductors and defence, and their supply is "
+        "concentrated in one country.\n\n"
+        "India and Japan set up a Joint Working Group on Critical Minerals to diversify sourcing.\n\n"
+        "Japan brings capital and technology for processing in India.\n\n"
+        "Thus, both countries should keep talking."  # "should": a way forward in form, none of the rubric's
+    )
+    user, draft = start(app, "ij-critical-minerals")
+    write_and_submit(app, draft, answer)
+    attempt = storage.list_attempts(user)[0]
+    wf = next(p for p in attempt.feedback.points if p.id == "limits-way-forward")
+    assert attempt.feedback.structure.way_forward and wf.status == "missed"
+    shown = [m.value for m in app.markdown]
+    assert any("✅ Way forward" in m for m in shown), shown
+    assert "- " + escape_markdown(
+        "Your answer says what should be done, but not yet what this question's way forward needs: "
+        "“Way forward: JWG timelines, stockpiles and skills”. See the rubric points.") in shown, shown
