@@ -2,7 +2,9 @@
 
 Pure functions, no Streamlit.  Everything an aspirant or mentor typed (answers,
 question text, hints, imported content) goes through ``html.escape`` or
-``escape_markdown`` before it is shown, so it always renders as text.
+``escape_markdown`` before it is shown, so it always renders as text; the downloaded
+feedback file uses ``escape_markdown_file``, which escapes less so that it reads as
+plain text too.
 
 >>> escape_markdown("[click](javascript:alert(1)) <b>x</b>")
 '\\\\[click\\\\]\\\\(javascript\\\\:alert\\\\(1\\\\)\\\\) &lt;b&gt;x&lt;\\\\/b&gt;'
@@ -29,6 +31,27 @@ def escape_markdown(text: str) -> str:
     LaTeX (``$``) or directives (``:red[...]``)."""
     text = _MD_SPECIAL.sub(r"\\\1", text)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+#: What a Markdown file's readers act on inside running text: code, emphasis, links and images, HTML and
+#: entities, table cells, strike-through and math.  The rest of the punctuation stays bare, so the file
+#: reads as plain text too ("Re-read", "$67.9" after its backslash, "timelines, stockpiles").
+_MD_FILE_SPECIAL = re.compile(r"([\\`*_\[\]<>&|~$])")
+#: ... and what they act on at the start of a line: headings, quotes, lists, rules.
+_MD_FILE_LINE_START = re.compile(r"^(\s*)([#>+=-]|\d+(?=[.)]))", re.MULTILINE)
+
+
+def escape_markdown_file(text: str) -> str:
+    """Text for a downloaded Markdown file: shown literally by a Markdown viewer, and readable as plain text.
+
+    >>> escape_markdown_file("Re-read: $67.9 bn, [link](x) & <b>")
+    'Re-read: \\\\$67.9 bn, \\\\[link\\\\](x) \\\\& \\\\<b\\\\>'
+    >>> escape_markdown_file("Intro\\n# not a heading\\n1. not a list")
+    'Intro\\n\\\\# not a heading\\n1\\\\. not a list'
+    """
+    text = _MD_FILE_SPECIAL.sub(r"\\\1", text)
+    # a mark is escaped by a backslash before it; an ordered list's number, by one before its "." or ")"
+    return _MD_FILE_LINE_START.sub(lambda m: m[1] + (m[2] + "\\" if m[2][0].isdigit() else "\\" + m[2]), text)
 
 
 def escape_markdown_block(text: str) -> str:
@@ -158,6 +181,19 @@ def _mmss(seconds: int) -> str:
     return f"{minutes:02d}:{secs:02d}"
 
 
+def way_forward_note(feedback: Feedback) -> str:
+    """When the structure's way forward is there but the rubric's way-forward point is not: say both ("" if not).
+
+    The Structure line judges form (a recommendation after the introduction); the rubric judges what it says.
+    """
+    short = feedback.way_forward_short_of_rubric()
+    if not short:
+        return ""
+    names = "; ".join(f"“{p.label}”" for p in short)
+    return (f"Your answer says what should be done, but not yet what this question's way forward needs: {names}. "
+            "See the rubric points.")
+
+
 def calibration_note(feedback: Feedback) -> str:
     """Why the headline marks differ from the components: they are calibrated; the rest is the scorer's.
 
@@ -186,17 +222,17 @@ def feedback_markdown(
 ) -> str:
     """The feedback as a Markdown document to download (user text is escaped)."""
     lines = ["# Answer feedback", ""]
-    lines += [f"**Question:** {escape_markdown(question_text)}", ""]
+    lines += [f"**Question:** {escape_markdown_file(question_text)}", ""]
     if submitted:
         lines += [f"**Submitted:** {submitted}", ""]
     lines += [f"## Marks: {format_marks(feedback.marks, feedback.max_marks)}", ""]
     if feedback.calibrated:
         lines += [calibration_note(feedback), ""]
     if feedback.message:
-        lines += [escape_markdown(feedback.message), ""]
+        lines += [escape_markdown_file(feedback.message), ""]
     flags = [f for f in feedback.flags if f.message != feedback.message]  # the headline is said above
     for flag in flags:
-        lines.append(f"- ⚠️ {escape_markdown(flag.message)}")
+        lines.append(f"- ⚠️ {escape_markdown_file(flag.message)}")
     if flags:
         lines.append("")
     if feedback.components:
@@ -204,28 +240,29 @@ def feedback_markdown(
             lines += ["The scorer's marks by component, before calibration:", ""]
         lines += ["| Component | Score | Marks |", "|---|---|---|"]
         for c in feedback.components:
-            lines.append(f"| {escape_markdown(c.name)} | {c.score:.0%} | {c.marks:.2f} of {c.weight * feedback.max_marks:.2f} |")
+            lines.append(f"| {escape_markdown_file(c.name)} | {c.score:.0%} | {c.marks:.2f} of {c.weight * feedback.max_marks:.2f} |")
         lines.append("")
     lines += ["## Rubric points", ""]
     for p in feedback.points:
-        lines.append(f"- {STATUS_ICON[p.status]} **{escape_markdown(p.label)}** ({p.status})")
+        lines.append(f"- {STATUS_ICON[p.status]} **{escape_markdown_file(p.label)}** ({p.status})")
         if p.evidence and p.status != "missed":
-            lines.append(f"  - Evidence: “{escape_markdown(feedback.evidence_quote(p))}”")
+            lines.append(f"  - Evidence: “{escape_markdown_file(feedback.evidence_quote(p))}”")
         if p.after_marking:
             lines.append(f"  - {after_marking_note(p, feedback)}")
         elif p.hint and p.status != "covered":
-            lines.append(f"  - Hint: {escape_markdown(p.hint)}")
+            lines.append(f"  - Hint: {escape_markdown_file(p.hint)}")
     lines.append("")
     if feedback.suggestions:
-        lines += ["## Suggestions", ""] + [f"- {escape_markdown(s)}" for s in feedback.suggestions] + [""]
-    if feedback.structure and feedback.structure.notes:
-        lines += ["## Structure", ""] + [f"- {escape_markdown(n)}" for n in feedback.structure.notes] + [""]
+        lines += ["## Suggestions", ""] + [f"- {escape_markdown_file(s)}" for s in feedback.suggestions] + [""]
+    structure_notes = [*(feedback.structure.notes if feedback.structure else ()), way_forward_note(feedback)]
+    if any(structure_notes):
+        lines += ["## Structure", ""] + [f"- {escape_markdown_file(n)}" for n in structure_notes if n] + [""]
     if feedback.directive:
         d = feedback.directive
         verdict = "fits" if d.fits else "does not yet fit"
-        lines += ["## Directive", "", f"*{escape_markdown(d.directive)}*: {escape_markdown(d.asks)} The answer {verdict}."]
+        lines += ["## Directive", "", f"*{escape_markdown_file(d.directive)}*: {escape_markdown_file(d.asks)} The answer {verdict}."]
         if d.missing:
-            lines.append(f"Missing: {escape_markdown(', '.join(d.missing))}.")
+            lines.append(f"Missing: {escape_markdown_file(', '.join(d.missing))}.")
         lines.append("")
     lines += ["## Length and time", ""]
     if feedback.length:

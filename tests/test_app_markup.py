@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
+
 from app_pages.markup import (
-    calibration_note, escape_markdown, evidence_spans, feedback_markdown, format_marks, highlight_answer, merge_spans,
-    text_html,
+    calibration_note, escape_markdown, escape_markdown_file, evidence_spans, feedback_markdown, format_marks,
+    highlight_answer, merge_spans, text_html, way_forward_note,
 )
-from scoring.feedback import Component, Feedback, Flag, LengthReport, PointResult
+from scoring.feedback import Component, Feedback, Flag, LengthReport, PointResult, StructureReport
+
+#: a reference CommonMark parser: what a Markdown viewer makes of the downloaded file
+COMMONMARK = MarkdownIt("commonmark")
+
+#: lines of answer-like text heavy in the characters Markdown acts on
+MARKDOWN_LINES = st.lists(st.sampled_from([*"ab1. \\`*_[]()<>&|~$#+-=!:;\"'{}", "&amp;", "http://x", "e.g."]),
+                          min_size=1, max_size=30).map("".join).map(str.strip).filter(bool)
 
 
 def test_markdown_escaping_neutralises_links_images_html_latex_and_directives():
@@ -57,7 +68,7 @@ def test_feedback_markdown_download():
     text = feedback_markdown(fb, question_text="Q?", answer="My ``` answer", time_taken_seconds=700,
                              time_limit_seconds=660, overtime_seconds=40)
     assert "## Marks: 8.5 / 15" in text
-    assert "A \\[link\\]\\(x\\)" in text and "Hint: Add B\\." in text
+    assert "A \\[link\\](x)" in text and "Hint: Add B." in text
     assert "- Time: 11:40 of 11:00" in text and "- Overtime: 00:40" in text
     assert "Words: 200 of 250" in text
     assert "My `\u200b`` answer" in text  # cannot close the code fence early
@@ -101,7 +112,34 @@ def test_feedback_markdown_shows_where_marking_stopped_and_says_the_headline_onc
         length=LengthReport(words=6, limit=2, ratio=3.0, status="over", marked_words=3, marked_until=14),
     )
     text = feedback_markdown(fb, question_text="Q?", answer=answer)
-    assert text.count("Only the first 3 words were marked") == 1 and "- ⚠️ Too long\\." in text
+    assert text.count("Only the first 3 words were marked") == 1 and "- ⚠️ Too long." in text
     assert "- Marked: the first 3 words" in text
     assert "One two three.\n\n[marking stopped here: the words below were not marked]\n\nFour five six." in text
     assert "Made only after word 3, where marking stopped: move it up." in text and "Hint: Add it" not in text
+
+
+@settings(max_examples=300, deadline=None)
+@given(MARKDOWN_LINES)
+def test_the_downloaded_markdown_shows_any_text_literally(line):
+    """Whatever a line holds (links, emphasis, HTML, entities, list and heading marks), a CommonMark
+    viewer shows exactly those characters."""
+    html_text = line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    assert COMMONMARK.render(escape_markdown_file(line)) == f"<p>{html_text}</p>\n"
+
+
+def test_the_downloaded_markdown_reads_as_plain_text_too():
+    """Only what Markdown acts on is escaped: commas, colons, hyphens and full stops stay bare."""
+    fb = Feedback(
+        question_id="q", marks=6, max_marks=15,
+        points=(PointResult(id="wf", label="Way forward: JWG timelines, stockpiles and skills", weight=1,
+                            status="missed", strength=0, hint="Re-read the note's last part."),),
+        structure=StructureReport(introduction=True, body=True, conclusion=True, way_forward=True, paragraphs=4),
+    )
+    text = feedback_markdown(fb, question_text="Examine India–Japan ties.", answer="A.")
+    assert "- ❌ **Way forward: JWG timelines, stockpiles and skills** (missed)" in text
+    assert "  - Hint: Re-read the note's last part." in text
+    # the structure's way forward is there in form, but the rubric's is missed: the file says so too
+    assert f"## Structure\n\n- {way_forward_note(fb)}" in text
+    assert way_forward_note(fb) == ("Your answer says what should be done, but not yet what this question's way "
+                                    "forward needs: “Way forward: JWG timelines, stockpiles and skills”. See the "
+                                    "rubric points.")
