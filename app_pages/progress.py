@@ -80,7 +80,7 @@ AVERAGE_COLUMNS = {
 
 
 #: Pixels kept clear at each end of the time axis, so the first and last attempts' points sit
-#: inside the plot, not half cut off on its left and right edges.
+#: inside the plot, not half cut off on its left and right edges; the same at 0% and 100%.
 TIME_PADDING = 16
 
 
@@ -140,7 +140,7 @@ def show_marks_over_time(shown: pd.DataFrame) -> None:
         .encode(
             x=alt.X("date:T", title="Submitted (UTC)", scale=time_scale(shown["date"]),
                     axis=alt.Axis(format=TIME_LABELS, labelOverlap=True)),
-            y=alt.Y("percent:Q", title="Marks (% of maximum)", scale=alt.Scale(domain=[0, 100])),
+            y=alt.Y("percent:Q", title="Marks (% of maximum)", scale=alt.Scale(domain=[0, 100], padding=TIME_PADDING, nice=False)),
             tooltip=[alt.Tooltip("date:T", title="Submitted (UTC)", format="%Y-%m-%d %H:%M", formatType="utc"),
                      "question", "marks", "max_marks", "percent"],
         )

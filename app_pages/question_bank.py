@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.context import current_bank, current_scorer, page_style, require_mentor
-from app_pages.markup import STATUS_ICON, escape_markdown, format_marks, text_html
+from app_pages.markup import STATUS_ICON, escape_markdown, format_marks, shortened, text_html
 from app_pages.tables import narrow_css, wide_or_compact
 from scoring.bank import (
     BankError, BankWriteError, bank_root, build_item, delete_item, parse_question, parse_rubric,
@@ -254,7 +254,10 @@ def show_browse() -> None:
     ids = [i.id for i in shown]
     if state.get("bank_pick") not in ids:
         state["bank_pick"] = None
-    st.selectbox("Open a question", ids, key="bank_pick", placeholder=f"{len(ids)} question(s)")
+    # the question's words first (a phone shows only the start of an option; the compact table has no ids)
+    words = {i.id: shortened(" ".join(i.question.text.split()), 90) for i in shown}
+    st.selectbox("Open a question", ids, key="bank_pick", placeholder=f"{len(ids)} question(s)",
+                 format_func=lambda qid: f"{words[qid]} — {qid}")
     item = bank.items.get(state.get("bank_pick") or "")
     if item is None:
         return

@@ -162,7 +162,7 @@ def test_edit_then_delete_with_confirmation(app, bank_dir, sample_item):
     assert sample_item.id not in load_bank(bank_dir)
     assert not (bank_dir / "rubric" / f"{sample_item.id}.yaml").exists()
     assert any(f"Deleted {sample_item.id}." in s.value for s in app.success)
-    assert sample_item.id not in app.selectbox(key="bank_pick").options
+    assert not [o for o in app.selectbox(key="bank_pick").options if o.endswith(f" — {sample_item.id}")]
     assert app.session_state["bank_delete_confirm"] is False  # the next question opened is not pre-confirmed
 
 
@@ -174,7 +174,9 @@ def test_bank_file_problems_are_shown_to_mentors(app, bank_dir, sample_item):
     open_bank(app)
     errors = next(d.value for d in app.dataframe if "file" in d.value.columns and "problem" in d.value.columns)
     assert {"broken.yaml", "no-rubric.yaml"} <= set(errors["file"])
-    assert sample_item.id in app.selectbox(key="bank_pick").options  # the rest still loads
+    # the rest still loads; each option names the question by its words first, then its id
+    assert "Examine the role of the GST Council in cooperative federalism in India. — test-gst-council" in \
+        app.selectbox(key="bank_pick").options
 
 
 def shown_columns(frame) -> dict[str, dict]:

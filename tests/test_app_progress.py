@@ -193,6 +193,8 @@ def test_the_first_and_last_points_sit_inside_the_plot_not_on_its_edges(app, ban
     # half cut off on the plot's left and right edges; padding keeps this many px clear at each end
     assert scale["padding"] >= 8  # more than a point's radius (about 3 px) and the line's width
     assert scale["type"] == "utc"
+    marks = chart_spec(app, "line")["encoding"]["y"]["scale"]  # 0% and 100% too, on the bottom and top edges
+    assert marks["domain"] == [0, 100] and marks["padding"] >= 8 and marks["nice"] is False
 
 
 def test_one_attempt_gets_a_readable_time_axis(app, bank_dir, sample_item):
