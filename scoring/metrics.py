@@ -57,6 +57,18 @@ def quadratic_weighted_kappa(human: Sequence[int], predicted: Sequence[int]) -> 
     return float(1 - (weights * observed).sum() / denominator) if denominator else float("nan")
 
 
+def fisher_mean(kappas: Sequence[float]) -> float:
+    """The mean of several kappas (or correlations) through Fisher's z: ``tanh(mean(atanh(k)))``.
+
+    This is how the 2012 ASAP competition averaged its sets' QWKs; values of ±1 are clipped to ±0.999.
+
+    >>> round(fisher_mean([0.6, 0.8]), 3), round(float(np.mean([0.6, 0.8])), 3)
+    (0.714, 0.7)
+    """
+    z = np.arctanh(np.clip(np.asarray(kappas, dtype=float), -0.999, 0.999))
+    return float(np.tanh(z.mean()))
+
+
 def apply_cutpoints(predicted: Sequence[float], cutpoints: Sequence[float]) -> np.ndarray:
     """Integer ratings from continuous predictions: the number of cutpoints each one reaches.
 

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from scoring.metrics import (Agreement, agreement, apply_cutpoints, best_cutpoints, pearson,
+from scoring.metrics import (Agreement, agreement, apply_cutpoints, best_cutpoints, fisher_mean, pearson,
                              quadratic_weighted_kappa, rmse, spearman, to_scale)
 
 
@@ -100,3 +100,10 @@ def test_best_cutpoints_never_do_worse_than_rounding():
     rounded = quadratic_weighted_kappa(human, np.clip(np.rint(predicted), 0, 3).astype(int))
     cut = quadratic_weighted_kappa(human, apply_cutpoints(predicted, best_cutpoints(predicted, human, 3)))
     assert cut >= rounded
+
+
+def test_fisher_mean_worked_by_hand():
+    """atanh(0.6) = ln 2 and atanh(0.8) = ln 3, so their mean is ln √6, and tanh(ln √6) = (6 − 1) / (6 + 1)."""
+    assert fisher_mean([0.6, 0.8]) == pytest.approx(5 / 7)
+    assert fisher_mean([0.5, 0.5, 0.5]) == pytest.approx(0.5)  # equal kappas: their own value
+    assert fisher_mean([1.0, 0.0]) == pytest.approx(math.tanh(math.atanh(0.999) / 2))  # 1 is clipped to 0.999
