@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from scoring.text import without_bullet
+
 Status = Literal["covered", "partial", "missed"]
 FlagCode = Literal[
     "empty", "too_long_to_score", "off_topic", "keyword_list", "over_length",
@@ -120,7 +122,8 @@ class Feedback(_Result):
         return answer if until is None else answer[:until]
 
     def evidence_quote(self, point: PointResult) -> str:
-        """The point's evidence as quoted: with "…" when its sentence runs on past the end of marking.
+        """The point's evidence as quoted: without a list marker, and with "…" when its sentence runs on past
+        the end of marking.
 
         >>> length = LengthReport(words=400, limit=250, ratio=1.6, status="over", marked_words=375, marked_until=20)
         >>> cut = PointResult(id="a", label="A", weight=1, status="partial", strength=0.5,
@@ -128,7 +131,7 @@ class Feedback(_Result):
         >>> Feedback(question_id="q", marks=1, max_marks=15, length=length).evidence_quote(cut)
         'The JWG meets yearly…'
         """
-        evidence = point.evidence or ""
+        evidence = without_bullet(point.evidence or "")  # "- Concentrated supply…" is quoted from its words
         until = self.length.marked_until if self.length is not None else None
         cut = (until is not None and point.span is not None and point.span[1] >= until
                and not evidence.rstrip().endswith((".", "!", "?", "…", "।")))

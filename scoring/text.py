@@ -105,6 +105,15 @@ def word_count(text: str) -> int:
     return len(COUNTED_WORD.findall(text))
 
 
+def without_bullet(text: str) -> str:
+    """A line's text without its list marker, for quoting it.
+
+    >>> without_bullet("- Concentrated supply chains."), without_bullet("2) The JWG."), without_bullet("India.")
+    ('Concentrated supply chains.', 'The JWG.', 'India.')
+    """
+    return _BULLET.sub("", text, count=1)
+
+
 _ATTACHED_PUNCTUATION = re.compile(r"[^\w\s]*")
 
 

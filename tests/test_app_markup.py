@@ -143,3 +143,12 @@ def test_the_downloaded_markdown_reads_as_plain_text_too():
     assert way_forward_note(fb) == ("Your answer says what should be done, but not yet what this question's way "
                                     "forward needs: “Way forward: JWG timelines, stockpiles and skills”. See the "
                                     "rubric points.")
+
+
+def test_an_evidence_sentence_written_as_a_bullet_is_quoted_without_its_marker():
+    fb = Feedback(question_id="q", marks=5, max_marks=10, points=(
+        PointResult(id="a", label="A", weight=1, status="covered", strength=1,
+                    evidence="- Concentrated supply chains: the 2010 curbs showed the risk."),))
+    assert fb.evidence_quote(fb.points[0]) == "Concentrated supply chains: the 2010 curbs showed the risk."
+    text = feedback_markdown(fb, question_text="Q?", answer="A.")
+    assert "  - Evidence: “Concentrated supply chains: the 2010 curbs showed the risk.”" in text
