@@ -66,8 +66,13 @@ def clean(text: str) -> str:
 
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
-    """Snowball (Porter 2) stem of one lower-cased word."""
-    return _STEMMER.stemWord(word.lower())
+    """Snowball (Porter 2) stem of one lower-cased word; a typographic apostrophe is read as a straight one, so
+    a possessive loses its "’s" as it loses "'s" (phones and word processors type "Japan’s").
+
+    >>> stem("Tsusho’s"), stem("Tsusho's"), stem("Japan’s")
+    ('tsusho', 'tsusho', 'japan')
+    """
+    return _STEMMER.stemWord(word.lower().replace("’", "'"))
 
 
 def words(text: str) -> list[str]:
@@ -202,15 +207,21 @@ def is_prose(sentence: str) -> bool:
     True
     >>> is_prose("economic security, FOIP, JWG, supply chains, rare earths, HHI")
     False
+    >>> is_prose("Japan’s 10 trillion yen investment target brings patient capital.")
+    True
     """
     return is_prose_tokens(sentence, [w.lower() for w in words(sentence)])
+
+
+#: a possessive ("Japan's", "Tsusho’s") does a function word's work: "the capital of Japan"
+_POSSESSIVE = ("'s", "’s")
 
 
 def is_prose_tokens(sentence: str, tokens: list[str] | tuple[str, ...]) -> bool:
     """``is_prose`` for a sentence already split into lower-cased ``words``."""
     if len(tokens) < 4:
         return False
-    function_words = sum(1 for t in tokens if t in STOPWORDS)
+    function_words = sum(1 for t in tokens if t in STOPWORDS or t.endswith(_POSSESSIVE))
     if function_words == 0 or function_words / len(tokens) < 0.1:
         return False
     fragments = [f for f in re.split(r"[,;|/]", sentence) if f.strip()]

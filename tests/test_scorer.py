@@ -370,3 +370,29 @@ def test_a_number_with_a_decimal_point_or_thousands_comma_stays_whole_in_a_key_p
     # and so the suggested evidence keeps the number whole
     point = suggest_points("Japan pledged $67.9 billion of investment in India.")[0]
     assert any("67.9 billion" in e for e in point.evidence), point.evidence
+
+
+#: A dense bulleted answer, as aspirants write under time: its lines have few function words but a
+#: possessive, and a phone or word processor types the apostrophe as "’".
+DENSE_BULLETS = """Critical minerals power EVs, semiconductors and defence, and one country controls about 90% of rare-earth processing.
+
+How cooperation with Japan helps:
+- Toyota Tsusho’s rare-earth plant in Andhra Pradesh shows Japanese technology adding value inside India.
+- Japan’s 10 trillion yen investment target brings patient capital.
+
+Thus, India–Japan cooperation can build resilient supply chains."""
+
+
+def test_a_dense_bullet_with_a_typographic_possessive_earns_its_point():
+    """"Tsusho’s" once stemmed to "tsusho’" (no match for "Toyota Tsusho"), and a line with one function word
+    in fifteen was taken for a keyword list, so the Toyota Tsusho point was missed although it was made."""
+    item = bank()["ij-critical-minerals"]
+    curly = scorer().score(item, DENSE_BULLETS)
+    straight = scorer().score(item, DENSE_BULLETS.replace("’", "'"))
+    for feedback in (curly, straight):
+        points = {p.id: p for p in feedback.points}
+        assert points["toyota-tsusho"].status == "covered", points["toyota-tsusho"]
+        assert "Andhra Pradesh" in points["toyota-tsusho"].evidence
+        assert points["investment-pledge"].status != "missed"
+    assert [p.status for p in curly.points] == [p.status for p in straight.points]
+    assert "keyword_list" not in curly.flag_codes()
