@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from itertools import chain, repeat
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -426,7 +426,7 @@ def _flags(prose, marked_words, length_status, total_words, limit) -> tuple[Flag
             f"{total_words:,} words is over the {limit}-word limit. In the exam, extra words cost time for other questions.")))
     elif length_status == "short":
         flags.append(Flag(code="under_length", message=(
-            f"{total_words:,} words uses under 60% of the {limit}-word limit. Develop more points.")))
+            f"At {total_words:,} words, the answer uses under 60% of the {limit}-word limit. Develop more points.")))
     return tuple(flags)
 
 
@@ -451,6 +451,15 @@ def _structure_notes_after_marking(report: StructureReport, late_parts: tuple[st
     )
 
 
+def _and(names: Sequence[str]) -> str:
+    """ "a", "a and b", "a, b and c".
+
+    >>> _and(["merits"]), _and(["merits", "demerits"]), _and(["evidence", "limits or risks", "a judgement"])
+    ('merits', 'merits and demerits', 'evidence, limits or risks and a judgement')
+    """
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 def _headline(flags: tuple[Flag, ...]) -> str:
     """The most serious flag's message: a keyword list, then off topic, then words past marking."""
     for code in ("keyword_list", "off_topic", "not_marked"):
@@ -471,8 +480,8 @@ def _suggestions(points, structure_notes, directive_report, length_status, limit
     out += [f"Add: {p.label}. {p.hint}".strip() for p in missed]
     out += [f"Develop: {p.label}. {p.hint}".strip() for p in partial]
     if directive_report.missing:
-        out.append(f"The directive '{directive_report.directive}' asks for "
-                   f"{', '.join(directive_report.missing)}: {directive_report.asks}")
+        out.append(f"Add {_and(directive_report.missing)}: '{directive_report.directive}' asks you to "
+                   f"{directive_report.asks[:1].lower()}{directive_report.asks[1:]}")
     out += list(structure_notes)
     if length_status == "over":
         out.append(f"Cut to {limit} words: drop repetition before dropping points.")

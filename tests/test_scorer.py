@@ -396,3 +396,15 @@ def test_a_dense_bullet_with_a_typographic_possessive_earns_its_point():
         assert points["investment-pledge"].status != "missed"
     assert [p.status for p in curly.points] == [p.status for p in straight.points]
     assert "keyword_list" not in curly.flag_codes()
+
+
+def test_the_directive_and_length_advice_read_as_sentences():
+    """"The directive 'discuss' asks for arguments for: Argue both…" and "54 words uses under 60%…" read badly."""
+    item = bank()["ij-ai-dialogue"]
+    assert item.question.directive == "discuss"
+    feedback = scorer().score(item, "However, India still depends on foreign chips, and Japanese firms worry about "
+                                    "technology protection. The risks are real and the concerns are serious.")
+    assert "Add arguments for and a view: 'discuss' asks you to argue both for and against, then reach a view." \
+        in feedback.suggestions, feedback.suggestions
+    short = next(f.message for f in feedback.flags if f.code == "under_length")
+    assert short == "At 23 words, the answer uses under 60% of the 250-word limit. Develop more points."
