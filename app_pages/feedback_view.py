@@ -20,6 +20,7 @@ from app_pages.markup import (
     format_marks,
     marked_answer_html,
     marked_words,
+    structure_line,
     text_html,
     unmarked_caption,
     way_forward_note,
@@ -66,6 +67,11 @@ def component_chart(feedback: Feedback) -> "alt.Chart":
         )
         .properties(height=44 * max(1, len(feedback.components)))
     )
+
+
+#: "What to do next" shows this many steps (the scorer orders them: points made too late, then the heaviest
+#: missed points, then partial ones, directive, structure and length); the rest open on a click.
+FIRST_STEPS = 5
 
 
 def render_attempt(attempt: AttemptRecord, item: Item | None, *, key: str) -> None:
@@ -129,18 +135,18 @@ def render_attempt(attempt: AttemptRecord, item: Item | None, *, key: str) -> No
 
     if feedback.suggestions:
         st.subheader("What to do next", anchor=False)
-        for suggestion in feedback.suggestions:
-            st.markdown(f"- {escape_markdown(suggestion)}")
+        first, rest = feedback.suggestions[:FIRST_STEPS], feedback.suggestions[FIRST_STEPS:]
+        st.markdown("\n".join(f"- {escape_markdown(suggestion)}" for suggestion in first))
+        if rest:  # a weak answer had twelve: the heaviest first, the rest one click away
+            with st.expander(f"{len(rest)} more step{'s' if len(rest) != 1 else ''}", key=f"{key}_more_steps"):
+                st.markdown("\n".join(f"- {escape_markdown(suggestion)}" for suggestion in rest))
 
     notes_left, notes_right = st.columns(2)
     with notes_left:
         st.subheader("Structure", anchor=False)
         if feedback.structure:
             s = feedback.structure
-            parts = [("Introduction", s.introduction), ("Body", s.body), ("Conclusion", s.conclusion),
-                     ("Way forward", s.way_forward)]
-            st.markdown(" · ".join(f"{'✅' if ok else '❌'} {name}" for name, ok in parts)
-                        + f" · {s.paragraphs} paragraph{'s' if s.paragraphs != 1 else ''}")
+            st.markdown(structure_line(s))
             for note in (*s.notes, way_forward_note(feedback)):
                 if note:
                     st.markdown(f"- {escape_markdown(note)}")

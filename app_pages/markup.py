@@ -19,7 +19,7 @@ import re
 import string
 from collections.abc import Iterable, Sequence
 
-from scoring.feedback import Component, Feedback, PointResult
+from scoring.feedback import Component, Feedback, PointResult, StructureReport
 
 _MD_SPECIAL = re.compile("([" + re.escape(string.punctuation.replace("<", "").replace(">", "").replace("&", "")) + "])")
 
@@ -34,9 +34,10 @@ def escape_markdown(text: str) -> str:
 
 
 #: What a Markdown file's readers act on inside running text: code, emphasis, links and images, HTML and
-#: entities, table cells, strike-through and math.  The rest of the punctuation stays bare, so the file
-#: reads as plain text too ("Re-read", "$67.9" after its backslash, "timelines, stockpiles").
-_MD_FILE_SPECIAL = re.compile(r"([\\`*_\[\]<>&|~$])")
+#: entities, table cells and strike-through.  The rest of the punctuation stays bare, so the file reads
+#: as plain text too ("Re-read", "$67.9 billion", "timelines, stockpiles").  "$" is not escaped:
+#: CommonMark has no math, and an amount such as "$67.9" cannot open math where viewers add it.
+_MD_FILE_SPECIAL = re.compile(r"([\\`*_\[\]<>&|~])")
 #: ... and what they act on at the start of a line: headings, quotes, lists, rules.
 _MD_FILE_LINE_START = re.compile(r"^(\s*)([#>+=-]|\d+(?=[.)]))", re.MULTILINE)
 
@@ -45,7 +46,7 @@ def escape_markdown_file(text: str) -> str:
     """Text for a downloaded Markdown file: shown literally by a Markdown viewer, and readable as plain text.
 
     >>> escape_markdown_file("Re-read: $67.9 bn, [link](x) & <b>")
-    'Re-read: \\\\$67.9 bn, \\\\[link\\\\](x) \\\\& \\\\<b\\\\>'
+    'Re-read: $67.9 bn, \\\\[link\\\\](x) \\\\& \\\\<b\\\\>'
     >>> escape_markdown_file("Intro\\n# not a heading\\n1. not a list")
     'Intro\\n\\\\# not a heading\\n1\\\\. not a list'
     """
@@ -181,6 +182,19 @@ def _mmss(seconds: int) -> str:
     return f"{minutes:02d}:{secs:02d}"
 
 
+def structure_line(structure: StructureReport) -> str:
+    """Each part of the answer's structure with a tick or a cross, and its paragraphs (screen and download).
+
+    >>> structure_line(StructureReport(introduction=True, body=True, conclusion=False, way_forward=True,
+    ...                                paragraphs=1))
+    '✅ Introduction · ✅ Body · ❌ Conclusion · ✅ Way forward · 1 paragraph'
+    """
+    parts = [("Introduction", structure.introduction), ("Body", structure.body),
+             ("Conclusion", structure.conclusion), ("Way forward", structure.way_forward)]
+    paragraphs = f"{structure.paragraphs} paragraph{'s' if structure.paragraphs != 1 else ''}"
+    return " · ".join([*(f"{'✅' if ok else '❌'} {name}" for name, ok in parts), paragraphs])
+
+
 def way_forward_note(feedback: Feedback) -> str:
     """When the structure's way forward is there but the rubric's way-forward point is not: say both ("" if not).
 
@@ -254,9 +268,10 @@ def feedback_markdown(
     lines.append("")
     if feedback.suggestions:
         lines += ["## Suggestions", ""] + [f"- {escape_markdown_file(s)}" for s in feedback.suggestions] + [""]
-    structure_notes = [*(feedback.structure.notes if feedback.structure else ()), way_forward_note(feedback)]
-    if any(structure_notes):
-        lines += ["## Structure", ""] + [f"- {escape_markdown_file(n)}" for n in structure_notes if n] + [""]
+    if feedback.structure:
+        notes = [n for n in (*feedback.structure.notes, way_forward_note(feedback)) if n]
+        lines += ["## Structure", "", structure_line(feedback.structure), ""]
+        lines += [f"- {escape_markdown_file(n)}" for n in notes] + ([""] if notes else [])
     if feedback.directive:
         d = feedback.directive
         verdict = "fits" if d.fits else "does not yet fit"

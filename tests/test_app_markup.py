@@ -132,14 +132,16 @@ def test_the_downloaded_markdown_reads_as_plain_text_too():
     fb = Feedback(
         question_id="q", marks=6, max_marks=15,
         points=(PointResult(id="wf", label="Way forward: JWG timelines, stockpiles and skills", weight=1,
-                            status="missed", strength=0, hint="Re-read the note's last part."),),
+                            status="missed", strength=0, hint="Re-read the note's last part: the $67.9 billion."),),
         structure=StructureReport(introduction=True, body=True, conclusion=True, way_forward=True, paragraphs=4),
     )
     text = feedback_markdown(fb, question_text="Examine India–Japan ties.", answer="A.")
     assert "- ❌ **Way forward: JWG timelines, stockpiles and skills** (missed)" in text
-    assert "  - Hint: Re-read the note's last part." in text
+    assert "  - Hint: Re-read the note's last part: the $67.9 billion." in text
     # the structure's way forward is there in form, but the rubric's is missed: the file says so too
-    assert f"## Structure\n\n- {way_forward_note(fb)}" in text
+    # the checklist is in the file whether or not a part is missing, as on the screen
+    assert f"## Structure\n\n✅ Introduction · ✅ Body · ✅ Conclusion · ✅ Way forward · 4 paragraphs\n\n" \
+           f"- {way_forward_note(fb)}" in text
     assert way_forward_note(fb) == ("Your answer says what should be done, but not yet what this question's way "
                                     "forward needs: “Way forward: JWG timelines, stockpiles and skills”. See the "
                                     "rubric points.")

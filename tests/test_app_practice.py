@@ -312,3 +312,16 @@ def test_a_way_forward_in_form_but_not_the_rubrics_says_so_beside_the_structure_
     assert "- " + escape_markdown(
         "Your answer says what should be done, but not yet what this question's way forward needs: "
         "“Way forward: JWG timelines, stockpiles and skills”. See the rubric points.") in shown, shown
+
+
+def test_what_to_do_next_shows_the_first_five_steps_and_the_rest_on_a_click(app):
+    user, draft = start(app, "ij-critical-minerals")
+    write_and_submit(app, draft, "India and Japan are good friends and they cooperate on many things like critical "
+                                 "minerals. This will reduce India's dependence on China.")
+    steps = storage.list_attempts(user)[0].feedback.suggestions
+    assert len(steps) > 5
+    more = app.expander(key="practice_feedback_more_steps")
+    assert more.label == f"{len(steps) - 5} more steps"
+    shown_first = next(m.value for m in app.markdown if m.value.startswith("- " + escape_markdown(steps[0])))
+    assert shown_first.count("\n- ") == 4  # five steps in one list
+    assert escape_markdown(steps[5]) in more.markdown[0].value
