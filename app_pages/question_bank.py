@@ -486,9 +486,12 @@ def show_import() -> None:
         return
     rows = [{"row": r.row, "id": r.id, "status": r.status, "why": "; ".join(r.reasons)} for r in report.rows]
     refused = len(report.refused)
-    if refused:
+    if refused and report.items:
         st.warning(f"{refused} of {len(report.rows)} row(s) refused, so nothing has been imported yet. "
                    "Fix them and upload again, or import only the valid rows.")
+    elif refused:
+        st.warning(f"{refused} of {len(report.rows)} row(s) refused, so nothing can be imported. "
+                   "Fix what the 'why' column names, then upload the file again.")
     else:
         st.info(f"All {len(report.rows)} row(s) are valid and ready to import.")
     report_table(rows)

@@ -286,6 +286,19 @@ def test_yaml_import_adds_every_question(app, bank_dir, sample_item):
     assert "imp-finance-commission" in load_bank(bank_dir)
 
 
+def test_when_every_row_is_refused_the_import_offers_no_partial_import(app, bank_dir, sample_item):
+    open_bank(app, "Import")
+    rows = [BAD_ROW, {**GOOD_ROW, "id": "imp-no-marks", "marks": "ten"}]
+    app.file_uploader(key="bank_import_file").set_value(("bank.csv", csv_file(rows), "text/csv"))
+    app.run()
+    assert list(report(app)["status"]) == ["refused", "refused"]
+    warning = " ".join(w.value for w in app.warning)
+    assert "2 of 2 row(s) refused, so nothing can be imported" in warning
+    assert "import only the valid rows" not in warning  # there are none
+    assert not app.get("checkbox") or not [c for c in app.checkbox if c.key == "bank_import_partial"]
+    assert app.button(key="bank_import_go").disabled
+
+
 def test_oversized_and_non_utf8_uploads_are_refused_with_a_clear_message(app, bank_dir, sample_item):
     before = sorted(p.name for p in (bank_dir / "questions").iterdir())
     open_bank(app, "Import")
