@@ -6,16 +6,17 @@ import hashlib
 
 import pandas as pd
 import streamlit as st
+from pydantic import ValidationError
 
 from app_pages.context import current_bank, current_scorer, page_style, require_mentor
 from app_pages.markup import STATUS_ICON, escape_markdown, format_marks, shortened, text_html
 from app_pages.tables import narrow_css, wide_or_compact
 from scoring.bank import (
     BankError, BankWriteError, bank_root, build_item, delete_item, parse_question, parse_rubric,
-    question_with_text, save_item,
+    question_with_text, save_item, validation_errors,
 )
 from scoring.importing import MAX_IMPORT_BYTES, parse_bank_upload
-from scoring.models import DIRECTIVES, Item, Paper
+from scoring.models import BANK_RULES, DIRECTIVES, Item, Paper, RubricPoint, directive_named
 from scoring.suggest import suggest_points
 from storage.bank_files import add_items
 
@@ -77,6 +78,9 @@ POINT_FIELD_DEFAULTS = {
     "bank_point_id": "", "bank_point_label": "", "bank_point_weight": 1.0, "bank_point_hint": "",
     "bank_point_evidence": "", "bank_point_concepts": "",
 }
+#: The "Add a point" fields by the names their labels show, for the messages about them.
+POINT_FIELD_NAMES = {"id": "Point id", "label": "Label", "weight": "Weight", "hint": "Hint",
+                     "evidence": "Evidence phrases", "concepts": "Concept ids"}
 
 require_mentor()  # multi-user mode: mentors only, even by URL
 
@@ -87,6 +91,7 @@ state.setdefault("bank_form_original_id", None)
 state.setdefault("bank_form_points_rows", [])
 state.setdefault("bank_form_points_version", 0)
 state.setdefault("bank_form_rubric_extra", {})
+state.setdefault("bank_form_directive_chosen", False)  # False: the directive follows the question's words
 state.setdefault("bank_form_saved_id", None)
 state.setdefault("bank_notice", None)
 if state.pop("bank_just_deleted", False):  # before the confirm box is drawn: it cannot be reset after
@@ -139,6 +144,7 @@ def load_form(item: Item | None) -> None:
     state["bank_form_mode"] = "new"
     state["bank_form_original_id"] = None
     state["bank_form_saved_id"] = None
+    state["bank_form_directive_chosen"] = item is not None  # a saved question's directive was chosen
     if item is not None:
         q = item.question
         state.update({
@@ -188,23 +194,35 @@ def evidence_phrases(cell: str) -> list[str]:
     return [p.strip() for p in cell.replace("\n", ";").split(";") if p.strip()]
 
 
+def point_data(cells: dict[str, str]) -> dict:
+    """One rubric point's fields from its cells (text, as the table and the "Add a point" fields hold them)."""
+    point: dict = {"id": cells["id"], "label": cells["label"], "hint": cells["hint"]}
+    if cells["weight"]:
+        try:
+            point["weight"] = float(cells["weight"])
+        except ValueError:
+            point["weight"] = cells["weight"]
+    point["evidence"] = evidence_phrases(cells["evidence"])
+    point["concepts"] = [c.strip() for c in cells["concepts"].split(",") if c.strip()]
+    return point
+
+
 def rubric_data(frame: pd.DataFrame) -> dict:
     """Rubric points from the editor's rows (blank rows are skipped)."""
     points = []
     for row in frame.to_dict("records"):
         cells = {c: _cell(row.get(c)) for c in POINT_COLUMNS}
-        if not any(cells.values()):
-            continue
-        point: dict = {"id": cells["id"], "label": cells["label"], "hint": cells["hint"]}
-        if cells["weight"]:
-            try:
-                point["weight"] = float(cells["weight"])
-            except ValueError:
-                point["weight"] = cells["weight"]
-        point["evidence"] = evidence_phrases(cells["evidence"])
-        point["concepts"] = [c.strip() for c in cells["concepts"].split(",") if c.strip()]
-        points.append(point)
+        if any(cells.values()):
+            points.append(point_data(cells))
     return {**state["bank_form_rubric_extra"], "points": points}
+
+
+def form_started() -> bool:
+    """Whether the mentor has entered anything yet: a new, untouched form lists no problems."""
+    if state["bank_form_mode"] == "edit" or state["bank_form_directive_chosen"]:
+        return True
+    return bool(editor_rows()) or any(state.get(key) != value for key, value in FORM_DEFAULTS.items()
+                                      if key != "bank_form_directive")  # that one follows the text
 
 
 def validate(question_data: dict, rubric: dict) -> tuple[Item | None, pd.DataFrame]:
@@ -213,18 +231,19 @@ def validate(question_data: dict, rubric: dict) -> tuple[Item | None, pd.DataFra
     item = None
     if question is not None:
         item, errors = build_item(question, rubric, "rubric", bank.concepts)
-        if state["bank_form_mode"] == "new" and question.id in bank.items:
-            errors = [*errors, BankError("question", "id", f"{question.id!r} is already in the bank; "
-                                                           "open it from Browse and choose Edit")]
-            item = None
-        twin = question_with_text(question.text, bank.items, other_than=question.id)
-        if twin is not None:
-            errors = [*errors, BankError("question", "text", f"the same question is already in the bank as {twin!r}; "
-                                                             "open it from Browse and choose Edit")]
-            item = None
     else:  # name the rubric's faults as well, so one look shows everything to fix
         _, rubric_errors = parse_rubric("rubric", rubric, "placeholder")
         errors = [*errors, *(e for e in rubric_errors if e.field != "question_id")]
+    question_id, text = question_data["id"], question_data["text"]
+    if state["bank_form_mode"] == "new" and question_id in bank.items:
+        errors = [*errors, BankError("question", "id", f"{question_id!r} is already in the bank; "
+                                                       "open it from Browse and choose Edit")]
+        item = None
+    twin = question_with_text(text, bank.items, other_than=question_id) if text.strip() else None
+    if twin is not None:
+        errors = [*errors, BankError("question", "text", f"the same question is already in the bank as {twin!r}; "
+                                                         "open it from Browse and choose Edit")]
+        item = None
     table = pd.DataFrame([{"part": e.file, "field": e.field, "problem": e.message} for e in errors],
                          columns=["part", "field", "problem"])
     return item, table
@@ -305,18 +324,47 @@ def replace_rows(rows: list[dict]) -> None:
     state["bank_form_points_version"] += 1  # a fresh editor shows the new rows
 
 
+def point_problems(row: dict, rows: list[dict]) -> list[str]:
+    """What stops ``row`` joining the points ``rows``: the rules of the bank, an unknown concept, a taken id."""
+    problems = []
+    try:
+        point = RubricPoint.model_validate(point_data({c: _cell(v) for c, v in row.items()}), context=BANK_RULES)
+    except ValidationError as exc:
+        point = None
+        for error in validation_errors("point", exc):
+            name = POINT_FIELD_NAMES.get(error.field.split(" ")[0])
+            problems.append(f"{name}: {error.message}" if name else error.message)
+    if point is not None:
+        problems += [f"Concept ids: unknown concept {ref!r}" for ref in point.concepts if ref not in bank.concepts]
+    if row["id"] and row["id"] in {_cell(r.get("id")) for r in rows}:
+        problems.append(f"Point id: the rubric already has a point {row['id']!r}; give this one its own id")
+    return problems
+
+
 def add_point() -> None:
-    """The "Add a point" fields: a keyboard-friendly way to add a row to the table."""
+    """The "Add a point" fields: a keyboard-friendly way to add a row to the table, checked before it joins."""
     row = {
         "id": state["bank_point_id"].strip(), "label": state["bank_point_label"].strip(),
         "weight": float(state["bank_point_weight"]), "hint": state["bank_point_hint"].strip(),
         "evidence": state["bank_point_evidence"].strip(), "concepts": state["bank_point_concepts"].strip(),
     }
-    if not (row["id"] or row["label"]):
+    if not any(row[c] for c in ("id", "label", "hint", "evidence", "concepts")):
+        state["bank_point_problems"] = ["Nothing to add yet: fill in the point id, label, hint and evidence "
+                                        "phrases (or concept ids)."]
         return
-    replace_rows([*editor_rows(), row])
+    rows = editor_rows()
+    problems = point_problems(row, rows)
+    if problems:
+        state["bank_point_problems"] = ["This point was not added:", *problems]
+        return
+    replace_rows([*rows, row])
     for key, value in POINT_FIELD_DEFAULTS.items():
         state[key] = value
+
+
+def directive_chosen() -> None:
+    """The mentor picked a directive: it no longer follows the question's words."""
+    state["bank_form_directive_chosen"] = True
 
 
 def evidence_of(row: dict) -> set[str]:
@@ -379,8 +427,13 @@ def show_form() -> None:
     cols[1].number_input("Word limit (0 = from the marks)", min_value=0, max_value=5000, step=10,
                          key="bank_form_word_limit")
     cols[2].number_input("Minutes (0 = from the marks)", min_value=0, max_value=240, step=1, key="bank_form_time_limit")
-    cols[3].selectbox("Directive", list(DIRECTIVES), key="bank_form_directive")
-    st.caption(escape_markdown(DIRECTIVES.get(state["bank_form_directive"], "")))
+    named = directive_named(state["bank_form_text"] or "")
+    following = not state["bank_form_directive_chosen"] and named is not None
+    if following:  # before the select box is drawn: it shows the directive the question's words give
+        state["bank_form_directive"] = named
+    cols[3].selectbox("Directive", list(DIRECTIVES), key="bank_form_directive", on_change=directive_chosen)
+    st.caption(escape_markdown(DIRECTIVES.get(state["bank_form_directive"], ""))
+               + (" (taken from the question text)" if following else ""))
     st.text_area("Question text", key="bank_form_text", height=100)
     st.text_area("Model answer", key="bank_form_model_answer", height=220)
     cols = st.columns(2)
@@ -417,12 +470,18 @@ def show_form() -> None:
         cols[0].text_input("Evidence phrases (separated by ;)", key="bank_point_evidence")
         cols[1].text_input("Concept ids (separated by ,)", key="bank_point_concepts")
         st.button("Add this point", key="bank_point_add", on_click=add_point)
+        point_problems_shown = state.pop("bank_point_problems", None)
+        if point_problems_shown:
+            head, *rest = point_problems_shown
+            st.error("\n".join([escape_markdown(head), *(f"- {escape_markdown(p)}" for p in rest)]))
     if bank.concepts:
         st.caption("Known concepts: " + escape_markdown(", ".join(sorted(bank.concepts))))
 
     item, problems = validate(form_question_data(), rubric_data(edited))
     with st.container(key="bank_form_validation"):
-        if problems.empty:
+        if not form_started():
+            st.info("Fill in the question and its rubric: anything missing is listed here as you go.")
+        elif problems.empty:
             st.success("The question and its rubric are valid.")
         else:
             st.error(f"{len(problems)} problem(s) to fix before saving:")
@@ -462,7 +521,9 @@ def show_import() -> None:
             "**CSV**: one row per question with the columns `id, paper, topic, marks, directive, text, "
             "model_answer, points` (optional `source, tags, word_limit, time_limit_minutes`). "
             "`points` holds the rubric points as JSON or YAML, e.g. "
-            "`[{\"id\": \"jwg\", \"label\": \"Joint Working Group\", \"weight\": 2, \"evidence\": [\"JWG\"]}]`.\n\n"
+            "`[{\"id\": \"jwg\", \"label\": \"Joint Working Group\", \"weight\": 2, "
+            "\"hint\": \"Name the Joint Working Group.\", \"evidence\": [\"JWG\"]}]`. "
+            "Every point needs a hint: what an aspirant reads when the point is missed.\n\n"
             "**YAML**: `questions:` a list of question fields, each with `rubric: {points: [...]}`.\n\n"
             f"UTF-8 text, at most {MAX_IMPORT_BYTES // (1024 * 1024)} MB. Every row is checked before anything "
             "is written: if any row is refused, nothing is imported unless you choose to add only the valid rows."

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from scoring.models import Concept, Item, Question, Rubric, check_safe_id
+from scoring.models import BANK_RULES, Concept, Item, Question, Rubric, check_safe_id, directive_mismatch
 
 CONCEPTS_FILE = "concepts.yaml"
 MAX_BANK_FILE_BYTES = 1_000_000
@@ -158,12 +158,18 @@ def parse_concepts(name: str, data: Any) -> tuple[dict[str, Concept], list[BankE
 
 
 def parse_question(name: str, data: Any) -> tuple[Question | None, list[BankError]]:
+    """A question for the bank: the schema's rules, and a directive that agrees with the question's words
+    (a question that says "Examine" is not shown to aspirants as "Discuss")."""
     if not isinstance(data, dict):
         return None, [BankError(name, "(file)", "expected a mapping of question fields")]
+    text, directive = data.get("text"), data.get("directive")
+    mismatch = directive_mismatch(text, directive) if isinstance(text, str) and isinstance(directive, str) else None
+    errors = [BankError(name, "directive", mismatch)] if mismatch else []
     try:
-        return Question.model_validate(data), []
+        question = Question.model_validate(data)
     except ValidationError as exc:
-        return None, validation_errors(name, exc)
+        return None, [*validation_errors(name, exc), *errors]
+    return (None, errors) if errors else (question, [])
 
 
 def parse_rubric(name: str, data: Any, question_id: str) -> tuple[Rubric | None, list[BankError]]:
@@ -171,7 +177,7 @@ def parse_rubric(name: str, data: Any, question_id: str) -> tuple[Rubric | None,
         return None, [BankError(name, "(file)", "expected a mapping with a 'points' list")]
     data = {"question_id": question_id, **data}
     try:
-        rubric = Rubric.model_validate(data)
+        rubric = Rubric.model_validate(data, context=BANK_RULES)
     except ValidationError as exc:
         return None, validation_errors(name, exc)
     if rubric.question_id != question_id:

@@ -14,24 +14,29 @@ refused import changes nothing.
 - ``points`` holds the rubric points as JSON or YAML: a list of mappings with
   ``id, label, weight, hint, evidence`` (a list of phrases) and/or ``concepts``,
   e.g. ``[{"id": "jwg", "label": "Joint Working Group", "weight": 2,
-  "evidence": ["JWG", "joint working group"]}]``.  A mapping with ``points``
-  (and optionally ``policy`` and ``bands``) is accepted too.
+  "hint": "Name the JWG.", "evidence": ["JWG", "joint working group"]}]``.  A
+  mapping with ``points`` (and optionally ``policy`` and ``bands``) is accepted too.
 
 **YAML**: ``{questions: [{...question fields..., rubric: {points: [...]}}]}``.
 
 The file must be UTF-8 (a byte-order mark is allowed) and at most
 ``MAX_IMPORT_BYTES``.  Every row is checked with the same rules as the bank
-loader (``parse_question``, ``build_item``), plus: neither an id nor a question's
-text (ignoring case, spacing and punctuation) may already be in the bank, nor appear
-twice in the file.
+loader (``parse_question``, ``build_item``): every point has a hint and evidence an
+answer could match (not only function words), and a question whose words name a
+directive ("Examine …") is refused with any other directive.  Besides, neither an id
+nor a question's text (ignoring case, spacing and punctuation) may already be in the
+bank, nor appear twice in the file.
 
 >>> csv_text = (
 ...     "id,paper,topic,marks,directive,text,model_answer,points\\n"
-...     'q-one,GS2,Polity,10,discuss,Discuss X.,X is y.,"[{id: a, label: A, evidence: [x]}]"\\n'
-...     "q-two,GS9,Polity,10,discuss,Discuss X.,X is y.,[]\\n")
+...     'q-one,GS2,Polity,10,discuss,Discuss X.,X is y.,"[{id: a, label: A, hint: Say x., evidence: [x]}]"\\n'
+...     "q-two,GS9,Polity,10,discuss,Discuss X.,X is y.,[]\\n"
+...     'q-three,GS2,Polity,10,discuss,Examine Z.,Z is y.,"[{id: a, label: A, hint: Say z., evidence: [z]}]"\\n')
 >>> report = parse_bank_upload("bank.csv", csv_text.encode())
 >>> [(row.id, row.status) for row in report.rows]
-[('q-one', 'ready'), ('q-two', 'refused')]
+[('q-one', 'ready'), ('q-two', 'refused'), ('q-three', 'refused')]
+>>> report.rows[2].reasons
+("directive: The question says 'Examine' but the directive chosen is 'discuss': choose 'examine' or reword the question",)
 >>> report.ok
 False
 """

@@ -17,7 +17,9 @@ import json
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
+
+from scoring.text import STOPWORDS, split_paragraphs, words
 
 Paper = Literal["GS1", "GS2", "GS3", "GS4", "Essay"]
 
@@ -46,6 +48,72 @@ DIRECTIVES: dict[str, str] = {
     "highlight": "Bring out the main points clearly.",
 }
 
+#: A directive word where a sentence or clause begins (``critically`` may come first), as a question writes it.
+_DIRECTIVE_WORD = re.compile(
+    r"(?:^|(?<=[.!?:;,]))[\s(\[*•–—-]*\b((?:critically\s+)?(?:"
+    + "|".join(sorted({w for d in DIRECTIVES for w in d.split()} - {"critically"} | {"analyze"}))
+    + r"))\b",
+    re.IGNORECASE | re.MULTILINE,
+)
+#: A quotation in a question (a statement to comment on): its words are not the question's directive.
+_QUOTATION = re.compile(r"“[^”]*”|\"[^\"\n]*\"")
+
+
+def directives_named(text: str) -> list[tuple[str, str]]:
+    """The directives a question's text gives, as (directive, the words as written), the prompt's first.
+
+    A directive counts where it begins a sentence or a clause, outside quotation marks; the
+    last paragraph (the prompt, after any stimulus) is read first.
+
+    >>> directives_named("“Critical minerals are the new pivot.” Examine how India can respond.")
+    [('examine', 'Examine')]
+    >>> directives_named("Trade lags the partnership. Critically examine the barriers.")
+    [('critically examine', 'Critically examine')]
+    >>> directives_named("In the light of the JWG, critically evaluate its scope; analyze its limits.")
+    [('evaluate', 'critically evaluate'), ('analyse', 'analyze')]
+    >>> directives_named("What explains the JWG's success?")
+    []
+    """
+    unquoted = _QUOTATION.sub(lambda m: " " * len(m.group()), text)
+    paragraphs = split_paragraphs(text)
+    prompt_start = paragraphs[-1][0] if paragraphs else 0
+    found = sorted(_DIRECTIVE_WORD.finditer(unquoted), key=lambda m: (m.start(1) < prompt_start, m.start(1)))
+    named: dict[str, str] = {}
+    for match in found:
+        written = " ".join(match.group(1).split())
+        key = written.lower().replace("analyze", "analyse")
+        directive = key if key in DIRECTIVES else key.split()[-1]
+        named.setdefault(directive, written)
+    return list(named.items())
+
+
+def directive_named(text: str) -> str | None:
+    """The directive a question's text asks for, if it names one.
+
+    >>> directive_named("Examine the significance of Open RAN."), directive_named("Why does it matter?")
+    ('examine', None)
+    """
+    named = directives_named(text)
+    return named[0][0] if named else None
+
+
+def directive_mismatch(text: str, directive: str) -> str | None:
+    """Why ``directive`` contradicts the question's own words, or None when it does not.
+
+    >>> directive_mismatch("Examine the significance of Open RAN.", "discuss")
+    "The question says 'Examine' but the directive chosen is 'discuss': choose 'examine' or reword the question"
+    >>> directive_mismatch("Examine the significance of Open RAN.", "Examine") is None
+    True
+    """
+    directive = " ".join(directive.lower().split())
+    named = directives_named(text)
+    if not named or directive not in DIRECTIVES or directive in dict(named):
+        return None
+    wanted, written = named[0]
+    return (f"The question says '{written}' but the directive chosen is '{directive}': "
+            f"choose '{wanted}' or reword the question")
+
+
 _SAFE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
 
 
@@ -58,13 +126,37 @@ def check_safe_id(value: str) -> str:
     Traceback (most recent call last):
     ...
     ValueError: id '../etc' must be lower-case letters, digits, '-' or '_' (no '/', '..' or spaces), at most 80 characters
+    >>> check_safe_id("")
+    Traceback (most recent call last):
+    ...
+    ValueError: required: fill it in
     """
+    if value == "":
+        raise ValueError("required: fill it in")
     if not isinstance(value, str) or not _SAFE_ID.match(value):
         raise ValueError(
             f"id {value!r} must be lower-case letters, digits, '-' or '_' "
             "(no '/', '..' or spaces), at most 80 characters"
         )
     return value
+
+
+#: Validation context for content written for the bank (its files, the Question bank form, imports):
+#: ``Rubric.model_validate(data, context=BANK_RULES)``.  It adds what an aspirant relies on but a rubric
+#: built in code (a benchmark's, a scorer test's) may leave out: every point has a hint.
+BANK_RULES = {"bank": True}
+
+HINT_REQUIRED = ("required: the hint is what an aspirant reads when this point is missed "
+                 "(\"Add: <label>. <hint>\"); say in one sentence what to add")
+
+
+def is_function_words(phrase: str) -> bool:
+    """True when a phrase has no word to look for: only function words ("the", "of it") or punctuation.
+
+    >>> is_function_words("the"), is_function_words("; - ;"), is_function_words("the JWG"), is_function_words("5G")
+    (True, True, False, False)
+    """
+    return all(word.lower() in STOPWORDS for word in words(phrase))
 
 
 class _Frozen(BaseModel):
@@ -91,11 +183,33 @@ class RubricPoint(_Frozen):
     id: str
     label: str = Field(min_length=1)
     weight: float = Field(default=1.0, gt=0, le=100)
-    hint: str = ""
+    hint: str = Field(default="", validate_default=True)
     evidence: tuple[str, ...] = ()
     concepts: tuple[str, ...] = ()
 
     _id = field_validator("id")(check_safe_id)
+
+    @field_validator("hint")
+    @classmethod
+    def _hint_in_the_bank(cls, value: str, info: ValidationInfo) -> str:
+        if not value and (info.context or {}).get("bank"):
+            raise ValueError(HINT_REQUIRED)
+        return value
+
+    @field_validator("evidence")
+    @classmethod
+    def _usable_evidence(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        """Empty phrases (stray separators) are dropped; a phrase of only function words would match any
+        answer, so it is refused by name."""
+        phrases = tuple(phrase for phrase in value if phrase)
+        empty = [phrase for phrase in phrases if is_function_words(phrase)]
+        if empty:
+            point = info.data.get("id")
+            of_point = f" of point {point!r}" if point else ""
+            raise ValueError(f"evidence {', '.join(map(repr, empty))}{of_point} "
+                             f"{'is' if len(empty) == 1 else 'are'} only function words or punctuation: "
+                             "use words an answer making this point would contain")
+        return phrases
 
     @model_validator(mode="before")
     @classmethod
@@ -110,7 +224,7 @@ class RubricPoint(_Frozen):
     @model_validator(mode="after")
     def _has_evidence(self) -> "RubricPoint":
         if not self.evidence and not self.concepts:
-            raise ValueError("a point needs evidence phrases or a concept reference")
+            raise ValueError("add at least one evidence phrase (words an answer would use) or a concept id")
         return self
 
 
@@ -131,12 +245,19 @@ class Rubric(_Frozen):
 
     _id = field_validator("question_id")(check_safe_id)
 
-    @model_validator(mode="after")
-    def _consistent(self) -> "Rubric":
-        ids = [p.id for p in self.points]
+    @field_validator("points")
+    @classmethod
+    def _unique_ids(cls, points: tuple[RubricPoint, ...]) -> tuple[RubricPoint, ...]:
+        """Named under ``points`` (not the whole file): two points with one id."""
+        ids = [p.id for p in points]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
-            raise ValueError(f"duplicate point ids: {', '.join(dupes)}")
+            raise ValueError(f"point id {', '.join(map(repr, dupes))} is used more than once: "
+                             "give each point its own id")
+        return points
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Rubric":
         if self.policy == "bands" and not self.bands:
             raise ValueError("policy 'bands' needs at least one band")
         return self

@@ -47,20 +47,36 @@ def fill_form(app, *, qid: str = NEW_ID, points=NEW_POINTS):
     return app.run()
 
 
-def test_empty_form_names_each_fault(app, sample_item):
+def test_an_untouched_form_lists_no_problems_until_something_is_entered(app, sample_item):
     open_bank(app, "Add or edit")
-    faults = dict(problems(app))
-    assert {"id", "topic", "text", "model_answer", "points"} <= set(faults)
-    assert faults["topic"] == "required: fill it in"
-    assert faults["points"] == "add at least one rubric point"
+    assert problems(app) == [] and not app.error  # no red "5 problem(s)" before the mentor has typed anything
+    assert any("anything missing is listed here as you go" in i.value for i in app.info)
     assert app.button(key="bank_form_save").disabled
+    app.text_input(key="bank_form_topic").set_value("Fiscal federalism").run()
+    faults = dict(problems(app))
+    assert {"id", "text", "model_answer", "points"} <= set(faults)
+    assert faults["id"] == "required: fill it in"  # not "id '' must be lower-case letters…"
+    assert faults["points"] == "add at least one rubric point"
+    app.text_input(key="bank_form_id").set_value("fc-role").run()
+    app.text_input(key="bank_form_topic").set_value("").run()
+    assert dict(problems(app))["topic"] == "required: fill it in"
+    app.text_input(key="bank_form_id").set_value("").run()
+    assert problems(app) == []  # emptied again: as calm as a new form
+    assert app.button(key="bank_form_save").disabled
+
+
+def test_choosing_a_directive_counts_as_starting_the_form(app, sample_item):
+    open_bank(app, "Add or edit")
+    app.selectbox(key="bank_form_directive").set_value("examine").run()
+    assert dict(problems(app))["id"] == "required: fill it in"
 
 
 def test_bad_values_are_named_by_field(app, sample_item):
     open_bank(app, "Add or edit")
     bad_points = [
-        {"id": "ok-point", "label": "A point", "weight": 0.0, "hint": "", "evidence": "x", "concepts": ""},
-        {"id": "other", "label": "Another", "weight": 1.0, "hint": "", "evidence": "", "concepts": "no-such-concept"},
+        {"id": "ok-point", "label": "A point", "weight": 0.0, "hint": "Say x.", "evidence": "x", "concepts": ""},
+        {"id": "other", "label": "Another", "weight": 1.0, "hint": "Say it.", "evidence": "",
+         "concepts": "no-such-concept"},
     ]
     fill_form(app, qid="../escape", points=bad_points)
     faults = problems(app)
@@ -72,6 +88,62 @@ def test_bad_values_are_named_by_field(app, sample_item):
     faults = problems(app)
     assert any("unknown concept 'no-such-concept'" in message for _, message in faults), faults
     assert app.button(key="bank_form_save").disabled
+
+
+def test_evidence_of_only_function_words_and_an_empty_hint_are_refused(app, sample_item):
+    """The walk-through: evidence ";;  ; the" and no hint were "valid", saved as [the], and an unrelated
+    17-word answer then earned part of the point."""
+    open_bank(app, "Add or edit")
+    fill_form(app, points=[{**NEW_POINTS[0], "evidence": ";;  ; the", "hint": ""}])
+    faults = dict(problems(app))
+    assert faults["point 1 › evidence"] == ("evidence 'the' of point 'article-280' is only function words or "
+                                            "punctuation: use words an answer making this point would contain")
+    assert faults["point 1 › hint"].startswith("required: the hint is what an aspirant reads when this point is missed")
+    assert not any("valid" in s.value for s in app.success)
+    assert app.button(key="bank_form_save").disabled
+
+
+def test_stray_separators_in_evidence_are_dropped_quietly(app, bank_dir, sample_item):
+    open_bank(app, "Add or edit")
+    fill_form(app, points=[{**NEW_POINTS[0], "evidence": ";; Article 280 ;  ; ;Finance Commission;"}, NEW_POINTS[1]])
+    assert problems(app) == []
+    app.button(key="bank_form_save").click().run()
+    assert load_bank(bank_dir)[NEW_ID].rubric.points[0].evidence == ("Article 280", "Finance Commission")
+
+
+def test_a_duplicate_point_id_in_the_table_is_named_under_points(app, sample_item):
+    open_bank(app, "Add or edit")
+    fill_form(app, points=[NEW_POINTS[0], {**NEW_POINTS[1], "id": "article-280"}])
+    assert problems(app) == [("points", "point id 'article-280' is used more than once: give each point its own id")]
+
+
+def test_the_directive_follows_the_question_until_the_mentor_picks_one(app, sample_item):
+    open_bank(app, "Add or edit")
+    assert app.selectbox(key="bank_form_directive").value == "discuss"
+    app.text_area(key="bank_form_text").set_value("Examine the significance of Open RAN for India.").run()
+    assert app.selectbox(key="bank_form_directive").value == "examine"  # not "discuss" under an "Examine" question
+    assert any("taken from the question text" in c.value for c in app.caption)
+    app.text_area(key="bank_form_text").set_value(
+        "“Open RAN is the future.” Critically examine the claim for India.").run()
+    assert app.selectbox(key="bank_form_directive").value == "critically examine"
+    app.selectbox(key="bank_form_directive").set_value("discuss").run()  # the mentor's choice stands…
+    assert app.selectbox(key="bank_form_directive").value == "discuss"
+    assert ("directive", "The question says 'Critically examine' but the directive chosen is 'discuss': "
+                         "choose 'critically examine' or reword the question") in problems(app)  # …and is questioned
+    app.button(key="bank_form_new").click().run()  # a new question follows its words again
+    app.text_area(key="bank_form_text").set_value("Explain the role of the Finance Commission.").run()
+    assert app.selectbox(key="bank_form_directive").value == "explain"
+
+
+def test_a_question_whose_words_contradict_its_directive_cannot_be_saved(app, bank_dir, sample_item):
+    open_bank(app, "Add or edit")
+    fill_form(app)  # chooses "explain"
+    app.text_area(key="bank_form_text").set_value("Examine the significance of the Finance Commission.").run()
+    assert ("directive", "The question says 'Examine' but the directive chosen is 'explain': "
+                         "choose 'examine' or reword the question") in problems(app)
+    assert app.button(key="bank_form_save").disabled
+    app.selectbox(key="bank_form_directive").set_value("examine").run()
+    assert problems(app) == []
 
 
 def test_an_existing_id_is_refused_in_add_mode(app, sample_item):
@@ -245,7 +317,8 @@ GOOD_ROW = {
     "directive": "explain", "text": "Explain the role of the Finance Commission.",
     "model_answer": "The Finance Commission is set up under Article 280.", "source": "Article 280",
     "tags": "polity; finance",
-    "points": json.dumps([{"id": "article-280", "label": "Article 280", "evidence": ["Article 280"]}]),
+    "points": json.dumps([{"id": "article-280", "label": "Article 280", "hint": "Name Article 280.",
+                           "evidence": ["Article 280"]}]),
 }
 BAD_ROW = {**GOOD_ROW, "id": "imp-bad", "paper": "GS7", "points": "[{id: x, label: X, weight: -1, evidence: [y]}]"}
 
@@ -276,6 +349,7 @@ def test_import_with_a_refused_row_changes_nothing_until_asked(app, bank_dir, sa
 def test_yaml_import_adds_every_question(app, bank_dir, sample_item):
     data = {"questions": [{k: v for k, v in GOOD_ROW.items() if k not in ("points", "tags")}
                           | {"marks": 10, "rubric": {"points": [{"id": "a280", "label": "Article 280",
+                                                                  "hint": "Name Article 280.",
                                                                   "evidence": ["Article 280"]}]}}]}
     open_bank(app, "Import")
     app.file_uploader(key="bank_import_file").set_value(("bank.yaml", yaml.safe_dump(data).encode(), "text/yaml"))
@@ -347,6 +421,7 @@ def test_add_a_point_with_plain_fields_keeps_the_rows_already_there(app, sample_
     app.text_input(key="bank_point_id").set_value("devolution")
     app.text_input(key="bank_point_label").set_value("Share of taxes devolved to states")
     app.number_input(key="bank_point_weight").set_value(1.5)
+    app.text_input(key="bank_point_hint").set_value("Say what the Commission recommends.")
     app.text_input(key="bank_point_evidence").set_value("devolution; share of taxes")
     app.button(key="bank_point_add").click().run()
     assert not app.exception, app.exception
@@ -367,3 +442,42 @@ def test_a_half_written_question_survives_leaving_the_section_and_the_page(app, 
     assert not app.exception, app.exception
     assert app.text_input(key="bank_form_id").value == "half-written"
     assert app.text_area(key="bank_form_text").value == "Explain the half-written question."
+
+
+def point_panel_errors(app) -> list[str]:
+    """The "Add a point" panel's messages, as read (without the Markdown escapes)."""
+    return [e.value.replace("\\", "") for e in app.error if "point" in e.value.lower()]
+
+
+def test_add_this_point_with_empty_fields_says_what_is_missing(app, sample_item):
+    open_bank(app, "Add or edit")
+    app.button(key="bank_point_add").click().run()
+    assert not app.exception, app.exception
+    assert point_panel_errors(app) == ["Nothing to add yet: fill in the point id, label, hint and evidence "
+                                       "phrases (or concept ids)."]
+    assert app.session_state["bank_form_points_rows"] == []
+    app.text_input(key="bank_point_id").set_value("jwg").run()
+    app.text_input(key="bank_point_evidence").set_value(";; the").run()
+    app.button(key="bank_point_add").click().run()
+    message = point_panel_errors(app)[0]
+    assert message.startswith("This point was not added:")
+    assert "- Label: required: fill it in" in message
+    assert "- Hint: required: the hint is what an aspirant reads" in message
+    assert "- Evidence phrases: evidence 'the' of point 'jwg' is only function words" in message
+    assert app.session_state["bank_form_points_rows"] == []
+    assert app.text_input(key="bank_point_id").value == "jwg"  # kept, to be fixed
+
+
+def test_add_this_point_refuses_an_id_the_rubric_already_has(app, sample_item):
+    open_bank(app, "Add or edit")
+    fill_form(app, points=NEW_POINTS[:1])
+    app.text_input(key="bank_point_id").set_value("article-280")
+    app.text_input(key="bank_point_label").set_value("Article 280 again")
+    app.text_input(key="bank_point_hint").set_value("Name Article 280.")
+    app.text_input(key="bank_point_evidence").set_value("Article 280")
+    app.button(key="bank_point_add").click().run()
+    message = point_panel_errors(app)[0]
+    assert "- Point id: the rubric already has a point 'article-280'; give this one its own id" in message
+    editor = next(d for d in app.dataframe if "evidence" in d.value.columns)
+    assert list(editor.value["id"]) == ["article-280"]  # not added to the grid
+    assert problems(app) == []  # and so no "(file): duplicate point ids" either

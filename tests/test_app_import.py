@@ -12,7 +12,8 @@ from scoring.importing import MAX_IMPORT_BYTES, parse_bank_upload
 from storage.bank_files import add_items
 
 HEADER = "id,paper,topic,marks,directive,text,model_answer,points\n"
-POINTS = json.dumps([{"id": "p1", "label": "Point one", "weight": 2, "evidence": ["alpha", "beta"]}]).replace('"', '""')
+POINTS = json.dumps([{"id": "p1", "label": "Point one", "weight": 2, "hint": "Say alpha.",
+                      "evidence": ["alpha", "beta"]}]).replace('"', '""')
 
 
 def row(qid: str, *, paper: str = "GS2", marks: str = "10", points: str = f'"{POINTS}"', text: str = "") -> str:
@@ -29,8 +30,8 @@ def test_valid_csv_rows_become_items():
 
 def test_each_refused_row_says_why():
     text = (HEADER + row("q-one") + row("Bad Id") + row("q-three", paper="GS9") + row("q-one")
-            + row("q-five", points='"[{id: p, label: P, weight: 0, evidence: [x]}]"')
-            + row("q-six", points='"[{id: p, label: P, concepts: [nope]}]"')
+            + row("q-five", points='"[{id: p, label: P, hint: H., weight: 0, evidence: [x]}]"')
+            + row("q-six", points='"[{id: p, label: P, hint: H., concepts: [nope]}]"')
             + row("q-seven", points='"[unclosed"') + row("q-eight", points=""))
     report = parse_bank_upload("bank.csv", text.encode(), existing_ids={"q-three"})
     reasons = {r.row: " | ".join(r.reasons) for r in report.refused}
@@ -54,6 +55,36 @@ def test_a_question_already_asked_is_refused_whatever_its_id_case_or_spacing():
     assert "the same question is already in the bank as 'q-seed'" in reasons[1]
     assert "the same question is row 2 of this file" in reasons[3]
     assert [i.id for i in report.items] == ["q-two"] and not report.ok
+
+
+def test_rows_that_break_the_rules_a_mentor_relies_on_are_refused_with_the_reason():
+    text = (HEADER
+            + row("q-examine", text="Examine the significance of alpha.")
+            + row("q-quoted", text="“Alpha is beta.” Examine how.")
+            + row("q-the", points='"[{id: p, label: P, hint: Say alpha., evidence: [the, \'\']}]"')
+            + row("q-no-hint", points='"[{id: p, label: P, evidence: [alpha]}]"'))
+    report = parse_bank_upload("bank.csv", text.encode())
+    reasons = {r.id: r.reasons for r in report.rows}
+    assert [r.status for r in report.rows] == ["refused"] * 4 and not report.items
+    assert reasons["q-examine"] == ("directive: The question says 'Examine' but the directive chosen is 'discuss': "
+                                    "choose 'examine' or reword the question",)
+    assert "The question says 'Examine'" in reasons["q-quoted"][0]
+    assert reasons["q-the"] == ("point 1 › evidence: evidence 'the' of point 'p' is only function words or "
+                                "punctuation: use words an answer making this point would contain",)
+    assert reasons["q-no-hint"][0].startswith("point 1 › hint: required: the hint is what an aspirant reads")
+
+
+def test_the_repository_bank_would_import_cleanly_into_an_empty_bank():
+    import yaml
+
+    from tests.scoring_support import REPO_ROOT
+
+    bank = load_bank(REPO_ROOT)
+    questions = [{**item.question.model_dump(mode="json"), "rubric": {"points": [
+        p.model_dump(mode="json") for p in item.rubric.points]}} for item in bank]
+    report = parse_bank_upload("bank.yaml", yaml.safe_dump({"questions": questions}).encode(), concepts=bank.concepts)
+    assert report.ok and [r.reasons for r in report.refused] == []
+    assert len(report.items) == len(bank) >= 16
 
 
 def test_file_level_faults_are_clear():
@@ -87,7 +118,7 @@ questions:
     model_answer: The thing is examined.
     rubric:
       points:
-        - {id: a, label: A, evidence: [thing]}
+        - {id: a, label: A, hint: Name the thing., evidence: [thing]}
   - id: y-two
     paper: GS3
     topic: Economy
@@ -102,7 +133,8 @@ questions:
 
 
 def test_markup_in_imported_content_is_kept_as_plain_text():
-    points = json.dumps([{"id": "p", "label": "<img src=x onerror=alert(1)>", "evidence": ["x"]}]).replace('"', '""')
+    points = json.dumps([{"id": "p", "label": "<img src=x onerror=alert(1)>", "hint": "H.",
+                          "evidence": ["x"]}]).replace('"', '""')
     report = parse_bank_upload("b.csv", (HEADER + row("q-x", points=f'"{points}"')).encode())
     assert report.items[0].rubric.points[0].label == "<img src=x onerror=alert(1)>"
 

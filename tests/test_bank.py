@@ -109,18 +109,127 @@ def test_duplicate_question_id_is_an_error(bank_root):
     assert "ij-critical-minerals" in load_bank(bank_root)
 
 
-def test_duplicate_point_ids_are_an_error(bank_root):
+def test_duplicate_point_ids_are_named_under_points_not_the_whole_file(bank_root):
     rubric = GOOD_RUBRIC + GOOD_RUBRIC.replace("points:\n", "")
     _write(bank_root, "ij-dupe-points", GOOD_QUESTION, rubric)
-    assert any("duplicate point ids: jwg" in e for e in _errors_for(bank_root, "ij-dupe-points.yaml"))
+    assert _errors_for(bank_root, "ij-dupe-points.yaml") == [
+        "points: point id 'jwg' is used more than once: give each point its own id"]
 
 
-@pytest.mark.parametrize("bad_id", ["../etc/passwd", "a/b", "/abs", "..", "Has Space", ""])
+@pytest.mark.parametrize("bad_id", ["../etc/passwd", "a/b", "/abs", "..", "Has Space"])
 def test_unsafe_ids_are_refused(bank_root, bad_id):
     with pytest.raises(ValueError, match="must be lower-case"):
         check_safe_id(bad_id)
     _write(bank_root, bad_id, GOOD_QUESTION.replace("id: {id}", f"id: '{bad_id}'"), name="ij-unsafe")
     assert any(e.startswith("id:") for e in _errors_for(bank_root, "ij-unsafe.yaml"))
+
+
+def test_an_empty_id_is_said_to_be_required(bank_root):
+    with pytest.raises(ValueError, match="^required: fill it in$"):
+        check_safe_id("")
+    _write(bank_root, "", GOOD_QUESTION.replace("id: {id}", "id: ''"), name="ij-no-id")
+    assert _errors_for(bank_root, "ij-no-id.yaml") == ["id: required: fill it in"]
+
+
+# ------------------------------------------------------------------ what a rubric point must carry
+
+
+def _point_faults(point: dict) -> list[tuple[str, str]]:
+    from scoring.bank import parse_rubric
+
+    rubric, errors = parse_rubric("rubric", {"points": [point]}, "q")
+    return [(e.field, e.message) for e in errors]
+
+
+JWG = {"id": "jwg", "label": "JWG", "hint": "Name the JWG."}
+
+
+def test_evidence_of_only_function_words_is_refused_by_phrase_and_point():
+    # the usability walk-through: ";;  ; the" was saved as evidence [the] and gave an unrelated answer credit
+    assert _point_faults({**JWG, "evidence": ["", " ", "the"]}) == [
+        ("point 1 › evidence", "evidence 'the' of point 'jwg' is only function words or punctuation: "
+                               "use words an answer making this point would contain")]
+    faults = _point_faults({**JWG, "evidence": ["of it", "; - ;", "JWG"]})
+    assert faults and "'of it', '; - ;'" in faults[0][1] and "are only function words" in faults[0][1]
+
+
+def test_empty_evidence_phrases_are_dropped_and_a_point_needs_some_evidence_or_a_concept():
+    from scoring.bank import parse_rubric
+
+    rubric, errors = parse_rubric("rubric", {"points": [{**JWG, "evidence": ["", "JWG", "  "]}]}, "q")
+    assert errors == [] and rubric.points[0].evidence == ("JWG",)
+    assert _point_faults({**JWG, "evidence": ["", "  "]}) == [
+        ("point 1", "add at least one evidence phrase (words an answer would use) or a concept id")]
+    rubric, errors = parse_rubric("rubric", {"points": [{**JWG, "concepts": ["jwg"]}]}, "q")
+    assert errors == [] and rubric.points[0].concepts == ("jwg",)
+
+
+def test_a_bank_point_needs_a_hint_but_a_rubric_built_in_code_may_do_without():
+    from scoring.models import HINT_REQUIRED, RubricPoint
+
+    for hint in ("", "   "):
+        assert _point_faults({**JWG, "hint": hint, "evidence": ["JWG"]}) == [("point 1 › hint", HINT_REQUIRED)]
+    assert "what an aspirant reads when this point is missed" in HINT_REQUIRED
+    assert RubricPoint(id="jwg", label="JWG", evidence=("JWG",)).hint == ""  # benchmarks and scorer tests
+
+
+def test_every_point_of_the_repository_bank_has_a_hint_and_usable_evidence():
+    from scoring.models import is_function_words
+
+    points = [p for item in load_bank(REPO_ROOT) for p in item.rubric.points]
+    assert points and all(p.hint for p in points)
+    assert not [(p.id, e) for p in points for e in p.evidence if is_function_words(e)]
+
+
+# ------------------------------------------------------------------ the directive agrees with the question
+
+
+@pytest.mark.parametrize("text, named", [
+    ("Examine the significance of Open RAN.", "examine"),
+    ("Critically examine the barriers to trade.", "critically examine"),
+    ("Trade lags the partnership. Critically analyse why.", "critically analyse"),
+    ("“Critical minerals are the new pivot of geopolitics.” Examine how India can respond.", "examine"),
+    ('"Discuss less, act more." Comment.', "comment"),
+    ("In the light of the JWG, discuss its scope.", "discuss"),
+    ("Pepper check: explain how the dialogue works.", "explain"),
+    ("Critically evaluate the Quad's role.", "evaluate"),
+    ("Analyze the prospects.", "analyse"),
+    ("Procedure: explain nothing here.\n\nDescribe what else you need.", "describe"),
+    ("What explains the success of the JWG? Is it examined often?", None),
+    ("Highlighted issues and discussed options remain.", None),
+])
+def test_the_directive_a_question_names(text, named):
+    from scoring.models import directive_named
+
+    assert directive_named(text) == named
+
+
+def test_a_directive_contradicting_the_question_is_refused_by_name(bank_root):
+    from scoring.bank import parse_question
+
+    data = {"id": "q", "paper": "GS2", "topic": "t", "marks": 10, "directive": "discuss",
+            "text": "Examine the significance of Open RAN.", "model_answer": "Open RAN is open."}
+    question, errors = parse_question("question", data)
+    assert question is None
+    assert [(e.field, e.message) for e in errors] == [
+        ("directive", "The question says 'Examine' but the directive chosen is 'discuss': "
+                      "choose 'examine' or reword the question")]
+    _, errors = parse_question("question", {**data, "topic": ""})  # named with the other faults at once
+    assert {e.field for e in errors} == {"topic", "directive"}
+    assert parse_question("question", {**data, "directive": "examine"})[0] is not None
+    _write(bank_root, "ij-says-examine", GOOD_QUESTION.replace("directive: explain", "directive: discuss"))
+    assert _errors_for(bank_root, "ij-says-examine.yaml") == [
+        "directive: The question says 'Explain' but the directive chosen is 'discuss': "
+        "choose 'explain' or reword the question"]
+
+
+def test_every_repository_question_names_its_own_directive():
+    from scoring.models import directive_named
+
+    items = list(load_bank(REPO_ROOT))
+    assert len(items) >= 16
+    assert {item.id: directive_named(item.question.text) for item in items} == \
+        {item.id: item.question.directive for item in items}
 
 
 def test_unknown_concept_in_concepts_file_and_bad_concepts_file(bank_root):
