@@ -98,11 +98,24 @@ def test_add_a_question_through_the_form_then_practise_it(app, bank_dir):
     scroller = page.locator("[class*='st-key-bank_form_points_'] .dvn-scroller")
     width, shown = scroller.evaluate("e => [e.scrollWidth, e.clientWidth]")
     assert width <= shown, (width, shown)
+    # A new, untouched form is not in the red: it says problems will be listed as the mentor goes.
+    untouched = page.locator(ui.key("bank_form_validation")).inner_text()
+    assert "problem" not in untouched and "anything missing is listed here as you go" in untouched, untouched
+    # "Add this point" with nothing filled in says what is missing instead of doing nothing.
+    panel = page.locator(ui.key("bank_point_panel"))
+    panel.get_by_text("Add a point").click()
+    panel.locator(f"{ui.key('bank_point_add')} button").click()
+    wait_idle(page)
+    panel.get_by_text("Nothing to add yet").wait_for(timeout=10_000)
 
     set_field(page, "bank_form_id", NEW_ID)
     set_field(page, "bank_form_topic", TOPIC)
     set_field(page, "bank_form_marks", "10")
     set_field(page, "bank_form_text", QUESTION)
+    # The question says "explain": the directive follows it (it was "discuss" by default).
+    directive = page.locator(ui.key("bank_form_directive"))
+    assert directive.locator("input").input_value() == "explain", directive.inner_html()
+    page.get_by_text("(taken from the question text)").wait_for(timeout=10_000)
     # Live validation names each field still at fault (the model answer, the points).
     text = validation(page)
     assert "model_answer" in text and "rubric point" in text, text
