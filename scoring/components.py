@@ -135,6 +135,9 @@ def directive_fit(directive: str, sentences: list[Sentence]) -> tuple[DirectiveR
 #: an answer is marked up to this many times its word limit (375 words of a 250-word answer): in the
 #: exam the booklet gives each question a fixed space, and the question's minutes hold no more by hand
 MARKED_UP_TO = 1.5
+#: An answer under this share of its word limit cannot develop its points (3–4 lines each), so its marks
+#: are capped in proportion: at 136 of a 250-word limit, at most 15 × 136 / 200 = 10 of 15.
+DEVELOPED_AT = 0.8
 
 
 def marked_word_limit(word_limit: int, factor: float = MARKED_UP_TO) -> int:

@@ -57,10 +57,11 @@ def benchmark_scorer(policy: str) -> Scorer:
     """
     if policy == "bands":
         return Scorer(weights=RUBRIC_WEIGHTS, settings=BENCHMARK_MATCH, off_topic_check=False,
-                      off_topic_margin=None, demote_question=True, marked_up_to=None)
+                      off_topic_margin=None, demote_question=True, marked_up_to=None,
+                      developed_at=None)
     return Scorer(weights=SHORT_ANSWER_WEIGHTS, settings=BENCHMARK_MATCH, off_topic_check=False,
                   off_topic_margin=None, demote_question=True, prose_only=False, graded_credit=True,
-                  relevance_full_at=0.3, marked_up_to=None)
+                  relevance_full_at=0.3, marked_up_to=None, developed_at=None)
 
 
 class DataError(ValueError):

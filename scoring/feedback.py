@@ -17,7 +17,7 @@ from scoring.text import without_bullet
 Status = Literal["covered", "partial", "missed"]
 FlagCode = Literal[
     "empty", "too_long_to_score", "off_topic", "keyword_list", "over_length",
-    "under_length", "copied_question", "overtime", "no_prose", "not_english", "not_marked",
+    "under_length", "copied_question", "overtime", "no_prose", "not_english", "not_marked", "short_capped",
 ]
 
 #: a rubric point about what should be done next ("Way forward: JWG timelines…", "Overall view and way forward")

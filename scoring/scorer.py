@@ -20,7 +20,7 @@ from rapidfuzz import fuzz
 from scipy.sparse import csr_matrix
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from scoring.components import (MARKED_UP_TO, STRUCTURE_PARTS, directive_fit, length, marked_word_limit, missing_parts,
+from scoring.components import (DEVELOPED_AT, MARKED_UP_TO, STRUCTURE_PARTS, directive_fit, length, marked_word_limit, missing_parts,
                                 structure)
 from scoring.evidence import AnswerView, CompiledPoint, MatchSettings, compile_point, judge_point, split_shared
 from scoring.feedback import Component, Feedback, Flag, PointResult, StructureReport
@@ -138,6 +138,7 @@ class Scorer:
     max_length_factor: float = 10.0  # answers over this many times the limit are not scored
     marked_up_to: float | None = MARKED_UP_TO  # words past this many times the limit are not marked (None: all are)
     min_refuse_words: int = 3000
+    developed_at: float | None = DEVELOPED_AT  # under this share of the limit, marks are capped in proportion (None: never)
     prose_only: bool = True  # evidence counts only in prose sentences (False: any line, for short answers)
     off_topic_check: bool = True  # cap answers that say little about the question
     graded_credit: bool = False  # content from each point's strength (0..1) rather than its status
@@ -240,12 +241,27 @@ class Scorer:
             marks = min(marks, math.floor(self.off_topic_cap * question.marks * 2) / 2)
             flags = (*flags, Flag(code="off_topic", message=(
                 f"{off_topic} Such answers are capped at {self.off_topic_cap:.0%} of the marks.")))
+        short_cap = self._short_cap(total_words, question.word_limit, question.marks)
+        if marks > short_cap:
+            marks = short_cap
+            flags = (*flags, _short_capped_flag(total_words, question.word_limit, short_cap, question.marks,
+                                                self.developed_at))
         return Feedback(
             question_id=question.id, question_version=item.version,
             marks=marks, max_marks=question.marks, components=components, points=points,
             suggestions=suggestions, flags=flags, structure=structure_report, directive=directive_report,
             length=length_report, message=_headline(flags), scorer=SCORER_NAME,
         )
+
+    def _short_cap(self, total_words: int, word_limit: int, max_marks: float) -> float:
+        """The most an answer of this length can earn: in proportion below ``developed_at`` × the limit.
+
+        Rubric points named in a line each are not points developed: at 136 of 250 words, an answer that
+        named every point had scored 14/15 where an examiner gives far less.
+        """
+        if self.developed_at is None or total_words >= self.developed_at * word_limit:
+            return max_marks
+        return math.floor(max_marks * total_words / (self.developed_at * word_limit) * 2) / 2
 
     def _marked_words(self, word_limit: int, total_words: int) -> int:
         """How many words are marked: all, or those an examiner's space holds (``marked_up_to`` × the limit)."""
@@ -451,6 +467,13 @@ def _structure_notes_after_marking(report: StructureReport, late_parts: tuple[st
     )
 
 
+def _short_capped_flag(words: int, limit: int, cap: float, max_marks: float, share: float) -> Flag:
+    """The cap on a short answer, said once beside the under-length flag's "Develop more points"."""
+    return Flag(code="short_capped", message=(
+        f"Marks capped at {cap:g} of {max_marks:g}: at {words:,} words, under {share:.0%} of the {limit}-word limit, "
+        "the points cannot be developed as examiners expect (3–4 lines each, with a fact or an example)."))
+
+
 def _and(names: Sequence[str]) -> str:
     """ "a", "a and b", "a, b and c".
 
@@ -462,7 +485,7 @@ def _and(names: Sequence[str]) -> str:
 
 def _headline(flags: tuple[Flag, ...]) -> str:
     """The most serious flag's message: a keyword list, then off topic, then words past marking."""
-    for code in ("keyword_list", "off_topic", "not_marked"):
+    for code in ("keyword_list", "off_topic", "not_marked", "short_capped"):
         for flag in flags:
             if flag.code == code:
                 return flag.message

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -408,3 +409,21 @@ def test_the_directive_and_length_advice_read_as_sentences():
         in feedback.suggestions, feedback.suggestions
     short = next(f.message for f in feedback.flags if f.code == "under_length")
     assert short == "At 23 words, the answer uses under 60% of the 250-word limit. Develop more points."
+
+
+def test_a_short_answer_that_names_every_point_is_capped_for_its_length():
+    """136 words naming the points of a 250-word question had scored 14/15; now at most 15 × 136 / 200."""
+    item = bank()["ij-ai-dialogue"]
+    model = item.question.model_answer
+    whole = scorer().score(item, model)
+    assert "short_capped" not in whole.flag_codes() and whole.marks == 15  # within the limit: not capped
+    lines = [line for line in model.split("\n") if line.strip()]
+    short = "\n\n".join(lines[:4])
+    words = word_count(short)
+    assert words < 200
+    feedback = scorer().score(item, short)
+    cap = math.floor(15 * words / 200 * 2) / 2
+    assert feedback.marks == cap, (words, feedback.marks)
+    assert feedback.message == (f"Marks capped at {cap:g} of 15: at {words} words, under 80% of the 250-word "
+                                "limit, the points cannot be developed as examiners expect (3–4 lines each, "
+                                "with a fact or an example).")

@@ -6,11 +6,13 @@ examples every time and stays fast.
 
 from __future__ import annotations
 
+import math
+
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from scoring.models import Item
-from scoring.text import clean
+from scoring.text import clean, word_count
 from tests.scoring_support import bank, scorer
 
 ITEMS = sorted(bank().items.values(), key=lambda item: item.id)
@@ -89,3 +91,21 @@ def test_words_past_the_end_of_marking_never_earn_marks(item, tail):
     marked = [(p.id, p.status, p.strength, p.span) for p in before.points]
     assert [(p.id, p.status, p.strength, p.span) for p in after.points] == marked  # what was marked is unchanged
     assert after.marks <= before.marks
+
+
+@PROPERTY
+@given(st.data())
+def test_a_short_answer_never_earns_more_than_its_length_allows(data):
+    """Under 80% of the word limit, marks are at most the maximum × words / (0.8 × limit), in half marks,
+    however many rubric points the words name: here the model answer's own lines, cut short."""
+    item = data.draw(items)
+    lines = _paragraphs(item)
+    kept = data.draw(st.lists(st.sampled_from(range(len(lines))), unique=True, min_size=1, max_size=len(lines)))
+    answer = "\n\n".join(lines[i] for i in sorted(kept))
+    feedback = scorer().score(item, answer)
+    words, limit = word_count(answer), item.question.word_limit
+    if words < 0.8 * limit and not feedback.flag_codes() & {"empty", "copied_question"}:
+        assert feedback.marks <= math.floor(item.question.marks * words / (0.8 * limit) * 2) / 2
+    capped = [f.message for f in feedback.flags if f.code == "short_capped"]
+    if capped:  # said only when it bites, with the marks it left
+        assert words < 0.8 * limit and capped[0].startswith(f"Marks capped at {feedback.marks:g} of ")
