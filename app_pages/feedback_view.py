@@ -107,6 +107,10 @@ def render_attempt(attempt: AttemptRecord, item: Item | None, *, key: str) -> No
         st.altair_chart(component_chart(feedback), width="stretch", key=f"{key}_components")
 
     st.subheader("Rubric points", anchor=False)
+    if "off_topic" in feedback.flag_codes() and any(p.status != "missed" for p in feedback.points):
+        # an answer on the Green Revolution "covered" a point on AI self-reliance with "self-sufficiency"
+        st.caption("This answer is flagged off topic: a point marked below may share only a word with the "
+                   "answer, not the point itself. Read each quote.")
     with st.container(key=f"{key}_points"):
         for point in feedback.points:
             line = f"{STATUS_BADGE[point.status]}: {escape_markdown(point.label)}"

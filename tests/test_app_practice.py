@@ -325,3 +325,16 @@ def test_what_to_do_next_shows_the_first_five_steps_and_the_rest_on_a_click(app)
     shown_first = next(m.value for m in app.markdown if m.value.startswith("- " + escape_markdown(steps[0])))
     assert shown_first.count("\n- ") == 4  # five steps in one list
     assert escape_markdown(steps[5]) in more.markdown[0].value
+
+
+def test_an_off_topic_answer_is_told_its_point_matches_may_be_a_shared_word(app):
+    answer = ("The Green Revolution transformed Indian agriculture in the 1960s. High-yielding varieties of wheat "
+              "and rice, chemical fertilisers and assured irrigation raised food grain production sharply, and India "
+              "moved from ship-to-mouth dependence to self-sufficiency.\n\nThus, sustainable agriculture can secure "
+              "both food security and farmers' incomes.")
+    user, draft = start(app, "ij-ai-dialogue")
+    write_and_submit(app, draft, answer)
+    feedback = storage.list_attempts(user)[0].feedback
+    assert "off_topic" in feedback.flag_codes() and any(p.status != "missed" for p in feedback.points)
+    assert any(c.value.startswith("This answer is flagged off topic: a point marked below may share only a word")
+               for c in app.caption)
