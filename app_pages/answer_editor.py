@@ -50,10 +50,12 @@ CSS = """
 /* The count stays in sight while typing in a box that runs below the screen (a phone): it sticks to
    the bottom of the view, over the box's lower edge.  The page keeps the caret above it (the
    scroll-padding-bottom in app_pages/context.py). */
-.mains-editor-meta { display: flex; justify-content: space-between; font-size: 0.875rem;
+.mains-editor-meta { display: flex; justify-content: space-between; gap: 0.75rem; font-size: 0.875rem;
   color: var(--st-text-color); position: sticky; bottom: 0; z-index: 1;
   background: var(--st-background-color, #fff); padding: 0.2rem 0; }
 .mains-editor-meta > span { opacity: 0.8; }
+/* a phone keeps the one line for the count (the autosave line below the box says when it was saved) */
+@media (max-width: 480px) { .mains-sync { display: none; } }
 .mains-count.over { color: var(--st-red-color, #d33); font-weight: 600; opacity: 1; }
 """
 
@@ -111,7 +113,7 @@ export default function (component) {
     box._timer = null;
     if (box.value === box._sent) return;
     box._sent = box.value;
-    sync.textContent = "sent";
+    sync.textContent = "sent for autosave";  // the line below the box says when the server saved it
     setStateValue("text", box.value);
   };
   box.oninput = () => {
