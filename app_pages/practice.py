@@ -10,6 +10,7 @@ import streamlit as st
 import storage
 from app_pages.answer_editor import answer_box
 from app_pages.calibration_state import calibrate_feedback
+from app_pages.clock import clock_time
 from app_pages.context import (current_bank, current_scorer, current_user_id, page_style, session_in_use,
                                warm_scorer_in_background)
 from app_pages.countdown import countdown
@@ -177,22 +178,28 @@ def show_picker() -> None:
     for key, options in choices.items():  # a kept filter value may have left the bank since
         if key in state:
             state[key] = [v for v in state[key] if v in options]
-    cols = st.columns(5)
+    # four filters a row: at five, two chosen marks ("10", "15") no longer fitted their box at 1280 px
+    cols = st.columns(4)
     cols[0].multiselect("Paper", choices["practice_filter_paper"], key="practice_filter_paper")
     cols[1].multiselect("Topic", choices["practice_filter_topic"], key="practice_filter_topic")
     cols[2].multiselect("Marks", choices["practice_filter_marks"], key="practice_filter_marks")
     cols[3].multiselect("Directive", choices["practice_filter_directive"], key="practice_filter_directive")
-    cols[4].selectbox("Attempted", [ANY, NOT_ATTEMPTED, ATTEMPTED], key="practice_filter_attempted")
-    st.text_input("Search the questions", key="practice_search", placeholder="e.g. critical minerals")
+    search, done = st.columns([3, 1])
+    search.text_input("Search the questions", key="practice_search", placeholder="e.g. critical minerals")
+    done.selectbox("Attempted", [ANY, NOT_ATTEMPTED, ATTEMPTED], key="practice_filter_attempted")
 
     matches = matching_items(items, attempted)
     ids = [i.id for i in matches]
     labels = {i.id: question_label(i) for i in matches}
     if state.get("practice_pick") not in ids:
         state["practice_pick"] = state["practice_question_id"] if state["practice_question_id"] in ids else None
+    if state["practice_pick"] is None and len(ids) == 1:  # a search that finds one question shows it
+        state["practice_pick"] = ids[0]
+        pick_question(ids[0])
     left, right = st.columns([5, 1], vertical_alignment="bottom")
     left.selectbox("Question", ids, format_func=labels.get, key="practice_pick", on_change=on_pick,
-                   placeholder=f"{len(ids)} matching question(s)")
+                   placeholder=f"Choose one of {len(ids)} matching questions" if len(ids) != 1
+                   else "Choose the one matching question")
     right.button("Surprise me", key="practice_surprise", on_click=on_surprise, args=(ids,),
                  disabled=not ids, width="stretch")
     if not ids:
@@ -270,7 +277,7 @@ def writing(item: Item, draft_id: int) -> None:
         saved_at = draft.updated_at
     words = word_count(text)
     with st.container(key="practice_save_status"):
-        st.caption(f"Autosaved {saved_at.strftime('%H:%M:%S')} UTC · {words} / {item.question.word_limit} words")
+        st.caption(f"Autosaved {clock_time(saved_at)} · {words} / {item.question.word_limit} words")
     notice = None
     left, middle, right = st.columns([1, 2, 2])
     if left.button("Submit", key="practice_submit", type="primary"):

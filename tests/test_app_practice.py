@@ -85,6 +85,8 @@ def test_filters_search_and_attempted(app, sample_item):
     app.text_input(key="practice_search").set_value("GST council").run()
     labels = app.selectbox(key="practice_pick").options
     assert len(labels) == 1 and "GST Council" in labels[0]
+    # the one question a search finds is chosen, its card and Start shown without opening the list
+    assert app.selectbox(key="practice_pick").value == QID and app.button(key="practice_start")
     app.text_input(key="practice_search").set_value("no such words anywhere").run()
     assert app.selectbox(key="practice_pick").options == []
     assert any("No question matches" in i.value for i in app.info)
@@ -114,6 +116,25 @@ def test_start_stores_the_deadline_on_the_server_and_autosaves(app, sample_item)
     app.run()
     assert storage.get_draft(user, draft.id).text == "The GST Council under Article 279A"
     assert any("Autosaved" in c.value and "6 / 150 words" in c.value for c in app.caption)
+    app.run()  # a rerun with nothing new to save shows the stored time of the last save
+    saved = storage.get_draft(user, draft.id).updated_at  # AppTest's browser sends no time zone: UTC, said
+    assert f"Autosaved {saved:%H:%M:%S} UTC · 6 / 150 words" in [c.value for c in app.caption]
+
+
+def test_the_autosave_time_is_on_the_browsers_clock(app, sample_item):
+    from zoneinfo import ZoneInfo
+
+    app.context["timezone"] = "Asia/Kolkata"  # what Streamlit hears from a browser in India
+    app.context["timezone_offset"] = -330
+    user, draft = start(app)
+    app.session_state[editor_key(draft.id)] = {"text": "The GST Council under Article 279A"}
+    app.run()
+    app.run()  # a rerun with nothing new to save shows the stored time of the last save
+    saved = storage.get_draft(user, draft.id).updated_at
+    assert saved.utcoffset() == timedelta(0)  # stored in UTC; only the screen changes
+    india = saved.astimezone(ZoneInfo("Asia/Kolkata"))
+    assert f"Autosaved {india:%H:%M:%S} IST · 6 / 150 words" in [c.value for c in app.caption]
+    assert india.strftime("%H:%M:%S") != saved.strftime("%H:%M:%S")
 
 
 def test_refresh_resumes_the_same_draft_text_and_deadline(database_url, bank_dir, sample_item):
