@@ -101,14 +101,6 @@ def test_add_a_question_through_the_form_then_practise_it(app, bank_dir):
     # A new, untouched form is not in the red: it says problems will be listed as the mentor goes.
     untouched = page.locator(ui.key("bank_form_validation")).inner_text()
     assert "problem" not in untouched and "anything missing is listed here as you go" in untouched, untouched
-    # "Add this point" with nothing filled in says what is missing instead of doing nothing.
-    panel = page.locator(ui.key("bank_point_panel"))
-    panel.get_by_text("Add a point").click()
-    panel.locator(f"{ui.key('bank_point_add')} button").click()
-    wait_idle(page)
-    panel.get_by_text("Nothing to add yet").wait_for(timeout=10_000)
-    panel.get_by_text("Add a point").click()  # closed again: the page is laid out as before for the grid
-    wait_idle(page)
 
     set_field(page, "bank_form_id", NEW_ID)
     set_field(page, "bank_form_topic", TOPIC)
@@ -128,6 +120,14 @@ def test_add_a_question_through_the_form_then_practise_it(app, bank_dir):
     add_rubric_row(page, [POINT[c] for c in ("id", "label", "weight", "hint", "evidence")])
     valid = "The question and its rubric are valid."
     page.locator(ui.key("bank_form_validation")).get_by_text(valid).wait_for(timeout=15_000)
+    # "Add this point" with nothing filled in says what is missing instead of doing nothing (checked after
+    # the grid is typed into: the open panel moves the grid, and its "Add row" button then tends to sit
+    # under the grid's scroller).
+    panel = page.locator(ui.key("bank_point_panel"))
+    panel.get_by_text("Add a point").click()
+    panel.locator(f"{ui.key('bank_point_add')} button").click()
+    wait_idle(page)
+    panel.get_by_text("Nothing to add yet").wait_for(timeout=10_000)
 
     # An id that is already in the bank is refused by name: no silent overwrite.
     set_field(page, "bank_form_id", "zz-browser-submit")
