@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 import storage
+from app_pages.clock import local, viewer_zone, zone_title
 from app_pages.context import (ACCOUNT_NOTICE, ACCOUNT_WELCOME, SIGNED_OUT_PATH, SIGNED_OUT_QUERY, page_style,
                                sign_in, signed_in_account)
 from app_pages.markup import escape_markdown
@@ -230,9 +231,12 @@ def signed_in_screen(account: storage.UserRecord) -> None:
         return
     st.subheader("Accounts", anchor=False)
     everyone = accounts.list_accounts()
-    st.dataframe(pd.DataFrame([{"name": u.name, "role": u.role, "created": u.created_at} for u in everyone]),
+    zone = viewer_zone()  # the mentor's own clock, named in the title
+    st.dataframe(pd.DataFrame([{"name": u.name, "role": u.role, "created": local(u.created_at, zone)}
+                               for u in everyone]),
                  hide_index=True, key="account_users_table",
-                 column_config={"created": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm")})
+                 column_config={"created": st.column_config.DatetimeColumn(
+                     f"created ({zone_title((u.created_at for u in everyone), zone)})", format="YYYY-MM-DD HH:mm")})
     left, right = st.columns(2)
     with left, st.form("account_new_form", border=True):
         st.markdown("**New account**")

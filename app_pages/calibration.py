@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.calibration_state import calibration_file
+from app_pages.clock import date_time
 from app_pages.context import MENTOR, bank_fingerprint, current_bank, current_role, page_style, require_mentor
 from app_pages.markup import escape_markdown
 from scoring.bank import Bank, bank_root
@@ -224,7 +225,7 @@ def show_in_use() -> None:
         calibration = found.calibration
         header = calibration.header()
         own = sum(1 for q in header["questions"].values() if q["model"] == "question")
-        saved = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        saved = date_time(datetime.fromtimestamp(path.stat().st_mtime, timezone.utc))
         st.markdown(f"`{path}` · saved {saved}  \nLearned from **{header['n']}** graded answers to "
                     f"**{len(header['questions'])}** question(s): {own} with their own model, "
                     f"{len(header['questions']) - own} on the shared model. Practice marks these questions "

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from app_pages.clock import date_time
 from app_pages.markup import (
     after_marking_note,
     calibration_note,
@@ -181,7 +182,7 @@ def render_attempt(attempt: AttemptRecord, item: Item | None, *, key: str) -> No
             question_text=question.text if question else attempt.question_id,
             answer=attempt.answer,
             model_answer=question.model_answer if question else None,
-            submitted=attempt.submitted_at.strftime("%Y-%m-%d %H:%M UTC"),
+            submitted=date_time(attempt.submitted_at, offset=True),  # "26 Nov 2026, 04:21 IST (UTC+05:30)"
             time_taken_seconds=attempt.time_taken_seconds,
             time_limit_seconds=attempt.time_limit_seconds,
             overtime_seconds=attempt.overtime_seconds,

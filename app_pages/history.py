@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import storage
+from app_pages.clock import date_time, viewer_zone
 from app_pages.context import current_bank, current_user_id, page_style
 from app_pages.feedback_view import render_attempt
 from app_pages.markup import format_marks, shortened, text_html
@@ -36,12 +37,16 @@ if state.get("history_pick") not in by_id:
     state["history_pick"] = attempts[0].id
 
 
+zone = viewer_zone()
+
+
 def attempt_label(attempt_id: int) -> str:
-    """The question first (a phone shows only the start of an option), then marks, length and time."""
+    """The question first (a phone shows only the start of an option), then marks, length and the time
+    on the viewer's clock ("26 Nov 2026, 04:21 IST")."""
     a = by_id[attempt_id]
     item = bank.items.get(a.question_id)
     text = shortened(" ".join(item.question.text.split()), 80) if item else f"{a.question_id} (no longer in the bank)"
-    return f"{text} · {format_marks(a.marks, a.max_marks)} · {a.words} words · {a.submitted_at:%Y-%m-%d %H:%M} UTC"
+    return f"{text} · {format_marks(a.marks, a.max_marks)} · {a.words} words · {date_time(a.submitted_at, zone)}"
 
 
 st.selectbox("Attempt", list(by_id), format_func=attempt_label, key="history_pick")

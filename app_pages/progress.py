@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
+
 import altair as alt
 import pandas as pd
 import streamlit as st
 
 import storage
+from app_pages.clock import date_time, viewer_zone, zone_title
 from app_pages.context import current_bank, current_user_id, page_style
 from app_pages.markup import format_marks
 from app_pages.tables import narrow_css, wide_or_compact
@@ -25,6 +28,7 @@ TIME_LABELS = {
 #: The "All attempts" table: a readable title for every column, and the question widest.  Pixel
 #: widths add up to 815, inside the 818 px the table has at a 1280 px screen with the sidebar open,
 #: so no column hides behind a sideways scroll there; a wider screen stretches them all alike.
+#: The dates are on the viewer's clock, and the page titles the column with its zone ("Date (IST)").
 ALL_ATTEMPTS_COLUMNS = {
     "date": st.column_config.DatetimeColumn("Date", format="YYYY-MM-DD HH:mm", width=125),
     "question": st.column_config.TextColumn("Question", width=255),
@@ -87,14 +91,25 @@ TIME_PADDING = 16
 def time_scale(dates) -> alt.Scale:
     """The dates' own span; one day either side of a single moment (else the axis ticks in milliseconds).
 
-    Either way ``TIME_PADDING`` px at both ends keep the end points off the plot's edges.
+    Either way ``TIME_PADDING`` px at both ends keep the end points off the plot's edges.  The
+    scale is ``utc`` because the dates are ``wall_clock`` times: drawn as given, whatever the
+    time zone of the browser (or of the machine that renders a saved chart).
     """
     first, last = dates.min(), dates.max()
     if first == last:
         return alt.Scale(type="utc", padding=TIME_PADDING,
                          domain=[(first - pd.Timedelta(days=1)).isoformat(), (last + pd.Timedelta(days=1)).isoformat()])
-    # ticks and labels in UTC, as the title says, not the browser's time zone
     return alt.Scale(type="utc", padding=TIME_PADDING)
+
+
+def wall_clock(dates: pd.Series) -> pd.Series:
+    """Aware dates as the clock on their zone reads them, written as UTC for a ``utc`` time scale.
+
+    04:21 IST becomes 04:21 UTC: the chart's ticks and labels then show 04:21, the time in the
+    table and the History page, and its title names the zone (IST) they are in.
+    A chart left to the browser's zone would agree only when the server knew that zone too.
+    """
+    return dates.dt.tz_localize(None).dt.tz_localize("UTC")
 
 
 def invite_to_practise() -> None:
@@ -120,28 +135,40 @@ def show_summary(shown: pd.DataFrame) -> None:
     summary[2].metric("Best", f"{shown['percent'].max():.0f}%" if len(shown) else "–")
 
 
-def show_all_attempts(shown: pd.DataFrame) -> None:
-    """Every attempt, newest first, and the same rows (with the full question) as a CSV download."""
+def show_all_attempts(shown: pd.DataFrame, zone_name: str) -> None:
+    """Every attempt, newest first, and the same rows (with the full question) as a CSV download.
+
+    The dates are on the viewer's clock; the wide table's title names the zone (the compact
+    one's "26 Nov" has no room for it).  The CSV writes each date with its offset from UTC.
+    """
     st.subheader("All attempts", anchor=False)
     newest_first = shown.sort_values("date", ascending=False)
     compact = newest_first.assign(marks_text=[format_marks(m, n) for m, n in zip(newest_first["marks"],
                                                                                 newest_first["max_marks"])])
-    wide_or_compact("progress_attempts", newest_first, ALL_ATTEMPTS_COLUMNS, compact, COMPACT_ATTEMPTS_COLUMNS)
+    wide = {**ALL_ATTEMPTS_COLUMNS, "date": {**ALL_ATTEMPTS_COLUMNS["date"], "label": f"Date ({zone_name})"}}
+    wide_or_compact("progress_attempts", newest_first, wide, compact, COMPACT_ATTEMPTS_COLUMNS)
     st.download_button("Download attempts as CSV", data=csv_bytes(shown), file_name="attempts.csv",
                        mime="text/csv", key="progress_csv", on_click="ignore")
 
 
-def show_marks_over_time(shown: pd.DataFrame) -> None:
-    """Marks (as % of the maximum) against the time of each attempt."""
+def show_marks_over_time(shown: pd.DataFrame, zone: tzinfo, zone_name: str) -> None:
+    """Marks (as % of the maximum) against the time of each attempt, on the viewer's clock.
+
+    A point's tooltip says when, as the History page does ("27 Nov 2026, 04:45 IST"), written
+    here: Vega's own ``formatType="utc"`` showed "NaN" for these dates.
+    """
     st.subheader("Marks over time", anchor=False)
+    on_clock = shown.assign(date=wall_clock(shown["date"]),
+                            submitted=[date_time(moment, zone) for moment in shown["date"]])
+    title = f"Submitted ({zone_name})"
     line = (
-        alt.Chart(shown)
+        alt.Chart(on_clock)
         .mark_line(point=True)
         .encode(
-            x=alt.X("date:T", title="Submitted (UTC)", scale=time_scale(shown["date"]),
+            x=alt.X("date:T", title=title, scale=time_scale(on_clock["date"]),
                     axis=alt.Axis(format=TIME_LABELS, labelOverlap=True)),
             y=alt.Y("percent:Q", title="Marks (% of maximum)", scale=alt.Scale(domain=[0, 100], padding=TIME_PADDING, nice=False)),
-            tooltip=[alt.Tooltip("date:T", title="Submitted (UTC)", format="%Y-%m-%d %H:%M", formatType="utc"),
+            tooltip=[alt.Tooltip("submitted:N", title="Submitted"),
                      "question", "marks", "max_marks", "percent"],
         )
         .properties(height=260)
@@ -194,14 +221,16 @@ if not attempts:
     invite_to_practise()
     st.stop()
 
-table = attempts_table(attempts, {i.id: i.question for i in bank.items.values()})
+zone = viewer_zone()
+table = attempts_table(attempts, {i.id: i.question for i in bank.items.values()}, zone)
 shown = chosen_attempts(table)
 show_summary(shown)
 if shown.empty:
     st.info("No attempts match these filters. Clear a filter or change the search to see them.")
 else:
-    show_all_attempts(shown)
-    show_marks_over_time(shown)
+    zone_name = zone_title(shown["date"], zone)  # "IST"; "CET/CEST" when the rows span a change
+    show_all_attempts(shown, zone_name)
+    show_marks_over_time(shown, zone, zone_name)
     shown_ids = set(shown["attempt"])
     show_weakest_areas([a for a in attempts if a.id in shown_ids], bank)
     show_averages(shown)

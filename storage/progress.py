@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from datetime import timezone, tzinfo
 
 import pandas as pd
 
@@ -21,8 +22,13 @@ ATTEMPT_COLUMNS = [
 ]
 
 
-def attempts_table(attempts: Sequence[AttemptRecord], questions: Mapping[str, Question]) -> pd.DataFrame:
-    """One row per attempt: date, question (its full text), marks, time and words."""
+def attempts_table(attempts: Sequence[AttemptRecord], questions: Mapping[str, Question],
+                   zone: tzinfo | None = None) -> pd.DataFrame:
+    """One row per attempt: date, question (its full text), marks, time and words.
+
+    The dates are aware, on ``zone``'s clock (the viewer's; UTC when not given): the same
+    moments as stored, shown as the aspirant's own clock would.
+    """
     rows = []
     for a in attempts:
         question = questions.get(a.question_id)
@@ -46,7 +52,7 @@ def attempts_table(attempts: Sequence[AttemptRecord], questions: Mapping[str, Qu
         })
     frame = pd.DataFrame(rows, columns=ATTEMPT_COLUMNS)
     if not frame.empty:
-        frame["date"] = pd.to_datetime(frame["date"], utc=True)
+        frame["date"] = pd.to_datetime(frame["date"], utc=True).dt.tz_convert(zone or timezone.utc)
         frame = frame.sort_values(["date", "attempt"]).reset_index(drop=True)
     return frame
 
@@ -174,9 +180,22 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_bytes(table: pd.DataFrame) -> bytes:
-    """The table as UTF-8 CSV; text cells that a spreadsheet would run as a formula get a leading '."""
+    """The table as UTF-8 CSV; text cells that a spreadsheet would run as a formula get a leading '.
+
+    Dates are ISO 8601 with their offset from UTC, to the second: on the clock they are on
+    (the viewer's, in the Progress page's table), yet one moment wherever the file is read.
+
+    >>> stamp = pd.Timestamp("2026-11-25 22:51:29.5", tz="UTC")
+    >>> table = pd.DataFrame({"date": [stamp.tz_convert("Asia/Kolkata")], "question": ["=1+1"]})
+    >>> print(csv_bytes(table).decode().strip())
+    date,question
+    2026-11-26T04:21:29+05:30,'=1+1
+    """
     safe = table.copy()
     for column in safe.columns:
+        if isinstance(safe[column].dtype, pd.DatetimeTZDtype):
+            safe[column] = safe[column].map(lambda t: t.isoformat(timespec="seconds") if pd.notna(t) else "")
+            continue
         if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
             safe[column] = safe[column].map(
                 lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v)

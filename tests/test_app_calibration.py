@@ -8,6 +8,7 @@ Every test points ``MAINS_CALIBRATION`` into its own temporary folder, never ``d
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -197,8 +198,11 @@ def test_remove_needs_confirmation_and_practice_goes_back_to_the_scorers_marks(p
 
     calibration_path.parent.mkdir(parents=True)
     fit_calibration(graded_frame(bank), bank).save(calibration_path)
+    os.utime(calibration_path, (1_767_300_000, 1_767_300_000))  # saved at 2026-01-01 20:40 UTC
+    page.context["timezone"] = "Asia/Kolkata"  # a mentor in India: the time on their own clock
     page.run()
     assert any("Learned from **30**" in m.value for m in page.markdown)
+    assert any("· saved 2 Jan 2026, 02:10 IST" in m.value for m in page.markdown)
     assert page.button(key="calibration_remove").disabled
     page.checkbox(key="calibration_remove_confirm").check().run()
     page.button(key="calibration_remove").click().run()

@@ -72,7 +72,9 @@ def test_the_attempt_picked_stays_picked_and_the_address_can_change_it(app, bank
     second = record_attempt(bank_dir, sample_item, "Too short.", minutes_ago=5)
     open_history(app)
     labels = app.selectbox(key="history_pick").options
-    assert labels[0] != labels[1] and "UTC" in labels[0] and "2 words" in labels[0]  # the newest: "Too short."
+    assert labels[0] != labels[1] and "2 words" in labels[0]  # the newest: "Too short."
+    # AppTest's browser sends no time zone: the time is in UTC, and says so
+    assert labels[0].endswith(f" · {second.submitted_at.day} {second.submitted_at:%b %Y, %H:%M} UTC")
     # the question comes first: a phone's select box shows only an option's start
     assert all(label.startswith(" ".join(sample_item.question.text.split())[:20]) for label in labels)
     app.selectbox(key="history_pick").set_value(first.id).run()
@@ -123,3 +125,42 @@ def test_a_link_to_an_attempt_or_question_that_is_not_there_says_so(app, bank_di
     fresh.run()
     assert any("“no-such-question” is not in the bank" in i.value.replace("\\", "") for i in fresh.info)
     assert fresh.selectbox(key="practice_pick")  # choosing a question instead
+
+
+def test_a_browser_in_india_sees_the_attempt_and_its_download_on_its_own_clock(app, bank_dir, sample_item,
+                                                                            monkeypatch):
+    from zoneinfo import ZoneInfo
+
+    import app_pages.feedback_view
+
+    attempt = record_attempt(bank_dir, sample_item, ANSWER)
+    downloads = []  # the Markdown the page hands to its download button
+    real_markdown = app_pages.feedback_view.feedback_markdown
+
+    def kept_markdown(*args, **kwargs):
+        downloads.append(real_markdown(*args, **kwargs))
+        return downloads[-1]
+
+    monkeypatch.setattr(app_pages.feedback_view, "feedback_markdown", kept_markdown)
+    app.context["timezone"] = "Asia/Kolkata"  # what Streamlit hears from a browser in India
+    app.context["timezone_offset"] = -330
+    open_history(app)
+    india = attempt.submitted_at.astimezone(ZoneInfo("Asia/Kolkata"))
+    when = f"{india.day} {india:%b %Y, %H:%M} IST"
+    label = app.selectbox(key="history_pick").options[0]
+    assert label.endswith(f" · {when}"), label
+    assert f"**Submitted:** {when} (UTC+05:30)" in downloads[-1]
+    assert storage.get_attempt(storage.default_user_id(), attempt.id).submitted_at == attempt.submitted_at  # stored UTC
+
+
+def test_an_unknown_time_zone_from_the_browser_falls_back_to_its_offset_then_to_utc(app, bank_dir, sample_item):
+    attempt = record_attempt(bank_dir, sample_item, ANSWER)
+    app.context["timezone"] = "Not/A_zone"
+    app.context["timezone_offset"] = -330
+    open_history(app)
+    india = attempt.submitted_at + timedelta(hours=5, minutes=30)
+    assert app.selectbox(key="history_pick").options[0].endswith(f"{india.day} {india:%b %Y, %H:%M} UTC+05:30")
+    app.context["timezone_offset"] = None
+    app.run()
+    utc = attempt.submitted_at
+    assert app.selectbox(key="history_pick").options[0].endswith(f"{utc.day} {utc:%b %Y, %H:%M} UTC")

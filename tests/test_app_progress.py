@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pyarrow as pa
 import yaml
 
 import storage
@@ -115,8 +116,8 @@ def test_every_table_column_has_a_readable_title_and_the_question_is_widest(app,
     record_attempt(bank_dir, sample_item, "The GST Council was set up in 2016 to run GST.")
     open_progress(app)
     attempts = table_with(app, "question")
-    assert column_titles(attempts) == {
-        "date": "Date", "question": "Question", "paper": "Paper", "topic": "Topic", "marks": "Marks",
+    assert column_titles(attempts) == {  # AppTest's browser sends no time zone: the dates are in UTC, and say so
+        "date": "Date (UTC)", "question": "Question", "paper": "Paper", "topic": "Topic", "marks": "Marks",
         "max_marks": "Out of", "percent": "%", "time": "Time", "words": "Words"}
     widths = {name: config["width"] for name, config in json.loads(attempts.proto.columns).items()
               if not config.get("hidden")}
@@ -173,15 +174,42 @@ def test_time_axis_labels_name_what_changes_between_ticks(app, bank_dir, sample_
     assert axis["format"]["date"] == "%d %b"
 
 
-def test_times_are_drawn_in_utc_as_the_axis_says_not_in_the_browsers_time_zone(app, bank_dir, sample_item):
+def test_times_are_drawn_as_the_axis_says_not_in_the_browsers_time_zone(app, bank_dir, sample_item):
     record_attempt(bank_dir, sample_item, ANSWER, minutes_ago=2)
     record_attempt(bank_dir, sample_item, ANSWER, minutes_ago=1)
-    open_progress(app)
+    open_progress(app)  # no time zone from the browser (AppTest's default): UTC, and the title says so
     x = chart_spec(app, "line")["encoding"]["x"]
-    # a utc scale ticks and labels in UTC (an axis formatType "utc" beside the multi-format drew ".800")
+    # a utc scale draws the dates as given, whatever the browser's zone (an axis formatType "utc"
+    # beside the multi-format drew ".800"); the page gives it the viewer's clock times
     assert x["title"] == "Submitted (UTC)" and x["scale"]["type"] == "utc" and "formatType" not in x["axis"]
-    tooltip = next(t for t in chart_spec(app, "line")["encoding"]["tooltip"] if t["field"] == "date")
-    assert tooltip["formatType"] == "utc"
+    tooltips = chart_spec(app, "line")["encoding"]["tooltip"]
+    # written by the page ("26 Nov 2026, 23:14 UTC"): Vega's formatType "utc" showed "NaN" in the browser
+    assert not any(t["field"] == "date" for t in tooltips)
+    assert {"field": "submitted", "title": "Submitted", "type": "nominal"} in tooltips
+
+
+def test_a_browser_in_india_sees_its_own_clock_in_the_table_and_the_chart(app, bank_dir, sample_item):
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    attempt = record_attempt(bank_dir, sample_item, ANSWER)
+    app.context["timezone"] = "Asia/Kolkata"  # what Streamlit hears from a browser in India
+    app.context["timezone_offset"] = -330
+    open_progress(app)
+    india = attempt.submitted_at.astimezone(ZoneInfo("Asia/Kolkata"))
+    wide = table_with(app, "question", "paper")
+    assert column_titles(wide)["date"] == "Date (IST)"
+    assert wide.value["date"].tolist() == [india]  # the same moment, on the Indian clock
+    assert str(wide.value["date"].dt.tz) == "Asia/Kolkata"
+    x = chart_spec(app, "line")["encoding"]["x"]
+    assert x["title"] == "Submitted (IST)" and x["scale"]["type"] == "utc"
+    line = next(c for c in app.get("vega_lite_chart") if json.loads(c.proto.spec)["mark"]["type"] == "line")
+    data = pa.ipc.open_stream(line.proto.datasets[0].data.data).read_all()
+    assert data.column("submitted").to_pylist() == [f"{india.day} {india:%b %Y, %H:%M} IST"]  # the tooltip's
+    # the one attempt sits mid-domain at 5:30 past its UTC time: the utc scale draws IST clock times
+    first, last = (datetime.fromisoformat(d) for d in x["scale"]["domain"])
+    assert first + timedelta(days=1) == india.replace(tzinfo=first.tzinfo)
+    assert first + timedelta(days=1) - attempt.submitted_at == timedelta(hours=5, minutes=30)
 
 
 def test_the_first_and_last_points_sit_inside_the_plot_not_on_its_edges(app, bank_dir, sample_item):

@@ -12,6 +12,7 @@ Every test runs on SQLite and on PostgreSQL (``any_database``).
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -365,10 +366,14 @@ def test_mentor_demoted_while_on_the_bank_page_loses_it_on_the_next_run(multi_us
 
 def test_mentor_creates_an_account_and_changes_a_role_on_the_account_page(multi_user):
     at = signed_in_app(multi_user["mentor"])
+    at.context["timezone"] = "Asia/Kolkata"  # a mentor in India
     at.run()
     at.switch_page("app_pages/account.py").run()
     names = set(at.dataframe[0].value["name"])
     assert {"mentor1", "asha", "bala"} <= names
+    # when each account was made, on the mentor's own clock, the zone named in the title
+    assert str(at.dataframe[0].value["created"].dt.tz) == "Asia/Kolkata"
+    assert json.loads(at.dataframe[0].proto.columns)["created"]["label"] == "created (IST)"
     at.text_input(key="account_new_name").input("Chitra")
     at.text_input(key="account_new_password").input(PASSWORD)
     at.button(key="account_new_submit").click().run()

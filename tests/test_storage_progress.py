@@ -86,6 +86,20 @@ def test_csv_export_neutralises_formulas():
     assert text.splitlines()[0].startswith("attempt,date,question_id,question")
 
 
+def test_the_table_is_on_the_viewers_clock_and_the_csv_dates_carry_their_offset():
+    from zoneinfo import ZoneInfo
+
+    utc = attempts_table(ATTEMPTS, QUESTIONS)
+    india = attempts_table(ATTEMPTS, QUESTIONS, ZoneInfo("Asia/Kolkata"))
+    assert str(utc["date"].dt.tz) == "UTC" and str(india["date"].dt.tz) == "Asia/Kolkata"
+    assert (utc["date"] == india["date"]).all()  # the same moments
+    assert india.loc[0, "date"].strftime("%d %H:%M") == "02 13:30"  # T0 + 1 day, 08:00 UTC, on the Indian clock
+    # ISO 8601 with the offset, to the second: the viewer's clock, yet one moment wherever it is read
+    first_row = {csv: csv_bytes(table).decode("utf-8").splitlines()[1] for csv, table in (("utc", utc), ("in", india))}
+    assert first_row["utc"].startswith("1,2025-05-02T08:00:00+00:00,q1,")
+    assert first_row["in"].startswith("1,2025-05-02T13:30:00+05:30,q1,")
+
+
 def test_attempts_table_and_csv_keep_the_whole_question():
     questions = {**QUESTIONS, "q2": QUESTIONS["q2"].model_copy(update={"text": LONG_TEXT})}
     assert LONG_TEXT.index("Finance Commission") > 90
