@@ -163,3 +163,24 @@ CONTRAST_JS = """e => {
 def contrast(locator) -> float:
     """The text's contrast ratio with its background, as a reader sees it (4.5 is WCAG AA for body text)."""
     return float(locator.evaluate(CONTRAST_JS))
+
+
+#: Each data table on the page: is it shown, its width, whether its grid is wider than its box (it
+#: would scroll sideways), and the keyed container holding it (the first key with one of the prefixes).
+DATA_TABLES_JS = """prefixes => [...document.querySelectorAll('[data-testid="stDataFrame"]')].map(d => {
+  const grid = d.querySelector('.dvn-scroller');
+  const holder = d.closest(prefixes.map(p => `[class*="st-key-${p}"]`).join(', '));
+  const name = holder ? holder.className.match(new RegExp(`st-key-((?:${prefixes.join('|')})\\\\w*)`)) : null;
+  return {shown: d.offsetParent !== null, width: d.getBoundingClientRect().width,
+          sideways: grid ? grid.scrollWidth - grid.clientWidth : null, holder: name ? name[1] : null};
+})"""
+
+
+def data_tables(page, *key_prefixes: str) -> list[dict]:
+    """Every data table on the page (``DATA_TABLES_JS``), named by its container's key."""
+    return page.evaluate(DATA_TABLES_JS, list(key_prefixes))
+
+
+def column_titles(page, holder: str) -> list[str]:
+    """The column titles of the table in this container (the grid's accessible header row)."""
+    return page.locator(key(holder)).locator("[role=columnheader]").all_text_contents()

@@ -9,28 +9,13 @@ from .harness import open_app, wait_idle
 
 QUESTION_ID = "zz-browser-submit"  # a fixture question; its first rubric point is COVERED_POINT_LABEL
 
-#: Each data table in the Browse section: is it shown, which wide-or-compact container holds it,
-#: its width, and whether its grid is wider than its box (it would scroll sideways).
-TABLES_JS = """() => [...document.querySelectorAll('[data-testid="stDataFrame"]')].map(d => {
-  const grid = d.querySelector('.dvn-scroller');
-  const holder = d.closest('[class*="st-key-bank_table_"], [class*="st-key-bank_detail_points_"]');
-  return {shown: d.offsetParent !== null, width: d.getBoundingClientRect().width,
-          sideways: grid ? grid.scrollWidth - grid.clientWidth : null,
-          holder: holder ? holder.className.match(/st-key-(bank_\\w+)/)[1] : null};
-})"""
-
-
-def column_titles(page, holder: str) -> list[str]:
-    """The column titles of the table in this container (the grid's accessible header row)."""
-    return page.locator(ui.key(holder)).locator("[role=columnheader]").all_text_contents()
-
 
 def bank_tables(page, width: int) -> dict[str, dict]:
     """The shown tables at this screen width, by the container that holds them."""
     page.set_viewport_size({"width": width, "height": 900})
     page.locator(ui.key("bank_detail_points")).wait_for(state="attached")
     wait_idle(page, settle=1.0)  # the grids lay out again for the new width
-    tables = page.evaluate(TABLES_JS)
+    tables = ui.data_tables(page, "bank_table_", "bank_detail_points_")
     shown = {t["holder"]: t for t in tables if t["shown"]}
     assert len(shown) == 2, tables  # one of each pair, never both
     return shown
@@ -49,8 +34,8 @@ def test_bank_tables_fit_a_phone_and_show_every_column_on_a_laptop(app, app_url)
         for table in phone.values():
             assert table["width"] <= 360 and table["sideways"] == 0, table
         # with nothing to scroll sideways, every column of each compact table is on screen
-        assert column_titles(page, "bank_table_compact") == ["Question", "Marks"]
-        assert column_titles(page, "bank_detail_points_compact") == ["Label", "Weight"]
+        assert ui.column_titles(page, "bank_table_compact") == ["Question", "Marks"]
+        assert ui.column_titles(page, "bank_detail_points_compact") == ["Label", "Weight"]
         cells = page.locator(ui.key("bank_detail_points_compact")).locator("td").all_text_contents()
         assert COVERED_POINT_LABEL in cells, cells  # the grid's accessible table: the point by its label
 
@@ -58,9 +43,9 @@ def test_bank_tables_fit_a_phone_and_show_every_column_on_a_laptop(app, app_url)
         assert set(laptop) == {"bank_table_wide", "bank_detail_points_wide"}, laptop
         for table in laptop.values():
             assert table["sideways"] == 0, table
-        assert column_titles(page, "bank_table_wide") == [
+        assert ui.column_titles(page, "bank_table_wide") == [
             "Id", "Paper", "Topic", "Marks", "Directive", "Points", "Question"]
-        assert column_titles(page, "bank_detail_points_wide") == [
+        assert ui.column_titles(page, "bank_detail_points_wide") == [
             "Id", "Label", "Weight", "Hint", "Evidence", "Concepts"]
     finally:
         page.set_viewport_size({"width": 1280, "height": 900})

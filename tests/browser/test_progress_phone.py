@@ -8,21 +8,6 @@ from . import app_driver as ui
 from .harness import open_app, wait_idle
 from .test_submit import ANSWER
 
-#: Each data table on the page: is it shown, which container holds it, and whether its grid
-#: is wider than its box (it would scroll sideways).
-TABLES_JS = """() => [...document.querySelectorAll('[data-testid="stDataFrame"]')].map(d => {
-  const grid = d.querySelector('.dvn-scroller');
-  const holder = d.closest('[class*="st-key-progress_"]');
-  return {shown: d.offsetParent !== null, width: d.getBoundingClientRect().width,
-          sideways: grid ? grid.scrollWidth - grid.clientWidth : null,
-          holder: holder ? holder.className.match(/st-key-(progress_\\w+)/)[1] : null};
-})"""
-
-
-def column_titles(page, holder: str) -> list[str]:
-    """The column titles of the table in this container (the grid's accessible header row)."""
-    return page.locator(ui.key(holder)).locator("[role=columnheader]").all_text_contents()
-
 
 def submitted_once(page) -> None:
     ui.start_question(page, "zz-browser-submit")
@@ -36,7 +21,7 @@ def progress_tables(page, url: str, width: int) -> list[dict]:
     open_app(page, url, "progress")
     page.locator(ui.key("progress_weakest")).wait_for(state="attached")
     wait_idle(page, settle=1.0)
-    return page.evaluate(TABLES_JS)
+    return ui.data_tables(page, "progress_")
 
 
 def test_progress_tables_fit_a_phone_and_show_every_column_on_a_laptop(app, app_url):
@@ -50,8 +35,8 @@ def test_progress_tables_fit_a_phone_and_show_every_column_on_a_laptop(app, app_
         for table in shown:  # the compact tables, and the paper and topic averages
             assert table["width"] <= 360 and table["sideways"] == 0, table
         # with nothing to scroll sideways, every column of the compact table is on screen
-        assert column_titles(page, "progress_attempts_compact") == ["Date", "Question", "Marks"]
-        assert column_titles(page, "progress_weakest_compact") == ["Area", "Missed %"]
+        assert ui.column_titles(page, "progress_attempts_compact") == ["Date", "Question", "Marks"]
+        assert ui.column_titles(page, "progress_weakest_compact") == ["Area", "Missed %"]
 
         # the bar chart of weakest areas: one bar is 32 px, and the axis fits below it
         chart = page.locator(ui.key("progress_weakest")).locator("xpath=preceding::*[@data-testid='stVegaLiteChart'][1]")
@@ -62,10 +47,10 @@ def test_progress_tables_fit_a_phone_and_show_every_column_on_a_laptop(app, app_
         assert {"progress_attempts_wide", "progress_weakest_wide"} <= set(shown), laptop
         assert "progress_attempts_compact" not in shown and "progress_weakest_compact" not in shown, laptop
         assert shown["progress_attempts_wide"]["sideways"] == 0 and shown["progress_weakest_wide"]["sideways"] == 0
-        wide_titles = column_titles(page, "progress_attempts_wide")
+        wide_titles = ui.column_titles(page, "progress_attempts_wide")
         assert re.fullmatch(r"Date \(\S+\)", wide_titles[0]), wide_titles  # "Date (IST)": the browser's zone
         assert wide_titles[1:] == ["Question", "Paper", "Topic", "Marks", "Out of", "%", "Time", "Words"]
-        assert column_titles(page, "progress_weakest_wide") == [
+        assert ui.column_titles(page, "progress_weakest_wide") == [
             "Area", "Kind", "Missed", "Partly covered", "Asked", "Missed %", "Questions"]
     finally:
         page.set_viewport_size({"width": 1280, "height": 900})
