@@ -484,7 +484,8 @@ def _and(names: Sequence[str]) -> str:
 
 
 def _headline(flags: tuple[Flag, ...]) -> str:
-    """The most serious flag's message: a keyword list, then off topic, then words past marking."""
+    """The most serious flag's message: a keyword list, then off topic, then words past marking, then a short
+    answer's cap."""
     for code in ("keyword_list", "off_topic", "not_marked", "short_capped"):
         for flag in flags:
             if flag.code == code:
