@@ -22,9 +22,9 @@ from app_pages.markup import (
     marked_answer_html,
     marked_words,
     structure_line,
+    structure_notes,
     text_html,
     unmarked_caption,
-    way_forward_note,
 )
 from scoring.feedback import Feedback
 from scoring.models import Item
@@ -152,9 +152,8 @@ def render_attempt(attempt: AttemptRecord, item: Item | None, *, key: str) -> No
         if feedback.structure:
             s = feedback.structure
             st.markdown(structure_line(s))
-            for note in (*s.notes, way_forward_note(feedback)):
-                if note:
-                    st.markdown(f"- {escape_markdown(note)}")
+            for note in structure_notes(feedback):
+                st.markdown(f"- {escape_markdown(note)}")
         else:
             st.caption("Not assessed for this answer.")
     with notes_right:

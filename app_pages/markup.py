@@ -208,6 +208,13 @@ def way_forward_note(feedback: Feedback) -> str:
             "See the rubric points.")
 
 
+def structure_notes(feedback: Feedback) -> list[str]:
+    """The Structure section's notes (screen and download): the scorer's, then ``way_forward_note``'s."""
+    if feedback.structure is None:
+        return []
+    return [note for note in (*feedback.structure.notes, way_forward_note(feedback)) if note]
+
+
 def calibration_note(feedback: Feedback) -> str:
     """Why the headline marks differ from the components: they are calibrated; the rest is the scorer's.
 
@@ -269,7 +276,7 @@ def feedback_markdown(
     if feedback.suggestions:
         lines += ["## Suggestions", ""] + [f"- {escape_markdown_file(s)}" for s in feedback.suggestions] + [""]
     if feedback.structure:
-        notes = [n for n in (*feedback.structure.notes, way_forward_note(feedback)) if n]
+        notes = structure_notes(feedback)
         lines += ["## Structure", "", structure_line(feedback.structure), ""]
         lines += [f"- {escape_markdown_file(n)}" for n in notes] + ([""] if notes else [])
     if feedback.directive:
