@@ -135,8 +135,7 @@ def show_unfinished() -> None:
         item = bank.items.get(draft.question_id)
         left, right = st.columns([5, 1])
         now = utcnow()
-        when = ("time is up" if is_time_up(draft.deadline, now)
-                else f"{format_clock(remaining_seconds(draft.deadline, now))} left")
+        when = time_left(draft.deadline, now) or "time is up"
         words = word_count(draft.text)
         with left:
             st.markdown(f"{escape_markdown(question_label(item) if item else draft.question_id + ' (no longer in the bank)')}"
@@ -245,11 +244,15 @@ def submit(item: Item, draft: storage.DraftRecord, text: str) -> None:
     show_url(attempt_id=attempt.id)
 
 
+def time_left(deadline, now) -> str:
+    """ "07:00 left", or "" once the time is up (the Unfinished list and Leave's notice say it their way)."""
+    return "" if is_time_up(deadline, now) else f"{format_clock(remaining_seconds(deadline, now))} left"
+
+
 def left_notice(deadline, words: int) -> str:
     """What Leave says on the picker: the draft is kept, and its clock did not stop."""
-    now = utcnow()
-    clock = ("its time is up, but you can still finish and submit it" if is_time_up(deadline, now)
-             else f"the clock keeps running: {format_clock(remaining_seconds(deadline, now))} left")
+    left = time_left(deadline, utcnow())
+    clock = f"the clock keeps running: {left}" if left else "its time is up, but you can still finish and submit it"
     return f"Draft kept ({words} words); {clock}. Resume it under Unfinished answers."
 
 
