@@ -507,11 +507,17 @@ class Calibration:
 
     def marks_for(self, items: Sequence[Item], answers: Sequence[str],
                   feedbacks: Sequence[Feedback]) -> list[float | None]:
-        """Calibrated marks (out of each feedback's maximum, half marks) for many answers at once.
+        """Calibrated marks (out of each feedback's maximum, half marks, under its caps) for many answers at once.
 
         None where the calibration leaves the scorer's marks alone: an unknown
         question, or 0 marks given by rule (empty, too long to score, the question copied).
         """
+        return [None if marks is None else feedback.capped(marks).marks
+                for marks, feedback in zip(self._uncapped_marks(items, answers, feedbacks), feedbacks)]
+
+    def _uncapped_marks(self, items: Sequence[Item], answers: Sequence[str],
+                        feedbacks: Sequence[Feedback]) -> list[float | None]:
+        """``marks_for`` before the scorer's caps."""
         keep = [item.id in self.questions and not (feedback.flag_codes() & RULE_FLAGS)
                 for item, feedback in zip(items, feedbacks)]
         index = [i for i, k in enumerate(keep) if k]
@@ -539,11 +545,12 @@ class Calibration:
 
     def apply(self, feedback: Feedback, item: Item, answer: str) -> Feedback:
         """``feedback`` with calibrated marks, ``calibrated=True`` and the scorer's own marks kept in
-        ``scorer_marks``; unchanged for an unknown question."""
-        marks = self.marks_for([item], [answer], [feedback])[0]
+        ``scorer_marks``; unchanged for an unknown question. The scorer's caps (off topic, too short) hold the
+        calibrated marks too, and the short answer's flag is said when its cap lowers them."""
+        marks = self._uncapped_marks([item], [answer], [feedback])[0]
         if marks is None:
             return feedback
-        return feedback.model_copy(update={"marks": marks, "calibrated": True, "scorer_marks": feedback.marks})
+        return feedback.capped(marks).model_copy(update={"calibrated": True, "scorer_marks": feedback.marks})
 
     # -------------------------------------------------------------- files
 

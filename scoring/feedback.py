@@ -66,6 +66,16 @@ class Flag(_Result):
     message: str
 
 
+class Cap(_Result):
+    """A rule that limits the marks whatever the evidence: an answer off the question, or too short to develop
+    its points. ``flag`` is what the feedback says when the cap lowers the marks (None: another flag says it
+    anyway, as the off-topic one does)."""
+
+    code: Literal["off_topic", "short"]
+    marks: float  # the most the answer can earn under this rule
+    flag: Flag | None = None
+
+
 class StructureReport(_Result):
     introduction: bool
     body: bool
@@ -109,6 +119,7 @@ class Feedback(_Result):
     length: LengthReport | None = None
     message: str = ""
     scorer: str = ""
+    caps: tuple[Cap, ...] = ()  # rules that limit the marks, whichever marks are given (the scorer's or calibrated)
     calibrated: bool = False
     scorer_marks: float | None = None  # when ``marks`` are calibrated: the scorer's own, which the components explain
 
@@ -154,9 +165,40 @@ class Feedback(_Result):
             return ()
         return tuple(p for p in self.points if p.status != "covered" and WAY_FORWARD_POINT.search(p.label))
 
+    def capped(self, marks: float) -> "Feedback":
+        """A copy with ``marks`` held under the caps: each cap that lowers them says so with its flag, and a cap
+        flag whose cap no longer lowers them is dropped (a calibration can give less than the cap).
+
+        >>> short = Flag(code="short_capped", message="Marks capped at 6 of 15: …")
+        >>> feedback = Feedback(question_id="q", marks=6, max_marks=15, flags=(short,), message=short.message,
+        ...                     caps=(Cap(code="short", marks=6, flag=short),))
+        >>> feedback.capped(9).marks, feedback.capped(9).message
+        (6.0, 'Marks capped at 6 of 15: …')
+        >>> feedback.capped(4).marks, feedback.capped(4).flags, feedback.capped(4).message
+        (4, (), '')
+        """
+        own = {cap.flag for cap in self.caps if cap.flag is not None}
+        flags = tuple(flag for flag in self.flags if flag not in own)
+        for cap in self.caps:
+            if marks > cap.marks:
+                marks = cap.marks
+                if cap.flag is not None:
+                    flags = (*flags, cap.flag)
+        return self.model_copy(update={"marks": marks, "flags": flags, "message": headline(flags)})
+
     def flag_codes(self) -> set[str]:
         return {f.code for f in self.flags}
 
     def with_flag(self, flag: Flag) -> "Feedback":
         """A copy with one more flag (e.g. overtime, which only the app knows)."""
         return self.model_copy(update={"flags": (*self.flags, flag)})
+
+
+def headline(flags: tuple[Flag, ...]) -> str:
+    """The most serious flag's message: a keyword list, then off topic, then words past marking, then a short
+    answer's cap."""
+    for code in ("keyword_list", "off_topic", "not_marked", "short_capped"):
+        for flag in flags:
+            if flag.code == code:
+                return flag.message
+    return ""

@@ -23,7 +23,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from scoring.components import (DEVELOPED_AT, MARKED_UP_TO, STRUCTURE_PARTS, directive_fit, length, marked_word_limit, missing_parts,
                                 structure)
 from scoring.evidence import AnswerView, CompiledPoint, MatchSettings, compile_point, judge_point, split_shared
-from scoring.feedback import Component, Feedback, Flag, PointResult, StructureReport
+from scoring.feedback import Cap, Component, Feedback, Flag, PointResult, StructureReport
 from scoring.models import Concept, Item, Rubric
 from scoring.text import (STOPWORDS, clean, end_of_word, is_prose_tokens, latin_share, normalise, prompt_of,
                           split_sentences, stem, word_count, words)
@@ -235,23 +235,29 @@ class Scorer:
                                               [p for p in points if p.after_marking]))
         suggestions = _suggestions(points, structure_report.notes, directive_report, length_report.status,
                                    question.word_limit, marked_words)
-        marks = _clip(round_half(raw), question.marks)
         off_topic = self._off_topic(prepared, sentence_matrix, points, content, relevance) if self.off_topic_check else ""
         if off_topic:
-            marks = min(marks, math.floor(self.off_topic_cap * question.marks * 2) / 2)
             flags = (*flags, Flag(code="off_topic", message=(
                 f"{off_topic} Such answers are capped at {self.off_topic_cap:.0%} of the marks.")))
-        short_cap = self._short_cap(total_words, question.word_limit, question.marks)
-        if marks > short_cap:
-            marks = short_cap
-            flags = (*flags, _short_capped_flag(total_words, question.word_limit, short_cap, question.marks,
-                                                self.developed_at))
+        caps = self._caps(bool(off_topic), total_words, question.word_limit, question.marks)
+        marks = _clip(round_half(raw), question.marks)
         return Feedback(
             question_id=question.id, question_version=item.version,
             marks=marks, max_marks=question.marks, components=components, points=points,
             suggestions=suggestions, flags=flags, structure=structure_report, directive=directive_report,
-            length=length_report, message=_headline(flags), scorer=SCORER_NAME,
-        )
+            length=length_report, scorer=SCORER_NAME, caps=caps,
+        ).capped(marks)
+
+    def _caps(self, off_topic: bool, total_words: int, word_limit: int, max_marks: float) -> tuple[Cap, ...]:
+        """The rules that limit this answer's marks: off topic (its flag is said anyway), then too short."""
+        caps = []
+        if off_topic:
+            caps.append(Cap(code="off_topic", marks=math.floor(self.off_topic_cap * max_marks * 2) / 2))
+        short_cap = self._short_cap(total_words, word_limit, max_marks)
+        if short_cap < max_marks:
+            caps.append(Cap(code="short", marks=short_cap, flag=_short_capped_flag(
+                total_words, word_limit, short_cap, max_marks, self.developed_at)))
+        return tuple(caps)
 
     def _short_cap(self, total_words: int, word_limit: int, max_marks: float) -> float:
         """The most an answer of this length can earn: in proportion below ``developed_at`` × the limit.
@@ -481,16 +487,6 @@ def _and(names: Sequence[str]) -> str:
     ('merits', 'merits and demerits', 'evidence, limits or risks and a judgement')
     """
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
-
-
-def _headline(flags: tuple[Flag, ...]) -> str:
-    """The most serious flag's message: a keyword list, then off topic, then words past marking, then a short
-    answer's cap."""
-    for code in ("keyword_list", "off_topic", "not_marked", "short_capped"):
-        for flag in flags:
-            if flag.code == code:
-                return flag.message
-    return ""
 
 
 def _suggestions(points, structure_notes, directive_report, length_status, limit, marked_words) -> tuple[str, ...]:

@@ -175,6 +175,36 @@ def test_apply_replaces_marks_in_half_marks_within_bounds():
         Feedback.model_validate_json(calibrated.model_dump_json())
 
 
+@pytest.mark.parametrize("share", [1.0, 0.0], ids=["full marks", "no marks"])
+def test_calibrated_marks_keep_to_the_scorers_caps(monkeypatch, share):
+    """A short answer's cap (and an off-topic answer's) holds calibrated marks too, and the headline says so
+    only when the cap lowers them: a mentor's model that gives full marks is capped, one that gives none is not."""
+    calibration = bank_calibration()
+    monkeypatch.setattr(calibration, "predict_rows", lambda rows: np.full(len(rows.texts), share))
+    item = bank()["ij-critical-minerals"]
+    off_topic_item = bank()["ij-supply-chain-resilience"]
+    short = item.question.model_answer.split("\n\n")[0]
+    cases = [(item, short, "short"), (off_topic_item, "India and Japan see supply chain resilience as a shared "
+              "goal. Firstly, investment builds the logistics base. However, progress is uneven. In conclusion, "
+              "the approach is sound. The way forward is to set targets. " * 3, "off_topic")]
+    monkeypatch.setitem(calibration.questions, off_topic_item.id, calibration.questions[item.id])
+    monkeypatch.setitem(calibration.models, off_topic_item.id, calibration.models[item.id])
+    for case_item, answer, code in cases:
+        feedback = scorer().score(case_item, answer)
+        cap = next(c for c in feedback.caps if c.code == code)
+        assert {"short": "short_capped", "off_topic": "off_topic"}[code] in feedback.flag_codes()  # the scorer's own
+        calibrated = calibration.apply(feedback, case_item, answer)
+        batch = calibration.marks_for([case_item], [answer], [feedback])[0]
+        assert calibrated.marks == batch == (cap.marks if share else 0.0)
+        assert calibrated.scorer_marks == feedback.marks and calibrated.calibrated
+        if code == "short":
+            assert ("short_capped" in calibrated.flag_codes()) == bool(share)
+            assert calibrated.message.startswith(f"Marks capped at {cap.marks:g} of 15") if share else \
+                "short_capped" not in calibrated.message
+        else:
+            assert "off_topic" in calibrated.flag_codes() and "capped at 25%" in calibrated.message
+
+
 def test_unknown_questions_and_rule_zeros_keep_the_scorers_marks():
     calibration = bank_calibration()
     other = bank()["ij-ai-dialogue"]

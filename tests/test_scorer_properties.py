@@ -95,6 +95,25 @@ def test_words_past_the_end_of_marking_never_earn_marks(item, tail):
 
 @PROPERTY
 @given(st.data())
+def test_marks_given_from_elsewhere_keep_to_the_caps_and_say_so_only_when_they_bite(data):
+    """A calibration's marks (any half mark here) go through ``Feedback.capped``: never above a cap, equal to
+    what was given when no cap is lower, and the short answer's flag present exactly when its cap lowered them."""
+    item = data.draw(items)
+    lines = _paragraphs(item)
+    kept = data.draw(st.lists(st.sampled_from(range(len(lines))), unique=True, min_size=1, max_size=len(lines)))
+    feedback = scorer().score(item, "\n\n".join(lines[i] for i in sorted(kept)))
+    given_marks = data.draw(st.integers(0, int(2 * item.question.marks))) / 2
+    capped = feedback.capped(given_marks)
+    limit = min([c.marks for c in feedback.caps], default=given_marks)
+    assert capped.marks == min(given_marks, limit)
+    short = [c for c in feedback.caps if c.code == "short"]
+    before_short = min([given_marks] + [c.marks for c in feedback.caps if c.code != "short"])  # off topic first
+    assert ("short_capped" in capped.flag_codes()) == bool(short and before_short > short[0].marks)
+    assert capped.flag_codes() - {"short_capped"} == feedback.flag_codes() - {"short_capped"}
+
+
+@PROPERTY
+@given(st.data())
 def test_a_short_answer_never_earns_more_than_its_length_allows(data):
     """Under 80% of the word limit, marks are at most the maximum × words / (0.8 × limit), in half marks,
     however many rubric points the words name: here the model answer's own lines, cut short."""
