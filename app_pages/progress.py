@@ -12,7 +12,7 @@ import storage
 from app_pages.clock import date_time, viewer_zone, zone_title
 from app_pages.context import current_bank, current_user_id, page_style
 from app_pages.markup import format_marks
-from app_pages.tables import narrow_css, wide_or_compact
+from app_pages.tables import narrow_css, wide_or_compact, wide_width
 from scoring.bank import Bank
 from storage.progress import attempts_table, averages_by, csv_bytes, filter_attempts, weakest_areas
 from storage.records import AttemptRecord
@@ -42,12 +42,14 @@ ALL_ATTEMPTS_COLUMNS = {
 }
 
 #: The same table on a phone: when the wide one does not fit (a container query, ``narrow_css``), the
-#: date, the question and the marks alone.  Widths add up to 320, inside the 326 px a table has on
-#: a 360 px phone (the narrowest in common use); a wider container stretches them alike.
+#: date, the question and the marks alone.  The date keeps its time ("26 Nov 15:17"): the question
+#: is cut to its first words, and two attempts at one question on one day looked alike without it.
+#: Widths add up to 320, inside the 326 px a table has on a 360 px phone (the narrowest in common
+#: use); a wider container stretches them alike.
 COMPACT_ATTEMPTS_COLUMNS = {
-    "date": st.column_config.DatetimeColumn("Date", format="D MMM", width=62),
-    "question": st.column_config.TextColumn("Question", width=178),
-    "marks_text": st.column_config.TextColumn("Marks", width=80),
+    "date": st.column_config.DatetimeColumn("Date", format="D MMM HH:mm", width=100),
+    "question": st.column_config.TextColumn("Question", width=150),
+    "marks_text": st.column_config.TextColumn("Marks", width=70),
 }
 
 #: The "Weakest areas" table, wide (its widths add up to 795, inside the 818 px of the attempts
@@ -67,9 +69,9 @@ COMPACT_WEAKEST_COLUMNS = {
 }
 
 #: Each wide table and its phone version sit in one keyed container that is a CSS query
-#: container: below the wide table's own width (in px) the compact one shows instead, so
-#: neither scrolls sideways.
-WIDE_TABLE_WIDTHS = {"progress_attempts": 815, "progress_weakest": 795}
+#: container: below the wide table's own width (its columns and the grid's border, in px) the
+#: compact one shows instead, so neither scrolls sideways.
+WIDE_TABLE_WIDTHS = {"progress_attempts": wide_width(ALL_ATTEMPTS_COLUMNS), "progress_weakest": wide_width(WEAKEST_COLUMNS)}
 
 
 #: The "By paper" and "By topic" tables: the paper or topic, attempts and the average as a share

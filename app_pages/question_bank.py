@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from app_pages.context import current_bank, current_scorer, page_style, require_mentor
 from app_pages.markup import STATUS_ICON, escape_markdown, format_marks, shortened, text_html
-from app_pages.tables import narrow_css, wide_or_compact
+from app_pages.tables import narrow_css, wide_or_compact, wide_width
 from scoring.bank import (
     BankError, BankWriteError, bank_root, build_item, delete_item, parse_question, parse_rubric,
     question_with_text, save_item, validation_errors,
@@ -70,9 +70,7 @@ COMPACT_POINT_COLUMNS = {
 #: Chromium with the sidebar open at a 1280 px screen, ``bank_table`` has 820 px and the points table,
 #: inside the bordered ``bank_detail`` box, 788; on a 360 px phone they have 328 and 296, so the
 #: compact columns add up to at most 326 and 294.
-GRID_BORDER = 2
-WIDE_TABLE_WIDTHS = {"bank_table": sum(c["width"] for c in BANK_COLUMNS.values()) + GRID_BORDER,
-                     "bank_detail_points": sum(c["width"] for c in POINT_TABLE_COLUMNS.values()) + GRID_BORDER}
+WIDE_TABLE_WIDTHS = {"bank_table": wide_width(BANK_COLUMNS), "bank_detail_points": wide_width(POINT_TABLE_COLUMNS)}
 
 POINT_FIELD_DEFAULTS = {
     "bank_point_id": "", "bank_point_label": "", "bank_point_weight": 1.0, "bank_point_hint": "",

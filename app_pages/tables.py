@@ -10,6 +10,15 @@ import pandas as pd
 import streamlit as st
 
 
+#: the data grid's 1 px border either side, outside its columns
+GRID_BORDER = 2
+
+
+def wide_width(columns: dict) -> int:
+    """A wide table's width in px: its columns' widths and the grid's border (the width ``narrow_css`` needs)."""
+    return sum(c["width"] for c in columns.values()) + GRID_BORDER
+
+
 def narrow_css(widths: dict[str, int]) -> str:
     """Container queries that show each container's ``_wide`` child where it fits, else its ``_compact`` one.
 

@@ -148,6 +148,8 @@ def test_a_phone_gets_compact_attempts_and_weakest_tables_that_fit_its_screen(ap
     open_progress(app)
     compact = table_with(app, "marks_text")
     assert column_titles(compact) == {"date": "Date", "question": "Question", "marks_text": "Marks"}
+    # the question is cut to its first words there: the time tells two attempts on one day apart
+    assert json.loads(compact.proto.columns)["date"]["type_config"]["format"] == "D MMM HH:mm"
     assert compact.value["marks_text"].tolist() == [f"{attempt.marks:g} / 10"]  # as the feedback writes them
     weakest = [d for d in app.dataframe if "area" in d.value.columns]
     assert [list(column_titles(d).values()) for d in weakest] == [
@@ -158,8 +160,8 @@ def test_a_phone_gets_compact_attempts_and_weakest_tables_that_fit_its_screen(ap
     assert sum(c["width"] for c in json.loads(weakest[0].proto.columns).values() if not c.get("hidden")) <= 818
     # the page's container queries switch between them at the wide tables' widths
     style = "".join(h.proto.body for h in app.get("html"))
-    assert "@container (max-width: 814px) { .st-key-progress_attempts_wide" in style
-    assert "@container (min-width: 795px) { .st-key-progress_weakest_compact" in style
+    assert "@container (max-width: 816px) { .st-key-progress_attempts_wide" in style  # 815 px of columns, 2 of border
+    assert "@container (min-width: 797px) { .st-key-progress_weakest_compact" in style
 
 
 def test_time_axis_labels_name_what_changes_between_ticks(app, bank_dir, sample_item):
