@@ -53,6 +53,10 @@ CSS = """
 [data-testid="stMain"] { scroll-padding-bottom: 2.5rem; }
 /* The countdown stays in sight, below the app's header, while the page scrolls to Submit. */
 [data-testid="stLayoutWrapper"]:has(> .st-key-practice_clock) { position: sticky; top: 3.75rem; z-index: 5; }
+/* A chart's or table's toolbar (Show data, Download, Fullscreen) shows on hover; a keyboard user's Tab
+   reaches its buttons too, where Streamlit left it invisible: it shows, above the chart, while one of
+   them has the keyboard's focus. */
+[data-testid="stElementToolbar"]:has(:focus-visible) { opacity: 1; z-index: 1000; }
 .st-key-practice_clock .mains-countdown { background-color: var(--st-background-color, #fff);
   padding: 0.25rem 0; }
 </style>

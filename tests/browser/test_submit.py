@@ -56,6 +56,16 @@ def test_write_submit_read_marks_and_covered_evidence(app, app_url):
     expect(heading).to_have_text("Feedback")
     expect(heading).to_be_focused()
     assert page.locator("[data-testid='stMain'] :is(h1, h2, h3) a").count() == 0
+    # Tab from there reaches the marks chart's toolbar (Show data first), and it shows while focused:
+    # Streamlit shows it only on hover, which left four invisible tab stops.
+    in_toolbar = "() => !!document.activeElement.closest('[data-testid=stElementToolbar]')"
+    for _ in range(6):
+        page.keyboard.press("Tab")
+        if page.evaluate(in_toolbar):
+            break
+    assert page.evaluate("() => document.activeElement.getAttribute('aria-label')") == "Show data"
+    toolbar = page.locator("[data-testid='stElementToolbar']:has(:focus)")
+    expect(toolbar).to_have_css("opacity", "1")
 
     # The marks: a half-mark step out of the question's 10.
     marks = ui.marks_text(page)
