@@ -43,6 +43,7 @@ class Phrase:
     norm: str  # normalised surface form for fuzzy matching
     strength_key: str  # "concept" or "phrase"
     share: float = 1.0  # 1/k when k of the rubric's points share this phrase (``split_shared``)
+    source: str = ""  # what it is evidence of: a concept's names and aliases share one ("concept:act-east")
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ def compile_point(point: RubricPoint, concepts: dict[str, Concept]) -> CompiledP
     for ref in point.concepts:
         concept = concepts.get(ref)
         for text in concept.phrases if concept else ():
-            _add_phrase(phrases, text, "concept")
+            _add_phrase(phrases, text, "concept", f"concept:{ref}")
     for text in point.evidence:
         _add_phrase(phrases, text, "phrase")
     description = " ".join([point.label, point.hint, *point.evidence, *(p.text for p in phrases.values())])
@@ -77,10 +78,11 @@ def split_shared(points: tuple[CompiledPoint, ...]) -> tuple[CompiledPoint, ...]
     )
 
 
-def _add_phrase(phrases: dict[str, Phrase], text: str, key: str) -> None:
+def _add_phrase(phrases: dict[str, Phrase], text: str, key: str, source: str = "") -> None:
+    """Add a phrase unless one with the same stems is there; its source is the concept, else the phrase itself."""
     stems = " ".join(stem_tokens(text))
     if stems and stems not in phrases:
-        phrases[stems] = Phrase(text, f" {stems} ", normalise(text), key)
+        phrases[stems] = Phrase(text, f" {stems} ", normalise(text), key, source=source or f"phrase:{stems}")
 
 
 @dataclass(frozen=True)
@@ -168,22 +170,36 @@ def judge_point(
 
     ``similarities`` holds the point's TF-IDF cosine with each sentence (array or list).
     """
-    per_sentence = [0.0] * len(view.sentences)
+    per_sentence: list[dict[str, float]] = [{} for _ in view.sentences]  # sentence → source → best match
     found: dict[str, float] = {}
     for phrase in compiled.phrases:
         weight = settings.concept_strength if phrase.strength_key == "concept" else settings.phrase_strength
         weight *= phrase.share
         for index, quality in phrase_hits(phrase, view, settings).items():
-            per_sentence[index] += weight * quality
-            found[phrase.text] = max(found.get(phrase.text, 0.0), weight * quality)
-    evidence = min(1.0, sum(found.values()))
+            _keep_best(per_sentence[index], phrase.source, weight * quality)
+            _keep_best(found, phrase.text, weight * quality)
+    evidence = min(1.0, _by_source(compiled.phrases, found))
     values = similarities.tolist() if hasattr(similarities, "tolist") else list(similarities)
     sims = [similarity_strength(value, settings) for value in values]
     strength = min(1.0, evidence + settings.similarity_share * (max(sims) if sims else 0.0))
     status = status_for(strength, settings)
     share = settings.similarity_share
     return _result(compiled.point, status, strength, view, answer,
-                   [score + share * sim for score, sim in zip(per_sentence, sims)], found)
+                   [sum(sources.values()) + share * sim for sources, sim in zip(per_sentence, sims)], found)
+
+
+def _keep_best(best: dict[str, float], key: str, value: float) -> None:
+    best[key] = max(best.get(key, 0.0), value)
+
+
+def _by_source(phrases: tuple[Phrase, ...], found: dict[str, float]) -> float:
+    """What the found phrases add up to, a concept once however many of its names the answer uses: "Act East"
+    and "Act East policy" in "the Act East policies" are one mention, not two."""
+    best: dict[str, float] = {}
+    for phrase in phrases:
+        if phrase.text in found:
+            _keep_best(best, phrase.source, found[phrase.text])
+    return sum(best.values())
 
 
 def _result(point, status, strength, view, answer, sentence_scores, found) -> PointResult:

@@ -320,6 +320,26 @@ def test_concepts_need_not_be_in_the_bank_for_a_standalone_scorer():
     assert feedback.points[0].status == "covered"
 
 
+def test_the_evidence_quoted_is_the_sentence_that_makes_the_point_not_one_naming_its_concept_twice():
+    """"Act East policies" matched two of the concept's names ("Act East", "Act East Policy"), which had counted
+    as two mentions and outweighed the bullet with all three of the point's own phrases."""
+    question = Question(id="q", paper="GS2", topic="t", marks=10, directive="examine",
+                        text="Examine BIMSTEC's role in India's Act East policy.",
+                        model_answer="BIMSTEC is a bridge between South and Southeast Asia without Pakistan.")
+    rubric = Rubric(question_id="q", points=[{
+        "id": "bridge", "label": "Bridge between South and Southeast Asia", "concepts": ["act-east"],
+        "evidence": ["bridge between South and Southeast Asia", "without Pakistan", "SAARC"]}])
+    item = Item(question=question, rubric=rubric)
+    concepts = {"act-east": Concept(id="act-east", name="Act East Policy",
+                                    aliases=("Act East", "Act East policy of India", "Look East to Act East"))}
+    bullet = ("It acts as a bridge between South and Southeast Asia and works without Pakistan, so it avoids "
+              "the deadlock seen in SAARC.")
+    answer = ("BIMSTEC was formed in 1997 and got its charter in 2022. For India it joins the Neighbourhood First "
+              f"and Act East policies.\n\nRole\n- {bullet}\n- Cooperation on the blue economy in the Bay of Bengal.")
+    point = Scorer().fit([item], concepts).score(item, answer).points[0]
+    assert point.status == "covered" and point.evidence == f"- {bullet}", point.evidence
+
+
 ODD_ANSWERS = {
     "single word": "Japan",
     "control characters and NUL": "The JWG\x00 on critical\x07 minerals\x1b[31m helps India\x0c diversify sourcing.",
