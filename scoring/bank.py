@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,23 +80,54 @@ def field_name(loc: tuple) -> str:
     return " › ".join(parts) or "(file)"
 
 
+def _number(value: object) -> str:
+    """A bound as a mentor writes it: ``100.0`` is ``100``."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+#: pydantic's error types said the way a mentor would, after the field's name ("marks: must be more than 0")
 _PLAIN_WORDING = {
-    "String should have at least 1 character": "required: fill it in",
-    "Input should be a valid number": "must be a number",
-    "Input should be a valid integer": "must be a whole number",
+    "greater_than": lambda ctx: f"must be more than {_number(ctx['gt'])}",
+    "greater_than_equal": lambda ctx: f"must be {_number(ctx['ge'])} or more",
+    "less_than": lambda ctx: f"must be less than {_number(ctx['lt'])}",
+    "less_than_equal": lambda ctx: f"must be at most {_number(ctx['le'])}",
+    "literal_error": lambda ctx: f"must be one of {ctx['expected']}",
+    "string_too_short": lambda ctx: "required: fill it in",
+    "missing": lambda ctx: "required: add it",
+    "extra_forbidden": lambda ctx: "not a field here: remove it or check its spelling",
+    "string_type": lambda ctx: "must be text",
+    "float_parsing": lambda ctx: "must be a number",
+    "float_type": lambda ctx: "must be a number",
+    "int_parsing": lambda ctx: "must be a whole number",
+    "int_type": lambda ctx: "must be a whole number",
+    "int_from_float": lambda ctx: "must be a whole number",
+    "tuple_type": lambda ctx: "must be a list",
+    "list_type": lambda ctx: "must be a list",
+    "model_type": lambda ctx: "must be a mapping of fields (name: value)",
+    "dict_type": lambda ctx: "must be a mapping of fields (name: value)",
 }
 
 
-def plain_message(loc: tuple, message: str) -> str:
-    """pydantic's wording, said the way a mentor would."""
-    message = message.removeprefix("Value error, ")
-    if message.startswith("Tuple should have at least 1 item") or message.startswith("List should have at least 1 item"):
+def plain_message(error: Mapping[str, Any]) -> str:
+    """One of pydantic's errors (``exc.errors()``) said the way a mentor would, without the field's name.
+
+    >>> plain_message({"type": "greater_than", "loc": ("marks",), "msg": "Input should be greater than 0",
+    ...                "ctx": {"gt": 0}})
+    'must be more than 0'
+    >>> plain_message({"type": "too_short", "loc": ("points",), "msg": "Tuple should have at least 1 item"})
+    'add at least one rubric point'
+    """
+    loc, message = tuple(error.get("loc", ())), str(error.get("msg", ""))
+    if error.get("type") == "too_short":
         wanted = {"points": "rubric point", "evidence": "evidence phrase"}.get(str(loc[-1]) if loc else "", "entry")
         return f"add at least one {wanted}"
-    for start, plain in _PLAIN_WORDING.items():
-        if message.startswith(start):
-            return plain
-    return message
+    plain = _PLAIN_WORDING.get(str(error.get("type")))
+    if plain is not None:
+        try:
+            return plain(error.get("ctx") or {})
+        except (KeyError, TypeError, ValueError):
+            pass  # a bound pydantic did not give: its own words, below
+    return message.removeprefix("Value error, ")
 
 
 def _left_empty_by_its_own_faults(err: dict, errors: list[dict]) -> bool:
@@ -108,7 +140,7 @@ def _left_empty_by_its_own_faults(err: dict, errors: list[dict]) -> bool:
 def validation_errors(file: str, exc: ValidationError) -> list[BankError]:
     """Turn pydantic's errors into ``BankError`` rows naming each field, in plain words."""
     errors = exc.errors()
-    return [BankError(file, field_name(tuple(err["loc"])), plain_message(tuple(err["loc"]), err["msg"]))
+    return [BankError(file, field_name(tuple(err["loc"])), plain_message(err))
             for err in errors if not _left_empty_by_its_own_faults(err, errors)]
 
 
@@ -186,24 +218,49 @@ def parse_rubric(name: str, data: Any, question_id: str) -> tuple[Rubric | None,
     return rubric, []
 
 
-def unknown_concepts(name: str, rubric: Rubric, concepts: dict[str, Concept]) -> list[BankError]:
-    return [
-        BankError(name, f"points.{i}.concepts", f"unknown concept {ref!r}")
-        for i, point in enumerate(rubric.points)
-        for ref in point.concepts
-        if ref not in concepts
-    ]
+def _concept_refs(rubric_data: Any) -> list[tuple[int, str]]:
+    """(point index, concept id) for each concept a rubric's points name, read from the data as written,
+    so an unknown concept is found even while another fault keeps the rubric from validating."""
+    points = rubric_data.get("points") if isinstance(rubric_data, Mapping) else None
+    if not isinstance(points, (list, tuple)):
+        return []
+    refs = []
+    for index, point in enumerate(points):
+        if not isinstance(point, Mapping):
+            continue
+        named = point.get("concepts")
+        named = list(named) if isinstance(named, (list, tuple)) else []
+        if "concept" in point:
+            named.insert(0, point["concept"])
+        refs += [(index, ref.strip()) for ref in named if isinstance(ref, str) and ref.strip()]
+    return refs
+
+
+def unknown_concepts(name: str, rubric_data: Any, concepts: Mapping[str, Concept]) -> list[BankError]:
+    """A fault for each concept a rubric's points name that ``concepts`` does not define.
+
+    >>> unknown_concepts("rubric", {"points": [{"id": "a", "concepts": ["jwg", "nope"]}]}, {})
+    [BankError(file='rubric', field='point 1 › concepts', message="unknown concept 'jwg'"), \
+BankError(file='rubric', field='point 1 › concepts', message="unknown concept 'nope'")]
+    """
+    return [BankError(name, field_name(("points", index, "concepts")), f"unknown concept {ref!r}")
+            for index, ref in _concept_refs(rubric_data) if ref not in concepts]
+
+
+def rubric_errors(name: str, rubric_data: Any, concepts: Mapping[str, Concept]) -> list[BankError]:
+    """Every fault of a rubric, whatever its question: the rules of the bank and unknown concepts, all at
+    once (for a form or an import row whose question has faults of its own)."""
+    _, errors = parse_rubric(name, rubric_data, "placeholder")
+    return [*(e for e in errors if e.field != "question_id"), *unknown_concepts(name, rubric_data, concepts)]
 
 
 def build_item(
-    question: Question, rubric_data: Any, rubric_name: str, concepts: dict[str, Concept]
+    question: Question, rubric_data: Any, rubric_name: str, concepts: Mapping[str, Concept]
 ) -> tuple[Item | None, list[BankError]]:
-    """Pair a validated question with its rubric, checking concept references."""
+    """Pair a validated question with its rubric; every fault of the rubric, unknown concepts included, at once."""
     rubric, errors = parse_rubric(rubric_name, rubric_data, question.id)
-    if rubric is None:
-        return None, errors
-    errors = unknown_concepts(rubric_name, rubric, concepts)
-    if errors:
+    errors = [*errors, *unknown_concepts(rubric_name, rubric_data, concepts)]
+    if rubric is None or errors:
         return None, errors
     return Item(question=question, rubric=rubric), []
 

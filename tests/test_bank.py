@@ -81,7 +81,7 @@ def test_given_limits_win_over_defaults():
 CASES = {
     "malformed yaml": (GOOD_QUESTION + "tags: [unclosed\n", GOOD_RUBRIC, "malformed YAML"),
     "wrong type": (GOOD_QUESTION.replace("marks: 10", "marks: ten"), GOOD_RUBRIC, "marks:"),
-    "missing field": (GOOD_QUESTION.replace("directive: explain\n", ""), GOOD_RUBRIC, "directive: Field required"),
+    "missing field": (GOOD_QUESTION.replace("directive: explain\n", ""), GOOD_RUBRIC, "directive: required: add it"),
     "unknown directive": (GOOD_QUESTION.replace("explain", "ponder", 1), GOOD_RUBRIC, "unknown directive"),
     "zero weight": (GOOD_QUESTION, GOOD_RUBRIC.replace("weight: 2", "weight: 0"), "point 1 › weight"),
     "negative weight": (GOOD_QUESTION, GOOD_RUBRIC.replace("weight: 2", "weight: -1"), "point 1 › weight"),
@@ -308,3 +308,44 @@ def test_rubric_faults_are_named_the_way_a_mentor_counts_and_said_once():
     assert [(e.field, e.message) for e in errors] == [("points", "add at least one rubric point")]
     assert field_name(("questions", 2, "rubric", "points", 0, "evidence", 1)) == \
         "question 3 › rubric › point 1 › evidence 2"
+
+
+def test_pydantic_wording_is_said_plainly_after_the_field_name():
+    """The Question bank walk-through: "marks: Input should be greater than 0" sat beside plain messages."""
+    from scoring.bank import parse_question, parse_rubric
+
+    data = {"id": "q", "paper": "GS9", "topic": "t", "marks": 0, "word_limit": 9000, "directive": "explain",
+            "text": "Explain x.", "model_answer": "X.", "colour": "red"}
+    _, errors = parse_question("question", data)
+    assert {(e.field, e.message) for e in errors} == {
+        ("paper", "must be one of 'GS1', 'GS2', 'GS3', 'GS4' or 'Essay'"),
+        ("marks", "must be more than 0"),
+        ("word_limit", "must be at most 5000"),
+        ("colour", "not a field here: remove it or check its spelling"),
+    }
+    _, errors = parse_rubric("rubric", {"points": [{**JWG, "weight": 200, "evidence": "JWG"}, "jwg"]}, "q")
+    assert {(e.field, e.message) for e in errors} == {
+        ("point 1 › weight", "must be at most 100"),  # not "100.0"
+        ("point 1 › evidence", "must be a list"),
+        ("point 2", "must be a mapping of fields (name: value)"),
+    }
+    assert not any("Input should" in str(e) for e in errors)
+
+
+def test_a_rubric_lists_unknown_concepts_with_its_other_faults_at_once():
+    """The walk-through: an unknown concept appeared only after every other fault of the point was fixed."""
+    from scoring.bank import build_item, rubric_errors
+
+    question = Question(id="q", paper="GS2", topic="t", marks=10, directive="explain", text="Explain x.",
+                        model_answer="X.")
+    rubric = {"points": [{"id": "Bridge 1", "label": "Bridge", "evidence": ["the", "of"],
+                          "concepts": ["act-east", "nonexistent"]}]}
+    concepts = load_bank(REPO_ROOT).concepts
+    assert "act-east" in concepts
+    item, errors = build_item(question, rubric, "rubric", concepts)
+    assert item is None
+    faults = [(e.field, e.message.split(":")[0]) for e in errors]
+    assert [f for f, _ in faults] == ["point 1 › id", "point 1 › hint", "point 1 › evidence", "point 1 › concepts"]
+    assert faults[-1] == ("point 1 › concepts", "unknown concept 'nonexistent'")
+    assert [(e.field, e.message) for e in rubric_errors("rubric", rubric, concepts)] == \
+        [(e.field, e.message) for e in errors]  # the same faults when the question has faults of its own
