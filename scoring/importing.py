@@ -4,7 +4,8 @@ Pure: bytes in, an ``ImportReport`` out.  Nothing is written here; the caller
 adds ``report.items`` only when it decides to (see ``storage.bank_files``), so a
 refused import changes nothing.
 
-**CSV**: one row per question, with a header row.
+**CSV**: one row per question, with a header row; cells separated by commas, or by
+semicolons or tabs (as Excel saves CSV where the decimal mark is a comma).
 
     id,paper,topic,marks,directive,text,model_answer,source,tags,points
 
@@ -51,7 +52,7 @@ from typing import Any, Literal
 
 import yaml
 
-from scoring.bank import BankError, build_item, parse_question, parse_rubric, same_text_key
+from scoring.bank import BankError, build_item, parse_question, rubric_errors, same_text_key
 from scoring.models import Concept, Item
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
@@ -123,13 +124,13 @@ def parse_bank_upload(
         report.file_errors.append("The file contains NUL bytes; it does not look like a text file.")
         return report
     lowered = name.lower()
-    if lowered.endswith(".csv"):
-        records = _csv_records(text, report)
-    elif lowered.endswith((".yaml", ".yml")):
-        records = _yaml_records(text, report)
-    else:
+    if not lowered.endswith((".csv", ".yaml", ".yml")):
         report.file_errors.append("Upload a .csv, .yaml or .yml file.")
         return report
+    if not text.strip():
+        report.file_errors.append("The file is empty.")
+        return report
+    records = _csv_records(text, report) if lowered.endswith(".csv") else _yaml_records(text, report)
     if report.file_errors:
         return report
     if not records:
@@ -147,9 +148,15 @@ def parse_bank_upload(
 
 
 def _csv_records(text: str, report: ImportReport) -> list[tuple[dict, Any]]:
-    """(question fields, rubric data) per CSV row; faults of a row go in as a string."""
+    """(question fields, rubric data) per CSV row; faults of a row go in as a string.
+
+    Cells are separated by commas or, in a header without a comma, by semicolons or tabs (as Excel
+    saves a CSV where the decimal mark is a comma): the same rule as graded files.
+    """
+    from scoring.evaluate import _separator  # not at the top: scoring.evaluate loads the scorer (scikit-learn)
+
     try:
-        reader = csv.DictReader(io.StringIO(text, newline=""))
+        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=_separator(text[:65536]))
         header = [h.strip() for h in (reader.fieldnames or [])]
         missing = [c for c in REQUIRED_CSV_COLUMNS if c not in header]
         if missing:
@@ -270,8 +277,7 @@ def _check_records(records, report: ImportReport, concepts: dict[str, Concept], 
             reasons += [_reason(e) for e in errors]
         elif question is None and not isinstance(rubric, str):
             # name the rubric's faults too, so one upload round shows every fault in the row
-            _, errors = parse_rubric(f"row {number}", rubric, "row")
-            reasons += [_reason(e) for e in errors if e.field != "question_id"]
+            reasons += [_reason(e) for e in rubric_errors(f"row {number}", rubric, concepts)]
         if reasons or item is None:
             report.rows.append(ImportRow(number, label, "refused", tuple(reasons) or ("not a valid question",)))
         else:

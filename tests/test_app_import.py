@@ -100,6 +100,48 @@ def test_file_level_faults_are_clear():
     assert "NUL" in parse_bank_upload("b.csv", b"id\x00,paper\n").file_errors[0]
 
 
+def test_an_empty_file_says_it_is_empty_not_which_columns_are_missing():
+    for name in ("b.csv", "b.yaml"):
+        for data in (b"", b"  \n\r\n\t ", b"\xef\xbb\xbf\n"):
+            report = parse_bank_upload(name, data)
+            assert report.file_errors == ["The file is empty."], (name, data, report.file_errors)
+            assert not report.rows and not report.items
+
+
+def test_a_bank_saved_excel_style_with_semicolons_is_read():
+    """Excel where the decimal mark is a comma saves "CSV" with semicolons; the walk-through got
+    "Missing columns: id, paper, …" though every column was in the header."""
+    import csv
+    import io
+
+    points = json.dumps([{"id": "p1", "label": "Point one", "weight": 2, "hint": "Say alpha.",
+                          "evidence": ["alpha", "beta"]}])
+    for sep in (";", "\t"):
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter=sep)
+        writer.writerow(["id", "paper", "topic", "marks", "directive", "text", "model_answer", "tags", "points"])
+        writer.writerow(["q-semi", "GS2", "Polity", "10", "discuss", "Discuss alpha, then beta.", "Alpha is beta.",
+                         "polity; federalism", points])
+        report = parse_bank_upload("bank.csv", out.getvalue().encode("utf-8-sig"))
+        assert not report.file_errors, (sep, report.file_errors)
+        assert report.ok and [i.id for i in report.items] == ["q-semi"]
+        question = report.items[0].question
+        assert question.text == "Discuss alpha, then beta." and question.tags == ("polity", "federalism")
+        assert report.items[0].rubric.points[0].evidence == ("alpha", "beta")
+
+
+def test_a_row_with_a_faulty_question_names_its_unknown_concepts_too():
+    text = HEADER + row("Bad Id", points='"[{id: p, label: P, hint: H., evidence: [x], concepts: [nope]}]"')
+    reasons = parse_bank_upload("bank.csv", text.encode()).rows[0].reasons
+    assert any("must be lower-case" in r for r in reasons)
+    assert "point 1 › concepts: unknown concept 'nope'" in reasons, reasons
+
+
+def test_a_row_names_pydantic_faults_in_plain_words():
+    reasons = parse_bank_upload("bank.csv", (HEADER + row("q-zero", marks="0")).encode()).rows[0].reasons
+    assert reasons == ("marks: must be more than 0",)
+
+
 def test_bom_and_extra_cells():
     text = "\ufeff" + HEADER + row("q-one").rstrip("\n") + ",surplus\n"
     report = parse_bank_upload("b.csv", text.encode("utf-8"))

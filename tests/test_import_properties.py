@@ -18,9 +18,9 @@ cell = st.one_of(st.text(max_size=40), st.sampled_from(["GS2", "10", "15", "disc
 row = st.fixed_dictionaries({column: cell for column in REQUIRED_CSV_COLUMNS})
 
 
-def _csv_bytes(rows: list[dict]) -> bytes:
+def _csv_bytes(rows: list[dict], delimiter: str = ",") -> bytes:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=REQUIRED_CSV_COLUMNS)
+    writer = csv.DictWriter(out, fieldnames=REQUIRED_CSV_COLUMNS, delimiter=delimiter)
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue().encode("utf-8", errors="surrogatepass")
@@ -52,6 +52,15 @@ def test_csv_rows_of_random_cells_are_each_reported(rows):
         assert len(report.rows) == len(rows)
     again = parse_bank_upload("bank.csv", data, concepts=CONCEPTS, existing_ids=set(bank().items))
     assert again.rows == report.rows
+
+
+@BUDGET
+@given(st.lists(row, max_size=4), st.sampled_from([";", "\t"]))
+def test_a_csv_saved_with_semicolons_or_tabs_reads_as_the_same_csv_with_commas(rows, delimiter):
+    with_commas = parse_bank_upload("bank.csv", _csv_bytes(rows), concepts=CONCEPTS)
+    other = parse_bank_upload("bank.csv", _csv_bytes(rows, delimiter), concepts=CONCEPTS)
+    assert (other.file_errors, other.rows) == (with_commas.file_errors, with_commas.rows)
+    assert [i.version for i in other.items] == [i.version for i in with_commas.items]
 
 
 @BUDGET
