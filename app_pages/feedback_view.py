@@ -27,7 +27,7 @@ from app_pages.markup import (
     unmarked_caption,
 )
 from scoring.feedback import Feedback
-from scoring.models import Item
+from scoring.models import Item, Question
 from storage.records import AttemptRecord
 from storage.timing import format_clock
 
@@ -75,12 +75,30 @@ def component_chart(feedback: Feedback) -> "alt.Chart":
 FIRST_STEPS = 5
 
 
+def question_as_answered(attempt: AttemptRecord, item: Item | None) -> Question | None:
+    """The question as the aspirant answered it (kept with the attempt), else the bank's (older attempts)."""
+    return attempt.question or (item.question if item is not None else None)
+
+
+def edited_or_deleted_note(attempt: AttemptRecord, item: Item | None) -> str:
+    """Why the question shown may not be the bank's now: edited or deleted since the answer."""
+    kept = attempt.question is not None
+    if item is None:
+        return ("This question has since been deleted from the bank; here it is as you answered it." if kept
+                else "")
+    if item.version == attempt.question_version:
+        return ""
+    return ("This question has been edited since; the question, its model answer and the feedback below are as "
+            "they were when you answered." if kept
+            else "This question has been edited since; the feedback below is as it was given.")
+
+
 def render_attempt(attempt: AttemptRecord, item: Item | None, *, key: str) -> None:
     """Everything the aspirant learns from one attempt."""
     feedback = attempt.feedback
-    question = item.question if item is not None else None
-    if item is not None and item.version != attempt.question_version:
-        st.caption("This question has been edited since; the feedback below is as it was given.")
+    question = question_as_answered(attempt, item)
+    if note := edited_or_deleted_note(attempt, item):
+        st.caption(note)
 
     with st.container(key=f"{key}_marks"):
         top = st.columns(3)

@@ -7,7 +7,7 @@ import streamlit as st
 import storage
 from app_pages.clock import date_time, viewer_zone
 from app_pages.context import current_bank, current_user_id, page_style
-from app_pages.feedback_view import render_attempt
+from app_pages.feedback_view import question_as_answered, render_attempt
 from app_pages.markup import format_marks, shortened, text_html
 
 state = st.session_state
@@ -44,8 +44,8 @@ def attempt_label(attempt_id: int) -> str:
     """The question first (a phone shows only the start of an option), then marks, length and the time
     on the viewer's clock ("26 Nov 2026, 04:21 IST")."""
     a = by_id[attempt_id]
-    item = bank.items.get(a.question_id)
-    text = shortened(" ".join(item.question.text.split()), 80) if item else f"{a.question_id} (no longer in the bank)"
+    question = question_as_answered(a, bank.items.get(a.question_id))
+    text = shortened(" ".join(question.text.split()), 80) if question else f"{a.question_id} (no longer in the bank)"
     return f"{text} · {format_marks(a.marks, a.max_marks)} · {a.words} words · {date_time(a.submitted_at, zone)}"
 
 
@@ -55,6 +55,6 @@ state["history_shown"] = attempt.id
 if st.query_params.get("attempt") != str(attempt.id):
     st.query_params["attempt"] = str(attempt.id)
 item = bank.items.get(attempt.question_id)
-if item is not None:
-    st.html(text_html(item.question.text, css_class="mains-question"))
+if (question := question_as_answered(attempt, item)) is not None:
+    st.html(text_html(question.text, css_class="mains-question"))
 render_attempt(attempt, item, key="history_feedback")

@@ -238,7 +238,7 @@ def submit(item: Item, draft: storage.DraftRecord, text: str) -> None:
             code="overtime",
             message=f"Submitted {format_clock(over)} after the {item.question.time_limit_minutes}-minute limit.",
         ))
-    attempt = storage.submit_attempt(user_id, draft.id, text, feedback, now=now)
+    attempt = storage.submit_attempt(user_id, draft.id, text, feedback, question=item.question, now=now)
     state["practice_attempt_id"] = attempt.id
     focus_heading_on_next_run("feedback")  # the Submit button goes with the screen
     show_url(attempt_id=attempt.id)

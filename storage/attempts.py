@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from scoring.feedback import Feedback
+from scoring.models import Question
 from storage.drafts import clean_text
 from storage.engine import get_engine, writer
 from storage.records import AttemptRecord
@@ -31,10 +32,12 @@ def submit_attempt(
     answer: str,
     feedback: Feedback,
     *,
+    question: Question | None = None,
     now: datetime | None = None,
     engine: Engine | None = None,
 ) -> AttemptRecord:
-    """Record ``answer`` with its ``feedback`` and close the draft, in one transaction.
+    """Record ``answer`` with its ``feedback`` (and the ``question`` as answered) and close the draft, in one
+    transaction.
 
     Time taken and overtime come from the draft's server-side start and deadline,
     measured at ``now`` (pass the same ``now`` used to decide the overtime flag).
@@ -63,6 +66,7 @@ def submit_attempt(
             time_limit_seconds=round((draft.deadline - draft.started_at).total_seconds()),
             time_taken_seconds=elapsed_seconds(draft.started_at, now),
             overtime_seconds=overtime_seconds(draft.deadline, now),
+            question_json=question.model_dump_json() if question is not None else None,
         )
         session.add(attempt)
         session.delete(draft)
@@ -123,4 +127,5 @@ def _record(attempt: Attempt) -> AttemptRecord:
         time_limit_seconds=attempt.time_limit_seconds,
         time_taken_seconds=attempt.time_taken_seconds,
         overtime_seconds=attempt.overtime_seconds,
+        question_json=attempt.question_json,
     )

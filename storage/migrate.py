@@ -39,7 +39,7 @@ from sqlalchemy.engine import Connection, Engine
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 INITIAL_REVISION = "0001_initial"
 #: the newest revision in migrations/versions (tests/test_migrations.py checks it is the head)
-HEAD_REVISION = "0002_accounts"
+HEAD_REVISION = "0003_question_snapshot"
 #: tables the first revision creates: finding them without ``alembic_version`` means a pre-migration database
 LEGACY_TABLES = frozenset({"users", "drafts", "attempts"})
 #: key of the PostgreSQL advisory lock taken around upgrades ("mains" as a number)

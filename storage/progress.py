@@ -1,7 +1,8 @@
 """Progress over many attempts: tables for the Progress page, computed from stored feedback.
 
 Pure functions of ``AttemptRecord`` lists (and the bank's questions for names);
-nothing is re-scored.  A question deleted from the bank still counts, under its id.
+nothing is re-scored.  A question deleted from the bank still counts: under its text as it was answered, or
+under its id for attempts recorded before attempts kept their question.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def attempts_table(attempts: Sequence[AttemptRecord], questions: Mapping[str, Qu
     """
     rows = []
     for a in attempts:
-        question = questions.get(a.question_id)
+        question = questions.get(a.question_id) or a.question  # the bank's now, else as answered (deleted since)
         feedback_limit = _word_limit(a)
         rows.append({
             "attempt": a.id,

@@ -7,6 +7,7 @@ from datetime import datetime
 from functools import cached_property
 
 from scoring.feedback import Feedback
+from scoring.models import Question
 
 
 @dataclass(frozen=True)
@@ -42,10 +43,17 @@ class AttemptRecord:
     time_taken_seconds: int
     overtime_seconds: int
 
+    question_json: str | None = None  # the question as answered; None for attempts recorded before it was kept
+
     @cached_property
     def feedback(self) -> Feedback:
         """The feedback exactly as it was given (parsed from the stored JSON, never recomputed)."""
         return Feedback.model_validate_json(self.feedback_json)
+
+    @cached_property
+    def question(self) -> Question | None:
+        """The question exactly as it was answered (its text, marks and model answer then), if it was kept."""
+        return Question.model_validate_json(self.question_json) if self.question_json else None
 
     @property
     def percent(self) -> float:

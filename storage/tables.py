@@ -130,3 +130,6 @@ class Attempt(Base):
     time_limit_seconds: Mapped[int] = mapped_column(sa.Integer)
     time_taken_seconds: Mapped[int] = mapped_column(sa.Integer)
     overtime_seconds: Mapped[int] = mapped_column(sa.Integer, default=0)
+    #: the question as it was answered (``Question`` as JSON): the attempt keeps its text and model answer
+    #: after the bank edits or deletes it (NULL for attempts recorded before revision 0003)
+    question_json: Mapped[str | None] = mapped_column(sa.Text, nullable=True)

@@ -7,7 +7,7 @@ from datetime import timedelta
 import yaml
 
 import storage
-from scoring.bank import load_bank, write_atomic
+from scoring.bank import delete_item, load_bank, write_atomic
 from scoring.scorer import Scorer
 from storage.timing import utcnow
 
@@ -15,12 +15,15 @@ ANSWER = ("The GST Council is a constitutional body under Article 279A. The Unio
           "votes and the states two thirds. The way forward is a dispute mechanism.")
 
 
-def record_attempt(bank_dir, item, answer: str, *, minutes_ago: int = 0):
+def record_attempt(bank_dir, item, answer: str, *, minutes_ago: int = 0, keep_question: bool = True):
+    """An attempt as Practice records it (with the question as answered), or as attempts were recorded before
+    revision 0003 (``keep_question=False``)."""
     user = storage.default_user_id()
     scorer = Scorer().fit(load_bank(bank_dir))
     started = utcnow() - timedelta(minutes=minutes_ago + 6)
     draft = storage.start_or_resume_draft(user, item.id, item.version, 7, now=started)
     return storage.submit_attempt(user, draft.id, answer, scorer.score(item, answer),
+                                  question=item.question if keep_question else None,
                                   now=utcnow() - timedelta(minutes=minutes_ago))
 
 
@@ -56,6 +59,36 @@ def test_reopened_attempt_shows_the_stored_feedback_even_after_the_question_chan
     assert "<mark" in html
     download = app.get("download_button")[0]
     assert download.proto.label == "Download feedback (Markdown)"
+
+
+def test_an_attempt_at_a_deleted_question_still_shows_the_question_and_model_answer(app, bank_dir, sample_item):
+    """The bank's Delete promises "Past attempts at it stay in history": with the question as answered, not
+    only its id."""
+    attempt = record_attempt(bank_dir, sample_item, ANSWER)
+    delete_item(bank_dir, sample_item.id)
+    open_history(app)
+    text = " ".join(sample_item.question.text.split())
+    assert app.selectbox(key="history_pick").format_func(attempt.id).startswith(text[:40])
+    html = "\n".join(h.proto.body for h in app.get("html"))
+    assert sample_item.question.text.split("\n")[0] in html  # the question above the feedback
+    assert sample_item.question.model_answer.split("\n")[0][:60] in html  # the model answer beside the answer
+    assert any("deleted from the bank; here it is as you answered it" in c.value for c in app.caption)
+    assert not any("no longer in the bank" in c.value for c in app.caption)
+
+    app.switch_page("app_pages/progress.py").run()  # Progress names it by its words too
+    assert not app.exception, app.exception
+    questions = [d for d in app.dataframe if "question" in d.value.columns][0].value["question"].tolist()
+    assert questions == [sample_item.question.text.strip()]
+
+
+def test_an_attempt_recorded_before_questions_were_kept_names_a_deleted_question_by_its_id(app, bank_dir,
+                                                                                          sample_item):
+    attempt = record_attempt(bank_dir, sample_item, ANSWER, keep_question=False)
+    delete_item(bank_dir, sample_item.id)
+    open_history(app)
+    assert app.selectbox(key="history_pick").format_func(attempt.id).startswith(
+        f"{sample_item.id} (no longer in the bank)")
+    assert any("no longer in the bank" in c.value for c in app.caption)
 
 
 def test_attempt_in_the_url_reopens_it_after_a_refresh(app, bank_dir, sample_item):

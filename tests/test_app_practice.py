@@ -167,6 +167,7 @@ def test_submit_shows_marks_points_and_evidence_highlighted_in_the_answer(app, s
     write_and_submit(app, draft, GOOD_ANSWER)
     assert not app.exception, app.exception
     attempt = storage.list_attempts(user)[0]
+    assert attempt.question == sample_item.question  # kept as answered, for History after an edit or a delete
     marks = app.metric[0].value
     assert marks == f"{attempt.marks:g} / 10" and attempt.marks > 0
     assert storage.get_open_draft(user, QID) is None

@@ -191,6 +191,7 @@ def test_a_database_made_before_migrations_is_adopted_and_keeps_its_history(any_
     [attempt] = storage.list_attempts(user)
     assert (attempt.answer, attempt.marks, attempt.submitted_at) == ("My answer.", 7.5, T0)
     assert attempt.feedback == feedback
+    assert attempt.question is None  # recorded before attempts kept their question
     [draft] = storage.list_open_drafts(user)
     assert draft.text == "half written"
     assert storage.submit_attempt(user, draft.id, "done", make_feedback("ij-minerals")).id > attempt.id

@@ -12,6 +12,7 @@ import pytest
 
 import storage
 from scoring.feedback import Component, Feedback, Flag, LengthReport, PointResult
+from scoring.models import Question
 from storage import timing
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=timezone.utc)
@@ -82,9 +83,19 @@ def test_submit_stores_feedback_exactly_and_closes_the_draft_in_one_step(user):
     assert (stored.time_taken_seconds, stored.overtime_seconds, stored.time_limit_seconds) == (300, 0, 420)
     assert stored.answer == "Point A is here."
     assert stored.question_version == "v1"
+    assert stored.question is None  # no question given: none kept
     with pytest.raises(storage.DraftNotFound):
         storage.submit_attempt(user, draft.id, "again", feedback)
     assert storage.count_attempts(user) == 1
+
+
+def test_the_question_as_answered_is_kept_with_the_attempt(user):
+    question = Question(id="q1", paper="GS2", topic="t", marks=10, directive="explain",
+                        text="Explain the JWG.\n\nIn 150 words.", model_answer="The JWG on critical minerals…")
+    draft = storage.start_or_resume_draft(user, "q1", "v1", 7, now=T0)
+    attempt = storage.submit_attempt(user, draft.id, "The JWG…", make_feedback(), question=question, now=T0)
+    assert storage.get_attempt(user, attempt.id).question == question == attempt.question
+    assert storage.list_attempts(user)[0].question == question
 
 
 def test_overtime_is_recorded_and_the_answer_is_kept_whole(user):
