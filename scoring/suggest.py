@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Iterable
 
 from scoring.models import RubricPoint
 from scoring.text import STOPWORDS, WORD, is_prose, prompt_of, split_sentences, stem_tokens
@@ -113,14 +114,32 @@ def without_question_words(phrases: list[str], question: str) -> list[str]:
     return [p for p in phrases if not set(stem_tokens(p)) <= asked]
 
 
+def makes_a_known_point(sentence: str, evidence: Iterable[str]) -> bool:
+    """Whether the sentence already has one of these evidence phrases (by stems, as the scorer matches them).
+
+    >>> makes_a_known_point("The Kaladan Multimodal project links Mizoram to Sittwe.", ["Kaladan", "BBIN"])
+    True
+    >>> makes_a_known_point("The secretariat is underfunded.", ["Kaladan"])
+    False
+    """
+    stems = f" {' '.join(stem_tokens(sentence))} "
+    return any(f" {' '.join(phrase_stems)} " in stems
+               for phrase_stems in (stem_tokens(phrase) for phrase in evidence) if phrase_stems)
+
+
 def suggest_points(model_answer: str, *, question: str = "", top: int = 8,
-                   terms_per_point: int = 4) -> list[RubricPoint]:
+                   terms_per_point: int = 4, known_evidence: Iterable[str] = ()) -> list[RubricPoint]:
     """Up to ``top`` suggested points from a model answer, heaviest (most specific) first.
 
     With the ``question``'s text, evidence made only of its words ("india", "japan" for
-    a question about India–Japan relations) is left out.
+    a question about India–Japan relations) is left out. A sentence that has one of
+    ``known_evidence`` (the evidence of points already in the rubric) makes a point already
+    there, and suggests none: "Kaladan" written by hand is not suggested again as
+    "kaladan multimodal project".
     """
-    sentences = [s.text for s in split_sentences(model_answer) if is_prose(s.text)]
+    known = tuple(known_evidence)
+    sentences = [s.text for s in split_sentences(model_answer)
+                 if is_prose(s.text) and not makes_a_known_point(s.text, known)]
     terms = key_terms(sentences, top=terms_per_point + 2)
     taken: set[str] = set()
     points = []

@@ -23,3 +23,14 @@ def test_a_cut_label_says_so_and_a_whole_one_does_not():
     assert long_one.label.endswith("…") and len(long_one.label.split()) <= 12
     assert short_label("Toyota Tsusho built a rare-earth refinery in Andhra Pradesh.") == \
         "Toyota Tsusho built a rare-earth refinery in Andhra Pradesh."
+
+
+def test_a_sentence_that_makes_a_point_already_in_the_rubric_suggests_none():
+    """A walk-through added five points by hand, then Suggest added seven more that restated them
+    ("kaladan-multimodal-project" beside a point whose evidence was "Kaladan")."""
+    model = ("BIMSTEC links South and Southeast Asia without Pakistan. The Kaladan Multimodal project connects "
+             "Mizoram to Sittwe port. The secretariat in Dhaka is small and underfunded.")
+    every = [p.hint for p in suggest_points(model)]
+    assert any("Kaladan" in hint for hint in every) and len(every) == 3
+    kept = [p.hint for p in suggest_points(model, known_evidence=["kaladan", "without Pakistans"])]
+    assert kept == ["The secretariat in Dhaka is small and underfunded."]  # stems match: "Pakistans", "kaladan"
