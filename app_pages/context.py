@@ -57,6 +57,8 @@ CSS = """
    reaches its buttons too, where Streamlit left it invisible: it shows, above the chart, while one of
    them has the keyboard's focus. */
 [data-testid="stElementToolbar"]:has(:focus-visible) { opacity: 1; z-index: 1000; }
+/* The sidebar's page links showed keyboard focus only as the grey the current page also has. */
+[data-testid="stSidebarNavLink"]:focus-visible { outline: 2px solid currentColor; outline-offset: -2px; }
 .st-key-practice_clock .mains-countdown { background-color: var(--st-background-color, #fff);
   padding: 0.25rem 0; }
 </style>

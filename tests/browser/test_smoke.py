@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from .harness import wait_idle
 
 
@@ -16,6 +18,23 @@ def test_first_page_renders_with_a_title(app):
         page.locator("[data-testid='stException']").first.inner_text())
     assert page.title().strip()
     assert not page.js_errors, page.js_errors
+
+
+def test_a_page_link_in_the_sidebar_shows_keyboard_focus_unlike_the_current_page(app):
+    """Focus on "History" looked like the current page ("Practice"): the same grey fill."""
+    page = app
+    wait_idle(page)
+    page.locator("[data-testid='stSkipToContent']").focus()
+    links = page.locator("[data-testid='stSidebarNavLink']")
+    for _ in range(4):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.dataset.testid === 'stSidebarNavLink'"):
+            break
+    page.keyboard.press("Tab")  # the second link: not the current page
+    focused = links.nth(1)
+    expect(focused).to_be_focused()
+    assert focused.evaluate("e => getComputedStyle(e).outlineStyle") == "solid"
+    assert links.nth(0).evaluate("e => getComputedStyle(e).outlineStyle") == "none"
 
 
 def test_health_endpoint_and_no_server_traceback(server):
