@@ -12,8 +12,8 @@ from app_pages.context import current_bank, current_scorer, page_style, require_
 from app_pages.markup import STATUS_ICON, escape_markdown, format_marks, shortened, text_html
 from app_pages.tables import narrow_css, wide_or_compact, wide_width
 from scoring.bank import (
-    BankError, BankWriteError, bank_root, build_item, delete_item, parse_question, parse_rubric,
-    question_with_text, save_item, validation_errors,
+    BankError, BankWriteError, bank_root, build_item, delete_item, parse_question, question_with_text,
+    rubric_errors, save_item, validation_errors,
 )
 from scoring.importing import MAX_IMPORT_BYTES, parse_bank_upload
 from scoring.models import BANK_RULES, DIRECTIVES, Item, Paper, RubricPoint, directive_named
@@ -79,6 +79,19 @@ POINT_FIELD_DEFAULTS = {
 #: The "Add a point" fields by the names their labels show, for the messages about them.
 POINT_FIELD_NAMES = {"id": "Point id", "label": "Label", "weight": "Weight", "hint": "Hint",
                      "evidence": "Evidence phrases", "concepts": "Concept ids"}
+#: The form's fields by the names their labels show: a fault in ``model_answer`` is a fault in "Model answer".
+FORM_FIELD_NAMES = {"id": "Id", "paper": "Paper", "topic": "Topic", "marks": "Marks", "word_limit": "Word limit",
+                    "time_limit_minutes": "Minutes", "directive": "Directive", "text": "Question text",
+                    "model_answer": "Model answer", "source": "Source", "tags": "Tags", "points": "Rubric points",
+                    "policy": "Rubric policy", "bands": "Rubric bands", "(file)": "The question"}
+
+
+def problem_list(problems: list[tuple[str, str]]) -> str:
+    """Markdown bullets, one a problem ("**Marks**: must be more than 0"), that wrap on any screen (a table's
+    cells cut long messages short); what a mentor typed shows literally."""
+    return "\n".join(f"- **{escape_markdown(name)}**: {escape_markdown(' '.join(message.split()))}"
+                     if name else f"- {escape_markdown(' '.join(message.split()))}" for name, message in problems)
+
 
 require_mentor()  # multi-user mode: mentors only, even by URL
 
@@ -106,8 +119,7 @@ st.title("Question bank", anchor=False)
 if bank.errors:
     with st.expander(f"⚠️ {len(bank.errors)} problem(s) in the bank files: those questions are not loaded",
                      expanded=True, key="bank_errors_panel"):
-        st.dataframe(pd.DataFrame([{"file": e.file, "field": e.field, "problem": e.message} for e in bank.errors]),
-                     hide_index=True, key="bank_errors_table")
+        st.markdown(problem_list([(" › ".join(filter(None, (e.file, e.field))), e.message) for e in bank.errors]))
 
 if state["bank_notice"]:
     st.success(state["bank_notice"])
@@ -223,15 +235,26 @@ def form_started() -> bool:
                                       if key != "bank_form_directive")  # that one follows the text
 
 
-def validate(question_data: dict, rubric: dict) -> tuple[Item | None, pd.DataFrame]:
-    """The item if the form is valid, and a table naming every fault."""
+def form_field_name(field: str) -> str:
+    """A fault's field as the form names it: ``model_answer`` is "Model answer", ``point 2 › weight`` is
+    "Rubric point 2 › weight" (the points table's column), ``tag 3`` is "Tags"."""
+    first, _, rest = field.partition(" › ")
+    if first.startswith("point ") and first[6:].isdigit():
+        return f"Rubric {first}" + (f" › {rest}" if rest else "")
+    if first.startswith("tag ") and first[4:].isdigit():
+        first = "tags"
+    name = FORM_FIELD_NAMES.get(first, first)
+    return f"{name} › {rest}" if rest else name
+
+
+def validate(question_data: dict, rubric: dict) -> tuple[Item | None, list[tuple[str, str]]]:
+    """The item if the form is valid, and every fault at once as (the field's label, the problem)."""
     question, errors = parse_question("question", question_data)
     item = None
     if question is not None:
         item, errors = build_item(question, rubric, "rubric", bank.concepts)
     else:  # name the rubric's faults as well, so one look shows everything to fix
-        _, rubric_errors = parse_rubric("rubric", rubric, "placeholder")
-        errors = [*errors, *(e for e in rubric_errors if e.field != "question_id")]
+        errors = [*errors, *rubric_errors("rubric", rubric, bank.concepts)]
     question_id, text = question_data["id"], question_data["text"]
     if state["bank_form_mode"] == "new" and question_id in bank.items:
         errors = [*errors, BankError("question", "id", f"{question_id!r} is already in the bank; "
@@ -242,9 +265,7 @@ def validate(question_data: dict, rubric: dict) -> tuple[Item | None, pd.DataFra
         errors = [*errors, BankError("question", "text", f"the same question is already in the bank as {twin!r}; "
                                                          "open it from Browse and choose Edit")]
         item = None
-    table = pd.DataFrame([{"part": e.file, "field": e.field, "problem": e.message} for e in errors],
-                         columns=["part", "field", "problem"])
-    return item, table
+    return item, [(form_field_name(e.field), e.message) for e in errors]
 
 
 # ------------------------------------------------------------------ browse
@@ -323,17 +344,17 @@ def replace_rows(rows: list[dict]) -> None:
 
 
 def point_problems(row: dict, rows: list[dict]) -> list[str]:
-    """What stops ``row`` joining the points ``rows``: the rules of the bank, an unknown concept, a taken id."""
+    """What stops ``row`` joining the points ``rows``, all at once: the rules of the bank, unknown concepts,
+    a taken id."""
     problems = []
+    point = point_data({c: _cell(v) for c, v in row.items()})
     try:
-        point = RubricPoint.model_validate(point_data({c: _cell(v) for c, v in row.items()}), context=BANK_RULES)
+        RubricPoint.model_validate(point, context=BANK_RULES)
     except ValidationError as exc:
-        point = None
         for error in validation_errors("point", exc):
             name = POINT_FIELD_NAMES.get(error.field.split(" ")[0])
             problems.append(f"{name}: {error.message}" if name else error.message)
-    if point is not None:
-        problems += [f"Concept ids: unknown concept {ref!r}" for ref in point.concepts if ref not in bank.concepts]
+    problems += [f"Concept ids: unknown concept {ref!r}" for ref in point["concepts"] if ref not in bank.concepts]
     if row["id"] and row["id"] in {_cell(r.get("id")) for r in rows}:
         problems.append(f"Point id: the rubric already has a point {row['id']!r}; give this one its own id")
     return problems
@@ -420,11 +441,12 @@ def show_form() -> None:
                        help="Lower-case letters, digits, '-' or '_'; it names the files.")
     cols[1].selectbox("Paper", PAPERS, key="bank_form_paper")
     cols[2].text_input("Topic", key="bank_form_topic")
+    # No bounds on the numbers: a browser keeps a value out of bounds to itself (a red "!" on the box) and
+    # the problem list could not say what is wrong; the question's own rules name it ("Marks: must be more than 0").
     cols = st.columns(4)
-    cols[0].number_input("Marks", min_value=1, max_value=250, step=1, key="bank_form_marks")
-    cols[1].number_input("Word limit (0 = from the marks)", min_value=0, max_value=5000, step=10,
-                         key="bank_form_word_limit")
-    cols[2].number_input("Minutes (0 = from the marks)", min_value=0, max_value=240, step=1, key="bank_form_time_limit")
+    cols[0].number_input("Marks", step=1, key="bank_form_marks")
+    cols[1].number_input("Word limit (0 = from the marks)", step=10, key="bank_form_word_limit")
+    cols[2].number_input("Minutes (0 = from the marks)", step=1, key="bank_form_time_limit")
     named = directive_named(state["bank_form_text"] or "")
     following = not state["bank_form_directive_chosen"] and named is not None
     if following:  # before the select box is drawn: it shows the directive the question's words give
@@ -451,8 +473,8 @@ def show_form() -> None:
             # pixel widths that add up to less than the form's 820 px at a 1280 px screen, so all six show
             "id": st.column_config.TextColumn("id", help="Lower-case, e.g. jwg", width=90),
             "label": st.column_config.TextColumn("label", width=160),
-            "weight": st.column_config.NumberColumn("weight", min_value=0.0, max_value=100.0, step=0.5, default=1.0,
-                                                    width=70),
+            # unbounded: the grid would clamp 150 to 100 without a word; the problem list names it instead
+            "weight": st.column_config.NumberColumn("weight", step=0.5, default=1.0, width=70),
             "hint": st.column_config.TextColumn("hint", width=160),
             "evidence": st.column_config.TextColumn("evidence", help="Phrases separated by ;", width=200),
             "concepts": st.column_config.TextColumn("concepts", help="Concept ids separated by ,", width=90),
@@ -462,7 +484,7 @@ def show_form() -> None:
         cols = st.columns([1, 2, 1])
         cols[0].text_input("Point id", key="bank_point_id", placeholder="e.g. jwg")
         cols[1].text_input("Label", key="bank_point_label")
-        cols[2].number_input("Weight", min_value=0.0, max_value=100.0, step=0.5, key="bank_point_weight")
+        cols[2].number_input("Weight", step=0.5, key="bank_point_weight")  # unbounded, as above: refused by name
         st.text_input("Hint (one sentence: what was missing)", key="bank_point_hint")
         cols = st.columns([3, 1])
         cols[0].text_input("Evidence phrases (separated by ;)", key="bank_point_evidence")
@@ -479,11 +501,10 @@ def show_form() -> None:
     with st.container(key="bank_form_validation"):
         if not form_started():
             st.info("Fill in the question and its rubric: anything missing is listed here as you go.")
-        elif problems.empty:
+        elif not problems:
             st.success("The question and its rubric are valid.")
         else:
-            st.error(f"{len(problems)} problem(s) to fix before saving:")
-            st.dataframe(problems, hide_index=True, key="bank_form_problems")
+            st.error(f"{len(problems)} problem(s) to fix before saving:\n\n" + problem_list(problems))
 
     st.subheader("Preview", anchor=False)
     st.text_area("Sample answer", key="bank_form_sample", height=150,
@@ -508,9 +529,27 @@ def show_form() -> None:
 # ------------------------------------------------------------------ import
 
 
-def report_table(rows: list[dict]) -> None:
-    st.dataframe(pd.DataFrame(rows, columns=["row", "id", "status", "why"]), hide_index=True,
-                 key="bank_import_report")
+#: The import's table of rows: what each row is and whether it can be added; why a row is refused is
+#: listed below it in full (a cell cut the reasons short).
+IMPORT_COLUMNS = {
+    "row": st.column_config.NumberColumn("Row", width=60),
+    "id": st.column_config.TextColumn("Id", width=200),
+    "status": st.column_config.TextColumn("Status", width=80),
+}
+
+
+def import_report(rows: list[dict]) -> None:
+    """Each row's status in a table, then every refused row's reasons, whole, in a list."""
+    st.dataframe(pd.DataFrame(rows, columns=list(IMPORT_COLUMNS)), hide_index=True, key="bank_import_report",
+                 column_config=IMPORT_COLUMNS)
+    refused = [r for r in rows if r["status"] == "refused"]
+    if refused:
+        with st.container(key="bank_import_reasons"):
+            st.markdown("**Why rows were refused**")
+            st.markdown("\n".join(
+                f"- **Row {r['row']}**" + (f" ({escape_markdown(r['id'])})" if r["id"] else "") + ":\n"
+                + "\n".join(f"    - {escape_markdown(' '.join(why.split()))}" for why in r["why"])
+                for r in refused))
 
 
 def show_import() -> None:
@@ -535,25 +574,24 @@ def show_import() -> None:
     done = state.get("bank_import_done")
     if done and done[0] == upload_key:
         st.success(f"Imported {len(done[1])} question(s). They can be practised now.")
-        report_table(done[2])
+        import_report(done[2])
         return
     report = parse_bank_upload(upload.name, data, concepts=bank.concepts, existing_ids=bank.items.keys(),
                                existing_texts={qid: item.question.text for qid, item in bank.items.items()})
     if report.file_errors:
         st.error("Nothing was imported. " + " ".join(escape_markdown(e) for e in report.file_errors))
-        report_table([{"row": "file", "id": "", "status": "refused", "why": "; ".join(report.file_errors)}])
         return
-    rows = [{"row": r.row, "id": r.id, "status": r.status, "why": "; ".join(r.reasons)} for r in report.rows]
+    rows = [{"row": r.row, "id": r.id, "status": r.status, "why": list(r.reasons)} for r in report.rows]
     refused = len(report.refused)
     if refused and report.items:
         st.warning(f"{refused} of {len(report.rows)} row(s) refused, so nothing has been imported yet. "
                    "Fix them and upload again, or import only the valid rows.")
     elif refused:
         st.warning(f"{refused} of {len(report.rows)} row(s) refused, so nothing can be imported. "
-                   "Fix what the 'why' column names, then upload the file again.")
+                   "Fix what the list below the table names, then upload the file again.")
     else:
         st.info(f"All {len(report.rows)} row(s) are valid and ready to import.")
-    report_table(rows)
+    import_report(rows)
     only_valid = False
     if refused and report.items:
         only_valid = st.checkbox("Import only the valid rows", key="bank_import_partial")

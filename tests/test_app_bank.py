@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 
 import yaml
 
@@ -27,9 +29,33 @@ def open_bank(app, section: str = "Browse"):
     return app
 
 
+def as_read(markdown: str) -> str:
+    """Markdown as a reader sees it: without its escapes."""
+    return html.unescape(re.sub(r"\\(.)", r"\1", markdown))
+
+
+def bullets(markdown: str) -> list[tuple[str, str]]:
+    """A list of "- **Name**: message" lines as (name, message), as read."""
+    found = []
+    for line in markdown.splitlines():
+        named = re.fullmatch(r"- \*\*(.+?)\*\*: (.*)", line)
+        if named:
+            found.append((as_read(named[1]), as_read(named[2])))
+        elif line.startswith("- "):
+            found.append(("", as_read(line[2:])))
+    return found
+
+
 def problems(app) -> list[tuple[str, str]]:
-    frames = [d.value for d in app.dataframe if "problem" in d.value.columns and "part" in d.value.columns]
-    return [(r["field"], r["problem"]) for r in frames[0].to_dict("records")] if frames else []
+    """The form's problem list as (the field's label, the problem), whole, as the mentor reads it."""
+    shown = [e.value for e in app.error if "problem(s) to fix before saving" in e.value]
+    assert len(shown) <= 1, shown
+    if not shown:
+        return []
+    head, listed = shown[0].split("\n\n", 1)
+    faults = bullets(listed)
+    assert head == f"{len(faults)} problem(s) to fix before saving:", shown[0]
+    return faults
 
 
 def fill_form(app, *, qid: str = NEW_ID, points=NEW_POINTS):
@@ -54,12 +80,12 @@ def test_an_untouched_form_lists_no_problems_until_something_is_entered(app, sam
     assert app.button(key="bank_form_save").disabled
     app.text_input(key="bank_form_topic").set_value("Fiscal federalism").run()
     faults = dict(problems(app))
-    assert {"id", "text", "model_answer", "points"} <= set(faults)
-    assert faults["id"] == "required: fill it in"  # not "id '' must be lower-case letters…"
-    assert faults["points"] == "add at least one rubric point"
+    assert {"Id", "Question text", "Model answer", "Rubric points"} <= set(faults)  # the form's labels
+    assert faults["Id"] == "required: fill it in"  # not "id '' must be lower-case letters…"
+    assert faults["Rubric points"] == "add at least one rubric point"
     app.text_input(key="bank_form_id").set_value("fc-role").run()
     app.text_input(key="bank_form_topic").set_value("").run()
-    assert dict(problems(app))["topic"] == "required: fill it in"
+    assert dict(problems(app))["Topic"] == "required: fill it in"
     app.text_input(key="bank_form_id").set_value("").run()
     assert problems(app) == []  # emptied again: as calm as a new form
     assert app.button(key="bank_form_save").disabled
@@ -68,7 +94,7 @@ def test_an_untouched_form_lists_no_problems_until_something_is_entered(app, sam
 def test_choosing_a_directive_counts_as_starting_the_form(app, sample_item):
     open_bank(app, "Add or edit")
     app.selectbox(key="bank_form_directive").set_value("examine").run()
-    assert dict(problems(app))["id"] == "required: fill it in"
+    assert dict(problems(app))["Id"] == "required: fill it in"
 
 
 def test_bad_values_are_named_by_field(app, sample_item):
@@ -80,14 +106,56 @@ def test_bad_values_are_named_by_field(app, sample_item):
     ]
     fill_form(app, qid="../escape", points=bad_points)
     faults = problems(app)
-    assert any(field == "id" and "no '/', '..'" in message for field, message in faults)
+    assert any(field == "Id" and "no '/', '..'" in message for field, message in faults)
     fill_form(app, points=bad_points)
     faults = problems(app)
-    assert any(field == "point 1 › weight" for field, _ in faults), faults
+    assert ("Rubric point 1 › weight", "must be more than 0") in faults, faults
     fill_form(app, points=bad_points[1:])
     faults = problems(app)
     assert any("unknown concept 'no-such-concept'" in message for _, message in faults), faults
     assert app.button(key="bank_form_save").disabled
+
+
+def test_problems_are_listed_whole_and_named_by_the_forms_labels(app, sample_item):
+    """The walk-through: a table's cells cut long messages ("…at most 8…"), and pydantic's words and code
+    names ("marks: Input should be greater than 0", `model_answer`) sat beside plain ones."""
+    open_bank(app, "Add or edit")
+    fill_form(app, qid="BIMSTEC Act East!")
+    app.text_area(key="bank_form_model_answer").set_value("").run()
+    app.text_input(key="bank_form_tags").set_value("bimstec, act east").run()
+    assert not [d for d in app.dataframe if "problem" in d.value.columns]  # a list that wraps, not a grid
+    assert problems(app) == [
+        ("Id", "id 'BIMSTEC Act East!' must be lower-case letters, digits, '-' or '_' (no '/', '..' or spaces), "
+               "at most 80 characters"),
+        ("Model answer", "required: fill it in"),
+    ]
+    app.text_input(key="bank_form_id").set_value(NEW_ID).run()
+    app.text_area(key="bank_form_text").set_value("Examine the role of the Finance Commission.").run()
+    assert problems(app) == [
+        ("Model answer", "required: fill it in"),
+        ("Directive", "The question says 'Examine' but the directive chosen is 'explain': choose 'examine' or "
+                      "reword the question"),
+    ]
+    assert not any("Input should" in message or "_" in name for name, message in problems(app))
+
+
+def test_numbers_out_of_bounds_reach_the_problem_list(app, sample_item):
+    """The walk-through: 0 typed in Marks showed a red "!" on the box (the browser keeps a value outside the
+    box's bounds to itself) and the problem list said nothing; the boxes have no bounds, the rules name it."""
+    open_bank(app, "Add or edit")
+    fill_form(app)
+    for key in ("bank_form_marks", "bank_form_word_limit", "bank_form_time_limit", "bank_point_weight"):
+        box = app.number_input(key=key).proto
+        assert not box.has_min and not box.has_max, key
+    app.number_input(key="bank_form_marks").set_value(0).run()
+    assert problems(app) == [("Marks", "must be more than 0")]
+    app.number_input(key="bank_form_marks").set_value(300).run()
+    app.number_input(key="bank_form_word_limit").set_value(-10).run()
+    assert problems(app) == [("Marks", "must be at most 250"), ("Word limit", "must be more than 0")]
+    assert app.button(key="bank_form_save").disabled
+    app.number_input(key="bank_form_marks").set_value(10).run()
+    app.number_input(key="bank_form_word_limit").set_value(0).run()  # 0: from the marks
+    assert problems(app) == []
 
 
 def test_evidence_of_only_function_words_and_an_empty_hint_are_refused(app, sample_item):
@@ -96,9 +164,9 @@ def test_evidence_of_only_function_words_and_an_empty_hint_are_refused(app, samp
     open_bank(app, "Add or edit")
     fill_form(app, points=[{**NEW_POINTS[0], "evidence": ";;  ; the", "hint": ""}])
     faults = dict(problems(app))
-    assert faults["point 1 › evidence"] == ("evidence 'the' of point 'article-280' is only function words or "
+    assert faults["Rubric point 1 › evidence"] == ("evidence 'the' of point 'article-280' is only function words or "
                                             "punctuation: use words an answer making this point would contain")
-    assert faults["point 1 › hint"].startswith("required: the hint is what an aspirant reads when this point is missed")
+    assert faults["Rubric point 1 › hint"].startswith("required: the hint is what an aspirant reads when this point is missed")
     assert not any("valid" in s.value for s in app.success)
     assert app.button(key="bank_form_save").disabled
 
@@ -114,7 +182,8 @@ def test_stray_separators_in_evidence_are_dropped_quietly(app, bank_dir, sample_
 def test_a_duplicate_point_id_in_the_table_is_named_under_points(app, sample_item):
     open_bank(app, "Add or edit")
     fill_form(app, points=[NEW_POINTS[0], {**NEW_POINTS[1], "id": "article-280"}])
-    assert problems(app) == [("points", "point id 'article-280' is used more than once: give each point its own id")]
+    assert problems(app) == [("Rubric points",
+                              "point id 'article-280' is used more than once: give each point its own id")]
 
 
 def test_the_directive_follows_the_question_until_the_mentor_picks_one(app, sample_item):
@@ -128,7 +197,7 @@ def test_the_directive_follows_the_question_until_the_mentor_picks_one(app, samp
     assert app.selectbox(key="bank_form_directive").value == "critically examine"
     app.selectbox(key="bank_form_directive").set_value("discuss").run()  # the mentor's choice stands…
     assert app.selectbox(key="bank_form_directive").value == "discuss"
-    assert ("directive", "The question says 'Critically examine' but the directive chosen is 'discuss': "
+    assert ("Directive", "The question says 'Critically examine' but the directive chosen is 'discuss': "
                          "choose 'critically examine' or reword the question") in problems(app)  # …and is questioned
     app.button(key="bank_form_new").click().run()  # a new question follows its words again
     app.text_area(key="bank_form_text").set_value("Explain the role of the Finance Commission.").run()
@@ -139,7 +208,7 @@ def test_a_question_whose_words_contradict_its_directive_cannot_be_saved(app, ba
     open_bank(app, "Add or edit")
     fill_form(app)  # chooses "explain"
     app.text_area(key="bank_form_text").set_value("Examine the significance of the Finance Commission.").run()
-    assert ("directive", "The question says 'Examine' but the directive chosen is 'explain': "
+    assert ("Directive", "The question says 'Examine' but the directive chosen is 'explain': "
                          "choose 'examine' or reword the question") in problems(app)
     assert app.button(key="bank_form_save").disabled
     app.selectbox(key="bank_form_directive").set_value("examine").run()
@@ -149,7 +218,7 @@ def test_a_question_whose_words_contradict_its_directive_cannot_be_saved(app, ba
 def test_an_existing_id_is_refused_in_add_mode(app, sample_item):
     open_bank(app, "Add or edit")
     fill_form(app, qid=sample_item.id)
-    assert any(field == "id" and "already in the bank" in message for field, message in problems(app))
+    assert any(field == "Id" and "already in the bank" in message for field, message in problems(app))
     assert app.button(key="bank_form_save").disabled
 
 
@@ -157,7 +226,7 @@ def test_a_question_already_in_the_bank_under_another_id_is_refused(app, sample_
     open_bank(app, "Add or edit")
     fill_form(app)
     app.text_area(key="bank_form_text").set_value("  " + sample_item.question.text.upper().rstrip(".?") + "  ").run()
-    assert ("text", f"the same question is already in the bank as {sample_item.id!r}; "
+    assert ("Question text", f"the same question is already in the bank as {sample_item.id!r}; "
                     "open it from Browse and choose Edit") in problems(app)
     assert app.button(key="bank_form_save").disabled
 
@@ -244,8 +313,10 @@ def test_bank_file_problems_are_shown_to_mentors(app, bank_dir, sample_item):
         yaml.safe_dump({"id": "no-rubric", "paper": "GS1", "topic": "t", "marks": 10, "directive": "discuss",
                         "text": "Discuss.", "model_answer": "Yes."}), encoding="utf-8")
     open_bank(app)
-    errors = next(d.value for d in app.dataframe if "file" in d.value.columns and "problem" in d.value.columns)
-    assert {"broken.yaml", "no-rubric.yaml"} <= set(errors["file"])
+    panel = next(m.value for m in app.markdown if "broken.yaml" in as_read(m.value))
+    listed = bullets(panel)
+    assert {"broken.yaml › line 3", "no-rubric.yaml › rubric"} <= {name for name, _ in listed}, listed
+    assert ("no-rubric.yaml › rubric", "no rubric file rubric/no-rubric.yaml") in listed  # whole, not cut
     # the rest still loads; each option names the question by its words first, then its id
     assert "Examine the role of the GST Council in cooperative federalism in India. — test-gst-council" in \
         app.selectbox(key="bank_pick").options
@@ -324,7 +395,23 @@ BAD_ROW = {**GOOD_ROW, "id": "imp-bad", "paper": "GS7", "points": "[{id: x, labe
 
 
 def report(app):
-    return next(d.value for d in app.dataframe if "status" in d.value.columns and "why" in d.value.columns)
+    """The import's table: each row's number, id and status."""
+    return next(d.value for d in app.dataframe if list(d.value.columns) == ["row", "id", "status"])
+
+
+def refused_reasons(app) -> dict[str, list[str]]:
+    """The list below the table: each refused row ("Row 2 (imp-bad)") and its reasons, whole, as read."""
+    shown = [m.value for m in app.markdown if m.value.startswith("- **Row ")]
+    assert len(shown) <= 1, shown
+    reasons: dict[str, list[str]] = {}
+    for line in shown[0].splitlines() if shown else []:
+        if line.startswith("- **Row "):
+            row = as_read(line[2:].replace("**", "").removesuffix(":"))
+            reasons[row] = []
+        else:
+            assert line.startswith("    - "), line
+            reasons[row].append(as_read(line.removeprefix("    - ")))
+    return reasons
 
 
 def test_import_with_a_refused_row_changes_nothing_until_asked(app, bank_dir, sample_item):
@@ -333,17 +420,39 @@ def test_import_with_a_refused_row_changes_nothing_until_asked(app, bank_dir, sa
     app.run()
     rows = report(app)
     assert list(rows["status"]) == ["ready", "refused"]
-    why = rows.iloc[1]["why"]
-    assert "paper" in why and "point 1 › weight" in why
+    assert refused_reasons(app) == {"Row 2 (imp-bad)": [
+        "paper: must be one of 'GS1', 'GS2', 'GS3', 'GS4' or 'Essay'",
+        "point 1 › weight: must be more than 0",
+        "point 1 › hint: required: the hint is what an aspirant reads when this point is missed "
+        "(\"Add: <label>. <hint>\"); say in one sentence what to add"]}
     assert app.button(key="bank_import_go").disabled
     assert not (bank_dir / "questions" / "imp-finance-commission.yaml").exists()
     app.checkbox(key="bank_import_partial").check().run()
     app.button(key="bank_import_go").click().run()
     assert not app.exception, app.exception
     assert list(report(app)["status"]) == ["added", "refused"]
+    assert list(refused_reasons(app)) == ["Row 2 (imp-bad)"]  # still said after the import
     bank = load_bank(bank_dir)
     assert "imp-finance-commission" in bank and "imp-bad" not in bank
     assert bank["imp-finance-commission"].question.tags == ("polity", "finance")
+
+
+def test_import_lists_every_reason_whole(app, bank_dir, sample_item):
+    """The walk-through: "The question says 'Examine' but the directive chosen is 'd…" was cut in its cell."""
+    rows = [{**GOOD_ROW, "id": "BIMSTEC Act East!", "text": "Examine the role of the Finance Commission.",
+             "points": "[{id: p, label: P, hint: H., evidence: [x], concepts: [nonexistent]}]"}, GOOD_ROW]
+    open_bank(app, "Import")
+    app.file_uploader(key="bank_import_file").set_value(("bank.csv", csv_file(rows), "text/csv"))
+    app.run()
+    assert list(report(app)["status"]) == ["refused", "ready"]
+    assert refused_reasons(app) == {"Row 1 (BIMSTEC Act East!)": [
+        "id: id 'BIMSTEC Act East!' must be lower-case letters, digits, '-' or '_' (no '/', '..' or spaces), "
+        "at most 80 characters",
+        "directive: The question says 'Examine' but the directive chosen is 'explain': choose 'examine' or "
+        "reword the question",
+        "point 1 › concepts: unknown concept 'nonexistent'"]}
+    warning = " ".join(w.value for w in app.warning)
+    assert "1 of 2 row(s) refused" in warning
 
 
 def test_yaml_import_adds_every_question(app, bank_dir, sample_item):
@@ -466,6 +575,22 @@ def test_add_this_point_with_empty_fields_says_what_is_missing(app, sample_item)
     assert "- Evidence phrases: evidence 'the' of point 'jwg' is only function words" in message
     assert app.session_state["bank_form_points_rows"] == []
     assert app.text_input(key="bank_point_id").value == "jwg"  # kept, to be fixed
+
+
+def test_add_this_point_lists_every_problem_at_once(app, sample_item):
+    """The walk-through: id "Bridge 1", no hint, evidence "the; of" and concepts "act-east, nonexistent" listed
+    three problems; the unknown concept appeared only once the others were fixed."""
+    open_bank(app, "Add or edit")
+    app.text_input(key="bank_point_id").set_value("Bridge 1")
+    app.text_input(key="bank_point_label").set_value("Bridge to ASEAN")
+    app.text_input(key="bank_point_evidence").set_value("the; of")
+    app.text_input(key="bank_point_concepts").set_value("act-east, nonexistent")
+    app.button(key="bank_point_add").click().run()
+    lines = point_panel_errors(app)[0].splitlines()
+    assert lines[0] == "This point was not added:"
+    assert [line.split(":")[0] for line in lines[1:]] == ["- Point id", "- Hint", "- Evidence phrases", "- Concept ids"]
+    assert lines[-1] == "- Concept ids: unknown concept 'nonexistent'"  # act-east is known
+    assert app.session_state["bank_form_points_rows"] == []
 
 
 def test_add_this_point_refuses_an_id_the_rubric_already_has(app, sample_item):
