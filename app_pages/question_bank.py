@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -104,6 +106,8 @@ state.setdefault("bank_form_points_version", 0)
 state.setdefault("bank_form_rubric_extra", {})
 state.setdefault("bank_form_directive_chosen", False)  # False: the directive follows the question's words
 state.setdefault("bank_form_saved_id", None)
+state.setdefault("bank_form_baseline", None)  # the form as loaded or last saved (None: empty); see unsaved_changes
+state.setdefault("bank_form_pending", None)  # what "Edit this question" or "Start a new question" waits to load
 state.setdefault("bank_notice", None)
 if state.pop("bank_just_deleted", False):  # before the confirm box is drawn: it cannot be reset after
     state["bank_delete_confirm"] = False
@@ -126,8 +130,10 @@ if state["bank_notice"]:
     state["bank_notice"] = None
 
 def keep_grid_edits() -> None:
-    """Leaving the form: fold the grid's pending edits into the rows, so coming back shows them."""
+    """Leaving the form: fold the grid's pending edits into the rows, so coming back shows them.  A question
+    waiting for "Discard them" is not loaded after all: the mentor went elsewhere."""
     replace_rows(editor_rows())
+    state["bank_form_pending"] = None
 
 
 st.radio("Section", [BROWSE, FORM, IMPORT], key="bank_section", horizontal=True, label_visibility="collapsed",
@@ -172,25 +178,117 @@ def load_form(item: Item | None) -> None:
         state["bank_form_original_id"] = q.id
     state["bank_form_points_version"] += 1
     state["bank_section"] = FORM
+    state["bank_form_pending"] = None
+    state["bank_form_baseline"] = form_snapshot(state, editor_rows())
 
 
-def form_question_data() -> dict:
+def form_question_data(values: Mapping[str, Any] = state) -> dict:
+    """The question's fields as the form holds them (``values``: the session's, or another form's)."""
     data = {
-        "id": state["bank_form_id"].strip(),
-        "paper": state["bank_form_paper"],
-        "topic": state["bank_form_topic"],
-        "marks": int(state["bank_form_marks"]),
-        "directive": state["bank_form_directive"],
-        "text": state["bank_form_text"],
-        "model_answer": state["bank_form_model_answer"],
-        "source": state["bank_form_source"],
-        "tags": [t.strip() for t in state["bank_form_tags"].split(",") if t.strip()],
+        "id": values["bank_form_id"].strip(),
+        "paper": values["bank_form_paper"],
+        "topic": values["bank_form_topic"],
+        "marks": int(values["bank_form_marks"]),
+        "directive": values["bank_form_directive"],
+        "text": values["bank_form_text"],
+        "model_answer": values["bank_form_model_answer"],
+        "source": values["bank_form_source"],
+        "tags": [t.strip() for t in values["bank_form_tags"].split(",") if t.strip()],
     }
-    if state["bank_form_word_limit"]:
-        data["word_limit"] = int(state["bank_form_word_limit"])
-    if state["bank_form_time_limit"]:
-        data["time_limit_minutes"] = int(state["bank_form_time_limit"])
+    if values["bank_form_word_limit"]:
+        data["word_limit"] = int(values["bank_form_word_limit"])
+    if values["bank_form_time_limit"]:
+        data["time_limit_minutes"] = int(values["bank_form_time_limit"])
     return data
+
+
+# ------------------------------------------------------------------ unsaved changes
+#
+# The form holds one question.  "Edit this question" and "Start a new question" fill it with another, so
+# when the form holds changes not yet saved they ask first ("Discard them" / "Keep editing"): no click
+# loses what the mentor typed.
+
+
+def form_snapshot(values: Mapping[str, Any], rows: list[dict]) -> dict:
+    """What the form holds, as it would be saved, and the "Add a point" fields: two snapshots differ only when
+    the mentor changed something (a weight of 2 or "2.0", a stray space, are the same)."""
+    question = form_question_data(values)
+    chosen = bool(values.get("bank_form_directive_chosen"))
+    if not chosen:
+        del question["directive"]  # it follows the question's words
+    new_point = {key: str(values[key]).strip() for key in POINT_FIELD_DEFAULTS if key != "bank_point_weight"}
+    return {
+        "question": question,
+        "directive_chosen": chosen,
+        "points": [point_data({c: _cell(r.get(c)) for c in POINT_COLUMNS}) for r in rows],
+        "new_point": {**new_point, "weight": float(values["bank_point_weight"])},
+    }
+
+
+EMPTY_FORM = {**FORM_DEFAULTS, **POINT_FIELD_DEFAULTS, "bank_form_directive_chosen": False}
+
+
+def unsaved_changes() -> bool:
+    """Whether the form holds anything not saved: a new question begun, or a change to the one loaded."""
+    baseline = state["bank_form_baseline"] or form_snapshot(EMPTY_FORM, [])
+    return form_snapshot(state, editor_rows()) != baseline
+
+
+def unsaved_name() -> str:
+    """The question whose changes are not saved, as the mentor knows it."""
+    if state["bank_form_mode"] == "edit":
+        return str(state["bank_form_original_id"])
+    typed = state["bank_form_id"].strip()
+    return f"a new question ({typed})" if typed else "a new question"
+
+
+def open_in_form(question_id: str | None) -> None:
+    """ "Edit this question" (``question_id``) or "Start a new question" (None): fill the form, but first ask
+    ("Discard them" / "Keep editing") when that would drop unsaved changes."""
+    if unsaved_changes():
+        if (question_id is not None and state["bank_form_mode"] == "edit"
+                and state["bank_form_original_id"] == question_id):
+            state["bank_section"] = FORM  # the question being edited: back to it, changes and all
+            state["bank_form_pending"] = None
+        else:
+            state["bank_form_pending"] = {"load": question_id}
+        return
+    load_form(bank.items.get(question_id) if question_id else None)
+
+
+def discard_and_load() -> None:
+    """ "Discard them": the question waiting is loaded (if it is still in the bank)."""
+    pending = state["bank_form_pending"] or {}
+    question_id = pending.get("load")
+    if question_id is not None and question_id not in bank.items:
+        state["bank_form_pending"] = None
+        state["bank_notice"] = f"{question_id} is no longer in the bank; your changes are still in the form."
+        return
+    load_form(bank.items[question_id] if question_id else None)
+
+
+def keep_editing() -> None:
+    state["bank_form_pending"] = None
+    state["bank_section"] = FORM
+
+
+def ask_before_discarding(where: str) -> None:
+    """The question "Edit this question" or "Start a new question" is waiting to load, while the form has
+    unsaved changes: discard them, or keep editing.  ``where``: "browse" or "form", for the keys."""
+    pending = state["bank_form_pending"]
+    if pending is None:
+        return
+    if not unsaved_changes():  # saved (or undone) meanwhile: nothing to lose, nothing to ask
+        state["bank_form_pending"] = None
+        return
+    question_id = pending.get("load")
+    instead = f"edit {question_id}" if question_id else "start a new question"
+    with st.container(border=True, key=f"bank_unsaved_{where}"):
+        st.warning(f"You have unsaved changes to {escape_markdown(unsaved_name())}. Discard them to "
+                   f"{escape_markdown(instead)}, or keep editing?", icon=":material/warning:")
+        with st.container(horizontal=True):  # side by side, on a phone too
+            st.button("Keep editing", key=f"bank_unsaved_{where}_keep", type="primary", on_click=keep_editing)
+            st.button("Discard them", key=f"bank_unsaved_{where}_discard", on_click=discard_and_load)
 
 
 def _cell(value) -> str:
@@ -271,6 +369,11 @@ def validate(question_data: dict, rubric: dict) -> tuple[Item | None, list[tuple
 # ------------------------------------------------------------------ browse
 
 
+def forget_pending() -> None:
+    """Another question picked: the one waiting for "Discard them" is not loaded after all."""
+    state["bank_form_pending"] = None
+
+
 def show_browse() -> None:
     items = sorted(bank.items.values(), key=lambda i: (i.question.paper, i.question.topic, i.id))
     if not items:
@@ -295,7 +398,7 @@ def show_browse() -> None:
     # the question's words first (a phone shows only the start of an option; the compact table has no ids)
     words = {i.id: shortened(" ".join(i.question.text.split()), 90) for i in shown}
     st.selectbox("Open a question", ids, key="bank_pick", placeholder=f"{len(ids)} question(s)",
-                 format_func=lambda qid: f"{words[qid]} — {qid}")
+                 format_func=lambda qid: f"{words[qid]} — {qid}", on_change=forget_pending)
     item = bank.items.get(state.get("bank_pick") or "")
     if item is None:
         return
@@ -311,7 +414,7 @@ def show_browse() -> None:
         if q.source:
             st.caption(f"Source: {escape_markdown(q.source)}")
     left, right = st.columns(2)
-    left.button("Edit this question", key="bank_edit", on_click=load_form, args=(item,))
+    left.button("Edit this question", key="bank_edit", on_click=open_in_form, args=(item.id,))
     with right:
         confirm = st.checkbox("Yes, delete this question and its rubric", key="bank_delete_confirm")
         if st.button("Delete", key="bank_delete", disabled=not confirm):
@@ -319,6 +422,7 @@ def show_browse() -> None:
             state["bank_just_deleted"] = True  # the next run unticks the confirm box
             state["bank_notice"] = f"Deleted {item.id}. Past attempts at it stay in history."
             st.rerun()
+    ask_before_discarding("browse")
 
 
 # ------------------------------------------------------------------ add / edit
@@ -416,6 +520,7 @@ def save(item: Item) -> None:
     state["bank_form_mode"] = "edit"
     state["bank_form_original_id"] = item.id
     state["bank_form_saved_id"] = item.id
+    state["bank_form_baseline"] = form_snapshot(state, editor_rows())  # saved: nothing unsaved now
     state["bank_notice"] = f"Saved {item.id}. It can be practised now."
     st.rerun()
 
@@ -430,7 +535,8 @@ def show_form() -> None:
     editing = state["bank_form_mode"] == "edit"
     top = st.columns([4, 1], vertical_alignment="bottom")
     top[0].subheader(f"Editing {state['bank_form_original_id']}" if editing else "New question")
-    top[1].button("Start a new question", key="bank_form_new", on_click=load_form, args=(None,))
+    top[1].button("Start a new question", key="bank_form_new", on_click=open_in_form, args=(None,))
+    ask_before_discarding("form")
     if state["bank_form_saved_id"] and state["bank_form_saved_id"] in bank.items:
         if st.button("Practise it now", key="bank_form_practise", on_click=practise_now,
                      args=(state["bank_form_saved_id"],)):

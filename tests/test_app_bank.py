@@ -199,7 +199,8 @@ def test_the_directive_follows_the_question_until_the_mentor_picks_one(app, samp
     assert app.selectbox(key="bank_form_directive").value == "discuss"
     assert ("Directive", "The question says 'Critically examine' but the directive chosen is 'discuss': "
                          "choose 'critically examine' or reword the question") in problems(app)  # …and is questioned
-    app.button(key="bank_form_new").click().run()  # a new question follows its words again
+    app.button(key="bank_form_new").click().run()  # a new question follows its words again…
+    app.button(key="bank_unsaved_form_discard").click().run()  # …once this one's words are let go
     app.text_area(key="bank_form_text").set_value("Explain the role of the Finance Commission.").run()
     assert app.selectbox(key="bank_form_directive").value == "explain"
 
@@ -551,6 +552,108 @@ def test_a_half_written_question_survives_leaving_the_section_and_the_page(app, 
     assert not app.exception, app.exception
     assert app.text_input(key="bank_form_id").value == "half-written"
     assert app.text_area(key="bank_form_text").value == "Explain the half-written question."
+
+
+def unsaved_warning(app) -> str:
+    """The question "Edit this question" or "Start a new question" asks first, as read ("" when none)."""
+    shown = [as_read(w.value) for w in app.warning if "unsaved changes" in w.value]
+    assert len(shown) <= 1, shown
+    return shown[0] if shown else ""
+
+
+def test_edit_this_question_asks_before_dropping_a_half_written_new_question(app, bank_dir, sample_item):
+    """The walk-through: a new question typed (not saved), then Browse › Edit this question: the form said
+    "Editing …" and the new question was gone, without a word."""
+    open_bank(app, "Add or edit")
+    app.text_input(key="bank_form_id").set_value("half-written")
+    app.text_area(key="bank_form_text").set_value("Explain the half-written question.")
+    app.text_area(key="bank_form_model_answer").set_value("A model answer, half written.").run()
+    app.radio(key="bank_section").set_value("Browse").run()
+    app.selectbox(key="bank_pick").set_value(sample_item.id).run()
+    app.button(key="bank_edit").click().run()
+    assert not app.exception, app.exception
+    assert app.radio(key="bank_section").value == "Browse"  # not loaded: asked first
+    assert unsaved_warning(app) == ("You have unsaved changes to a new question (half-written). "
+                                    f"Discard them to edit {sample_item.id}, or keep editing?")
+    app.button(key="bank_unsaved_browse_keep").click().run()
+    assert app.radio(key="bank_section").value == "Add or edit" and not unsaved_warning(app)
+    assert app.text_input(key="bank_form_id").value == "half-written"
+    assert app.text_area(key="bank_form_text").value == "Explain the half-written question."
+    assert app.text_area(key="bank_form_model_answer").value == "A model answer, half written."
+    assert any(h.value == "New question" for h in app.subheader)
+
+    app.radio(key="bank_section").set_value("Browse").run()
+    app.selectbox(key="bank_pick").set_value(sample_item.id).run()
+    app.button(key="bank_edit").click().run()
+    app.button(key="bank_unsaved_browse_discard").click().run()  # the mentor's choice, said in words
+    assert app.radio(key="bank_section").value == "Add or edit"
+    assert any(h.value == f"Editing {sample_item.id}" for h in app.subheader)
+    assert app.text_input(key="bank_form_topic").value == "Federalism" and not unsaved_warning(app)
+    assert not (bank_dir / "questions" / "half-written.yaml").exists()
+
+
+def test_start_a_new_question_asks_before_dropping_changes_to_the_one_being_edited(app, bank_dir, sample_item):
+    """The walk-through: Marks changed to 15 in edit mode, then "Start a new question": the change was dropped."""
+    open_bank(app)
+    app.selectbox(key="bank_pick").set_value(sample_item.id).run()
+    app.button(key="bank_edit").click().run()
+    app.button(key="bank_form_new").click().run()  # nothing changed yet: no question to ask
+    assert any(h.value == "New question" for h in app.subheader) and not unsaved_warning(app)
+
+    app.radio(key="bank_section").set_value("Browse").run()
+    app.selectbox(key="bank_pick").set_value(sample_item.id).run()
+    app.button(key="bank_edit").click().run()
+    app.number_input(key="bank_form_marks").set_value(15).run()
+    app.button(key="bank_form_new").click().run()
+    assert not app.exception, app.exception
+    assert unsaved_warning(app) == (f"You have unsaved changes to {sample_item.id}. Discard them to start a new "
+                                    "question, or keep editing?")
+    assert any(h.value == f"Editing {sample_item.id}" for h in app.subheader)
+    assert app.number_input(key="bank_form_marks").value == 15
+    app.button(key="bank_unsaved_form_keep").click().run()
+    assert not unsaved_warning(app) and app.number_input(key="bank_form_marks").value == 15
+
+    # saved, the change is no longer at stake: a new question starts at once
+    app.button(key="bank_form_save").click().run()
+    assert load_bank(bank_dir)[sample_item.id].question.marks == 15
+    app.button(key="bank_form_new").click().run()
+    assert any(h.value == "New question" for h in app.subheader) and not unsaved_warning(app)
+
+    # the rubric table and the "Add a point" fields are the mentor's work too
+    app.text_input(key="bank_point_label").set_value("A point not yet added").run()
+    app.button(key="bank_form_new").click().run()
+    assert "unsaved changes to a new question." in unsaved_warning(app)
+    app.button(key="bank_unsaved_form_discard").click().run()
+    assert app.text_input(key="bank_point_label").value == "" and not unsaved_warning(app)
+    fill_form(app, qid="with-points")
+    app.button(key="bank_form_new").click().run()
+    assert "unsaved changes to a new question (with-points)" in unsaved_warning(app)
+
+
+def test_edit_this_question_goes_back_to_the_changes_when_it_is_the_one_being_edited(app, sample_item):
+    open_bank(app)
+    app.selectbox(key="bank_pick").set_value(sample_item.id).run()
+    app.button(key="bank_edit").click().run()
+    app.text_input(key="bank_form_topic").set_value("Cooperative federalism").run()
+    app.radio(key="bank_section").set_value("Browse").run()
+    app.selectbox(key="bank_pick").set_value(sample_item.id).run()
+    app.button(key="bank_edit").click().run()
+    assert app.radio(key="bank_section").value == "Add or edit" and not unsaved_warning(app)
+    assert app.text_input(key="bank_form_topic").value == "Cooperative federalism"
+
+
+def test_the_question_waiting_is_forgotten_when_the_mentor_goes_elsewhere(app, sample_item):
+    open_bank(app, "Add or edit")
+    app.text_input(key="bank_form_id").set_value("half-written").run()
+    app.radio(key="bank_section").set_value("Browse").run()
+    app.selectbox(key="bank_pick").set_value(sample_item.id).run()
+    app.button(key="bank_edit").click().run()
+    assert unsaved_warning(app)
+    app.radio(key="bank_section").set_value("Import").run()
+    app.radio(key="bank_section").set_value("Browse").run()
+    assert not unsaved_warning(app)  # not asked again about a click long past
+    app.radio(key="bank_section").set_value("Add or edit").run()
+    assert app.text_input(key="bank_form_id").value == "half-written"
 
 
 def point_panel_errors(app) -> list[str]:

@@ -1,12 +1,13 @@
-"""The Question bank's form and import in a real browser: a number out of bounds is named in the problem
-list, and every problem and import reason is shown whole, on a phone too.  Nothing here saves a question: the
-bank stays as it was."""
+"""The Question bank's form and import in a real browser: no click drops what a mentor typed (even words
+still in a box, not yet sent), a number out of bounds is named in the problem list, and every problem and
+import reason is shown whole, on a phone too.  Nothing here saves a question: the bank stays as it was."""
 
 from __future__ import annotations
 
 from . import app_driver as ui
 from .harness import open_app, wait_idle
 
+QUESTION_ID = "zz-browser-submit"  # a fixture question, edited here but never saved
 BAD_ID = "BIMSTEC Act East!"
 BAD_ID_PROBLEM = (f"Id: id '{BAD_ID}' must be lower-case letters, digits, '-' or '_' (no '/', '..' or spaces), "
                   "at most 80 characters")
@@ -36,6 +37,19 @@ def click(page, key: str) -> None:
     wait_idle(page)
 
 
+def unsaved_warning(page) -> str:
+    boxes = page.locator("[class*='st-key-bank_unsaved_'] [data-testid='stAlertContentWarning']")
+    return " ".join(boxes.all_inner_texts())
+
+
+def edit_fixture_question(page) -> None:
+    section(page, "Browse")
+    page.locator(f"{ui.key('bank_pick')} [role='combobox']").click()
+    page.get_by_role("option").filter(has_text=f" — {QUESTION_ID}").first.click()
+    wait_idle(page)
+    click(page, "bank_edit")
+
+
 def fits_sideways(page, key: str) -> bool:
     """Nothing in the container reaches past its right edge, and it does not scroll sideways: no words are
     cut off or hidden to the side."""
@@ -43,6 +57,41 @@ def fits_sideways(page, key: str) -> bool:
         "box => { const right = box.getBoundingClientRect().right;"
         " return box.scrollWidth <= box.clientWidth + 1 && [...box.querySelectorAll('li, p, span, strong')]"
         ".every(e => e.getBoundingClientRect().right <= right + 1); }")
+
+
+def test_no_click_drops_what_the_mentor_typed(app, app_url):
+    page = app
+    open_app(page, app_url, "bank")
+    # A half-written new question, then Browse › Edit this question: asked first, and nothing is lost.
+    section(page, "Add or edit")
+    set_field(page, "bank_form_id", "half-written")
+    set_field(page, "bank_form_model_answer", "A model answer, half written.")
+    field(page, "bank_form_text").fill("Explain the half-written question.")  # not sent: Browse is clicked next
+    edit_fixture_question(page)
+    assert "You have unsaved changes to a new question (half-written)" in unsaved_warning(page)
+    assert f"Discard them to edit {QUESTION_ID}" in unsaved_warning(page)
+    click(page, "bank_unsaved_browse_keep")
+    assert page.get_by_test_id("stMain").get_by_role("heading", name="New question").is_visible()
+    assert field(page, "bank_form_id").input_value() == "half-written"
+    assert field(page, "bank_form_text").input_value() == "Explain the half-written question."
+    assert field(page, "bank_form_model_answer").input_value() == "A model answer, half written."
+
+    # Discard them, in words: the fixture question is loaded for editing.
+    edit_fixture_question(page)
+    click(page, "bank_unsaved_browse_discard")
+    page.get_by_role("heading", name=f"Editing {QUESTION_ID}").wait_for(timeout=10_000)
+
+    # Marks changed and, still in the box (not sent), "Start a new question" is clicked: asked, change kept.
+    field(page, "bank_form_marks").fill("15")
+    click(page, "bank_form_new")
+    assert f"You have unsaved changes to {QUESTION_ID}" in unsaved_warning(page)
+    assert field(page, "bank_form_marks").input_value() == "15"
+    click(page, "bank_unsaved_form_keep")
+    assert unsaved_warning(page) == "" and field(page, "bank_form_marks").input_value() == "15"
+    click(page, "bank_form_new")
+    click(page, "bank_unsaved_form_discard")
+    assert page.get_by_test_id("stMain").get_by_role("heading", name="New question").is_visible()
+    assert field(page, "bank_form_id").input_value() == ""
 
 
 def test_every_problem_is_listed_whole_and_marks_of_0_is_one_of_them(app, app_url):
@@ -70,6 +119,7 @@ def test_every_problem_is_listed_whole_and_marks_of_0_is_one_of_them(app, app_ur
         page.set_viewport_size({"width": 1280, "height": 900})
     # leave the form empty for the next test
     click(page, "bank_form_new")
+    click(page, "bank_unsaved_form_discard")
 
 
 def test_an_excel_style_import_is_read_and_its_reasons_shown_whole_on_a_phone(app, app_url, tmp_path):
