@@ -662,7 +662,8 @@ def show_import() -> None:
     with st.expander("File formats", key="bank_import_help"):
         st.markdown(
             "**CSV**: one row per question with the columns `id, paper, topic, marks, directive, text, "
-            "model_answer, points` (optional `source, tags, word_limit, time_limit_minutes`). "
+            "model_answer, points` (optional `source, tags, word_limit, time_limit_minutes`), separated by "
+            "commas (semicolons or tabs, as Excel saves them in some countries, work too). "
             "`points` holds the rubric points as JSON or YAML, e.g. "
             "`[{\"id\": \"jwg\", \"label\": \"Joint Working Group\", \"weight\": 2, "
             "\"hint\": \"Name the Joint Working Group.\", \"evidence\": [\"JWG\"]}]`. "

@@ -497,6 +497,10 @@ def test_oversized_and_non_utf8_uploads_are_refused_with_a_clear_message(app, ba
     app.file_uploader(key="bank_import_file").set_value(("cols.csv", b"id,paper\nq,GS1\n", "text/csv"))
     app.run()
     assert any("Missing columns" in e.value.replace("\\", "") for e in app.error)
+    app.file_uploader(key="bank_import_file").set_value(("empty.csv", b" \n", "text/csv"))
+    app.run()
+    assert [as_read(e.value) for e in app.error] == ["Nothing was imported. The file is empty."]
+    assert not [d for d in app.dataframe if "status" in d.value.columns]  # no table of rows that are not there
     assert sorted(p.name for p in (bank_dir / "questions").iterdir()) == before
 
 
