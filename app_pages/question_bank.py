@@ -495,11 +495,16 @@ def evidence_of(row: dict) -> set[str]:
 
 
 def apply_suggestions() -> None:
-    """Suggested points join the table, except those a point already there covers (same id or evidence)."""
-    suggested = suggest_points(state["bank_form_model_answer"] or "", question=state["bank_form_text"] or "")
+    """Suggested points join the table, except those a point already there covers: the same id or evidence, or a
+    model-answer sentence that has a point's evidence ("Kaladan" by hand: no "kaladan multimodal project")."""
     rows = editor_rows()
     taken = {r.get("id") for r in rows}
     known = set().union(*(evidence_of(r) for r in rows)) if rows else set()
+    model_answer = state["bank_form_model_answer"] or ""
+    suggested = suggest_points(model_answer, question=state["bank_form_text"] or "", known_evidence=known)
+    if model_answer.strip() and not suggested and rows:
+        state["bank_notice"] = "Nothing new to suggest: each sentence of the model answer makes a point already here."
+        return
     for point in suggested:
         if point.id in taken or {e.lower() for e in point.evidence} & known:
             continue

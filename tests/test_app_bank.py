@@ -271,6 +271,25 @@ def test_suggest_points_leaves_out_what_a_point_already_there_covers(app, sample
     assert [r["id"] for r in rows] == ["jwg", "rare-earth-refinery"]  # no second point for the JWG
 
 
+def test_suggest_points_skips_a_sentence_that_makes_a_point_already_there_in_other_words(app, sample_item):
+    """A point written by hand with the evidence "Kaladan" had been suggested again as
+    "kaladan-multimodal-project" (its evidence differs, its sentence is the same)."""
+    open_bank(app, "Add or edit")
+    fill_form(app, points=[{"id": "connectivity", "label": "Connectivity projects", "weight": 2.0, "hint": "",
+                            "evidence": "Kaladan; Trilateral Highway", "concepts": ""}])
+    app.text_area(key="bank_form_model_answer").set_value(
+        "The Kaladan Multimodal project connects Mizoram to Sittwe port. "
+        "The secretariat in Dhaka is small and underfunded.").run()
+    app.button(key="bank_form_suggest").click().run()
+    assert not app.exception, app.exception
+    rows = app.session_state["bank_form_points_rows"]
+    assert [r["id"] for r in rows][0] == "connectivity" and len(rows) == 2
+    assert "Kaladan" not in rows[1]["hint"] and "secretariat" in rows[1]["evidence"]
+    app.button(key="bank_form_suggest").click().run()  # again: nothing new, and it says so
+    assert len(app.session_state["bank_form_points_rows"]) == 2
+    assert any("Nothing new to suggest" in m.value for m in [*app.info, *app.success, *app.warning, *app.toast])
+
+
 def test_suggest_points_fills_the_rubric_table(app, sample_item):
     open_bank(app, "Add or edit")
     app.text_area(key="bank_form_model_answer").set_value(
