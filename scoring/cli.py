@@ -286,13 +286,24 @@ def _read_csv(source: str, required: Sequence[str]):
     return frame
 
 
-def cmd_evaluate(args) -> int:
-    from scoring.evaluate import evaluate_frame, read_graded, read_rubrics
+def _graded(args, bank: Bank | None, rubrics: dict | None):
+    """The graded file, held to the bank for its questions (as the Calibration page holds it); a row kept with
+    a warning is said on stderr."""
+    from scoring.evaluate import bank_marks, read_graded_file
 
-    frame = read_graded(args.data)
+    graded = read_graded_file(args.data, bank_marks=bank_marks(bank, rubrics))
+    for warning in graded.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return graded.frame
+
+
+def cmd_evaluate(args) -> int:
+    from scoring.evaluate import evaluate_frame, read_rubrics
+
     rubrics = read_rubrics(args.rubrics) if args.rubrics else None
     root = Path(args.bank) if args.bank else bank_root()
     bank = load_bank(root) if (root / "questions").is_dir() else None
+    frame = _graded(args, bank, rubrics)
     if rubrics:
         frame = frame[frame["question_id"].isin(rubrics)]
         if frame.empty:
@@ -344,12 +355,12 @@ def _evaluate_calibrated(args, frame, bank, rubrics) -> int:
 
 def cmd_calibrate(args) -> int:
     from scoring.calibrate import fit_calibration
-    from scoring.evaluate import read_graded, read_rubrics
+    from scoring.evaluate import read_rubrics
 
-    frame = read_graded(args.data)
     rubrics = read_rubrics(args.rubrics) if args.rubrics else None
     root = Path(args.bank) if args.bank else bank_root()
     bank = load_bank(root) if (root / "questions").is_dir() else None
+    frame = _graded(args, bank, rubrics)
     if args.min_answers < 2:
         raise UsageError("--min-answers must be at least 2")
     calibration = fit_calibration(frame, bank, rubrics, min_answers=args.min_answers, jobs=max(1, args.jobs))

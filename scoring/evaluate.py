@@ -20,7 +20,7 @@ import re
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -31,7 +31,7 @@ from scoring.models import Band, Item, Question, Rubric, RubricPoint
 from scoring.scorer import Scorer, Weights
 from scoring.evidence import MatchSettings
 from scoring.suggest import candidate_phrases, without_question_words
-from scoring.text import split_sentences
+from scoring.text import clean, split_sentences, word_count
 
 REQUIRED_COLUMNS = ("question_id", "answer", "score", "max_score")
 
@@ -68,7 +68,7 @@ class DataError(ValueError):
     """A graded file that cannot be used; the message is one line for the user."""
 
 
-def read_graded(path: str | Path) -> pd.DataFrame:
+def read_graded(path: str | Path, *, bank_marks: Mapping[str, float] | None = None) -> pd.DataFrame:
     """Read and check a graded CSV (or .csv.gz); raises ``DataError`` with a one-line reason.
 
     Columns are separated by commas; a file whose header has no comma but semicolons
@@ -76,8 +76,22 @@ def read_graded(path: str | Path) -> pd.DataFrame:
     separator, and in a semicolon file a score may have a decimal comma ("7,5").  The
     text must be UTF-8 (a byte-order mark is fine).  Messages name the file's line,
     counted as a text editor counts, and the spreadsheet row when an answer's line
-    breaks make the two differ.
+    breaks make the two differ.  ``bank_marks``: see ``check_graded``.  The rows kept
+    with a warning are in ``read_graded_file``'s ``warnings``.
     """
+    return read_graded_file(path, bank_marks=bank_marks).frame
+
+
+@dataclass(frozen=True)
+class GradedFile:
+    """A checked graded table and what was noticed in it but kept (one line each, naming the file's lines)."""
+
+    frame: pd.DataFrame
+    warnings: tuple[str, ...] = ()
+
+
+def read_graded_file(path: str | Path, *, bank_marks: Mapping[str, float] | None = None) -> GradedFile:
+    """``read_graded``, with the warnings about rows it kept (e.g. an empty answer graded 0)."""
     path = Path(path)
     frame, sep, where = read_table(path, dtype={"question_id": str, "score": str, "max_score": str},
                                    na_values=[""])
@@ -85,7 +99,8 @@ def read_graded(path: str | Path) -> pd.DataFrame:
         for column in ("score", "max_score"):
             if column in frame.columns:
                 frame[column] = frame[column].str.replace(r"^(\s*[-+]?\d*),(\d+\s*)$", r"\1.\2", regex=True)
-    return check_graded(frame, path.name, where=where)
+    checked, warnings = _checked(frame, path.name, where, bank_marks)
+    return GradedFile(checked, warnings)
 
 
 def read_table(path: str | Path, *, dtype: dict | type, na_values: list[str] | None = None,
@@ -249,18 +264,38 @@ def _parser_problem(text: str, sep: str, exc: pd.errors.ParserError) -> str:
     return f"not a readable CSV ({_first_line(exc)})"
 
 
-def check_graded(frame: pd.DataFrame, name: str = "data", *, where: Callable[[int], str] | None = None) -> pd.DataFrame:
+def check_graded(frame: pd.DataFrame, name: str = "data", *, where: Callable[[int], str] | None = None,
+                 bank_marks: Mapping[str, float] | None = None) -> pd.DataFrame:
     """The graded table with numeric scores; ``DataError`` (one line) naming where a fault is.
 
     ``where(i)`` says where data row ``i`` (from 0) is in the file ("line 7"); by default
     the line counted as if each row were one line after a header.
+
+    ``bank_marks`` maps the ids of questions marked against the question bank to their
+    marks.  Their rows are a mentor's grading of the bank's questions, so they are held to
+    the bank: ``max_score`` must be the question's marks (12 for a 10-mark question is a
+    slip in the file, or the wrong question id), and an empty answer must not have marks
+    (its text was lost; the scorer gives an empty answer 0).  Other rows (a benchmark's,
+    marked against its reference answer) are kept as published.  An empty answer that is
+    kept is reported by ``read_graded_file``'s warnings.
 
     >>> check_graded(pd.DataFrame({"question_id": ["q", "q"], "answer": ["a", "b"], "score": [3, 18],
     ...                            "max_score": [15, 15]}), "graded.csv")
     Traceback (most recent call last):
     ...
     scoring.evaluate.DataError: graded.csv: line 3: score 18 is above max_score 15; every score must lie ...
+    >>> check_graded(pd.DataFrame({"question_id": ["q", "q"], "answer": ["a", "b"], "score": [3, 8],
+    ...                            "max_score": [10, 12]}), "graded.csv", bank_marks={"q": 10})
+    Traceback (most recent call last):
+    ...
+    scoring.evaluate.DataError: graded.csv: line 3: max_score 12 for q, a 10-mark question in the bank; ...
     """
+    return _checked(frame, name, where, bank_marks)[0]
+
+
+def _checked(frame: pd.DataFrame, name: str, where: Callable[[int], str] | None,
+             bank_marks: Mapping[str, float] | None) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """``check_graded``'s table, and warnings about the rows it kept."""
     place = where or (lambda i: f"line {i + 2}")
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
@@ -273,13 +308,13 @@ def check_graded(frame: pd.DataFrame, name: str = "data", *, where: Callable[[in
         if bad.any():
             raise DataError(f"{name}: {place(int(np.flatnonzero(bad.to_numpy())[0]))}: {column} is not a number")
         frame[column] = values.astype(float)
+    _check_bank_marks(frame, name, place, bank_marks or {})  # first: a score above a wrong max_score is that fault
     score, maximum = frame["score"].to_numpy(float), frame["max_score"].to_numpy(float)
     outside = np.flatnonzero((maximum <= 0) | (score < 0) | (score > maximum))
     if len(outside):
         faults = [f"{place(int(i))}: {_range_fault(score[i], maximum[i])}" for i in outside[:3]]
-        more = f" (and {len(outside) - 3} more line(s) like these)" if len(outside) > 3 else ""
-        raise DataError(f"{name}: {'; '.join(faults)}{more}; every score must lie between 0 and its max_score, "
-                        "and max_score must be above 0")
+        raise DataError(f"{name}: {'; '.join(faults)}{_more(len(outside), 3)}; every score must lie between 0 and its "
+                        "max_score, and max_score must be above 0")
     if frame.empty:
         raise DataError(f"{name}: no rows")
     frame["answer"] = frame["answer"].astype(object).fillna("").astype(str)
@@ -288,7 +323,64 @@ def check_graded(frame: pd.DataFrame, name: str = "data", *, where: Callable[[in
         if column not in frame.columns:
             frame[column] = ""
         frame[column] = frame[column].astype(object).fillna("").astype(str)
-    return frame
+    return frame, _check_rows(frame, name, place, bank_marks or {})
+
+
+def _check_bank_marks(frame: pd.DataFrame, name: str, place: Callable[[int], str],
+                      bank_marks: Mapping[str, float]) -> None:
+    """Refuse (``DataError``) a bank question's row graded out of other marks than the question's."""
+    questions = frame["question_id"].astype(str).tolist()
+    maximum = frame["max_score"].to_numpy(float)
+    other_marks = [i for i, q in enumerate(questions) if q in bank_marks and maximum[i] != float(bank_marks[q])]
+    if other_marks:
+        faults = [f"{place(i)}: max_score {_number(maximum[i])} for {questions[i]}, a "
+                  f"{_number(float(bank_marks[questions[i]]))}-mark question in the bank" for i in other_marks[:3]]
+        raise DataError(f"{name}: {'; '.join(faults)}{_more(len(other_marks), 3)}; grade each answer out of its "
+                        "question's marks (or correct the question id)")
+
+
+def _check_rows(frame: pd.DataFrame, name: str, place: Callable[[int], str],
+                bank_marks: Mapping[str, float]) -> tuple[str, ...]:
+    """Refuse (``DataError``) an empty answer to a bank question that has marks; return warnings for the empty
+    answers kept."""
+    questions = frame["question_id"].tolist()
+    score = frame["score"].to_numpy(float)
+    in_bank = np.array([q in bank_marks for q in questions], bool)
+    empty = np.array([word_count(clean(answer)) == 0 for answer in frame["answer"]], bool)
+    lost = np.flatnonzero(empty & in_bank & (score > 0))
+    if len(lost):
+        faults = [f"{place(int(i))}: the answer is empty but has score {_number(score[i])}" for i in lost[:3]]
+        raise DataError(f"{name}: {'; '.join(faults)}{_more(len(lost), 3)}; an empty answer earns 0: put its "
+                        "text back, give it 0, or remove the row")
+    warnings = []
+    zero = np.flatnonzero(empty & (score == 0))
+    if len(zero):
+        what = "an empty answer graded 0 is" if len(zero) == 1 else f"{len(zero)} empty answers graded 0 are"
+        warnings.append(f"{name}: {what} kept, as the scorer gives an empty answer 0 too (and a calibration keeps "
+                        f"that 0): {_places(place, zero)}")
+    published = np.flatnonzero(empty & ~in_bank & (score > 0))
+    if len(published):
+        what = ("an empty answer with marks is" if len(published) == 1
+                else f"{len(published)} empty answers with marks are")
+        warnings.append(f"{name}: {what} kept as published; the scorer gives an empty answer 0, which counts against "
+                        f"its agreement: {_places(place, published)}")
+    return tuple(warnings)
+
+
+def _more(total: int, shown: int) -> str:
+    return f" (and {total - shown} more line(s) like these)" if total > shown else ""
+
+
+def _places(place: Callable[[int], str], index: Sequence[int], shown: int = 5) -> str:
+    """ "line 7", "lines 7, 9 and 12" or "lines 7, 9, 12, 15, 18 and 3 more": where these rows are."""
+    names = [place(int(i)) for i in index[:shown]]
+    names = [names[0]] + [n.removeprefix("line ") for n in names[1:]]
+    if len(index) == 1:
+        return names[0]
+    names[0] = "lines " + names[0].removeprefix("line ")
+    if len(index) > shown:
+        return ", ".join(names) + f" and {len(index) - shown} more"
+    return ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _number(value: float) -> str:
@@ -412,6 +504,14 @@ class Evaluation:
     def as_dict(self) -> dict:
         return {"overall": self.overall.as_dict(), "skipped": self.skipped,
                 "per_question": {q: a.as_dict() for q, a in self.per_question.items()}}
+
+
+def bank_marks(bank: Bank | None, rubrics: Mapping | None = None) -> dict[str, float]:
+    """The marks of each question ``build_items`` takes from the bank (those without a rubric in ``rubrics``),
+    for ``check_graded``'s ``bank_marks``."""
+    if bank is None:
+        return {}
+    return {item.id: float(item.question.marks) for item in bank if not (rubrics and item.id in rubrics)}
 
 
 def build_items(frame: pd.DataFrame, bank: Bank | None, rubrics: dict | None) -> dict[str, Item]:

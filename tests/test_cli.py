@@ -121,3 +121,40 @@ def test_malformed_batch_csv_is_a_one_line_error(tmp_path, capsys, monkeypatch):
     result = run("batch", str(binary), "-o", str(tmp_path / "o.csv"))
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def graded_csv(tmp_path, rows: list[tuple[str, str, float, float]]) -> str:
+    path = tmp_path / "graded.csv"
+    pd.DataFrame(rows, columns=["question_id", "answer", "score", "max_score"]).to_csv(path, index=False)
+    return str(path)
+
+
+@pytest.mark.parametrize("command", ["calibrate", "evaluate"])
+def test_calibrate_and_evaluate_hold_a_bank_questions_rows_to_its_marks_as_the_page_does(tmp_path, capsys,
+                                                                                          monkeypatch, command):
+    command = (command, "-o", str(tmp_path / "never.mcal")) if command == "calibrate" else (command,)
+    answer = " ".join(bank()["ij-ai-governance"].question.model_answer.split())  # one line a row
+    path = graded_csv(tmp_path, [("ij-ai-governance", answer, 8.0, 10.0), ("ij-ai-governance", answer, 9.0, 12.0),
+                                 ("ij-ai-governance", "", 3.0, 10.0)])
+    result = run_here(capsys, monkeypatch, command[0], path, *command[1:])
+    assert result.returncode == 2 and not result.stdout
+    assert result.stderr == ("error: graded.csv: line 3: max_score 12 for ij-ai-governance, a 10-mark question in the "
+                             "bank; grade each answer out of its question's marks (or correct the question id)\n")
+    assert not (tmp_path / "never.mcal").exists()
+    path = graded_csv(tmp_path, [("ij-ai-governance", answer, 8.0, 10.0), ("ij-ai-governance", "", 3.0, 10.0)])
+    result = run_here(capsys, monkeypatch, command[0], path, *command[1:])
+    assert result.returncode == 2
+    assert result.stderr == ("error: graded.csv: line 3: the answer is empty but has score 3; an empty answer earns 0: "
+                             "put its text back, give it 0, or remove the row\n")
+
+
+def test_evaluate_keeps_an_empty_answer_graded_0_and_says_so_on_stderr(tmp_path, capsys, monkeypatch):
+    item = bank()["ij-ai-governance"]
+    path = graded_csv(tmp_path, [("ij-ai-governance", " ".join(item.question.model_answer.split()), 9.0, 10.0),
+                                 ("ij-ai-governance", item.question.text, 1.0, 10.0),
+                                 ("ij-ai-governance", " ", 0.0, 10.0)])
+    result = run_here(capsys, monkeypatch, "evaluate", path, "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["overall"]["n"] == 3  # the empty answer is counted
+    assert result.stderr == ("warning: graded.csv: an empty answer graded 0 is kept, as the scorer gives an empty answer "
+                             "0 too (and a calibration keeps that 0): line 4\n")

@@ -13,8 +13,9 @@ import pandas as pd
 import pytest
 
 from scoring.cli import main
-from scoring.evaluate import (DataError, benchmark_scorer, build_items, check_graded, evaluate_frame,
-                              evidence_phrases, human_step, item_from_reference, read_graded, read_rubrics)
+from scoring.evaluate import (DataError, bank_marks, benchmark_scorer, build_items, check_graded, evaluate_frame,
+                              evidence_phrases, human_step, item_from_reference, read_graded, read_graded_file,
+                              read_rubrics)
 from scoring.metrics import pearson
 
 PHOTO_Q = "Explain what photosynthesis produces."
@@ -172,6 +173,67 @@ def test_scores_out_of_range_name_their_lines_and_values(tmp_path):
     with pytest.raises(DataError, match=r"^data: line 3: score 7.5 is above max_score 5;"):
         check_graded(pd.DataFrame({"question_id": ["q", "q"], "answer": ["a", "b"], "score": [1, 7.5],
                                    "max_score": [5, 5]}))
+
+
+MARKS = {"ij-critical-minerals": 15.0, "ij-ai-governance": 10.0}
+
+
+def test_a_bank_questions_rows_must_be_graded_out_of_its_marks(tmp_path):
+    """12 for a 10-mark question is a slip in the file (or the wrong id): refused, naming every line, before the
+    score's own range (a score of 11 out of "12" is the max_score's fault, not the score's)."""
+    rows = ['ij-ai-governance,one,6,10', 'ij-ai-governance,"two\nlines",11,12', 'ij-critical-minerals,three,9,10',
+            'benchmark-q,four,2,3']
+    path = tmp_path / "graded.csv"
+    path.write_bytes((HEADER + "\n".join(rows) + "\n").encode())
+    with pytest.raises(DataError) as raised:
+        read_graded(path, bank_marks=MARKS)
+    assert str(raised.value) == (
+        "graded.csv: line 3: max_score 12 for ij-ai-governance, a 10-mark question in the bank; line 5 (row 4 in a "
+        "spreadsheet): max_score 10 for ij-critical-minerals, a 15-mark question in the bank; grade each answer out "
+        "of its question's marks (or correct the question id)")
+    assert len(read_graded(path)) == 4  # without the bank (a benchmark's file), rows are checked as before
+    rows[1], rows[2] = 'ij-ai-governance,"two\nlines",9,10', 'ij-critical-minerals,three,9,15'
+    path.write_bytes((HEADER + "\n".join(rows) + "\n").encode())
+    assert list(read_graded(path, bank_marks=MARKS)["max_score"]) == [10, 10, 15, 3]
+
+
+def test_an_empty_answer_to_a_bank_question_with_marks_is_refused(tmp_path):
+    rows = ['ij-ai-governance,one,6,10', 'ij-ai-governance,,4,10', 'ij-ai-governance," ",0,10',
+            'ij-critical-minerals,"  \n ",7.5,15']
+    path = tmp_path / "graded.csv"
+    path.write_bytes((HEADER + "\n".join(rows) + "\n").encode())
+    with pytest.raises(DataError) as raised:
+        read_graded(path, bank_marks=MARKS)
+    assert str(raised.value) == (
+        "graded.csv: line 3: the answer is empty but has score 4; line 5: the answer is empty but has score 7.5; "
+        "an empty answer earns 0: put its text back, give it 0, or remove the row")
+
+
+def test_empty_answers_kept_are_reported_as_warnings_that_name_their_lines(tmp_path):
+    rows = ['ij-ai-governance,"one\ntwo",6,10', 'ij-ai-governance,,0,10', 'ij-ai-governance,"\n",0,10',
+            'benchmark-q,,0,3', 'benchmark-q,,2,3', 'benchmark-q,"yes, it is",3,3']
+    path = tmp_path / "graded.csv"
+    path.write_bytes((HEADER + "\n".join(rows) + "\n").encode())
+    graded = read_graded_file(path, bank_marks=MARKS)
+    assert len(graded.frame) == 6  # nothing is dropped
+    assert graded.warnings == (
+        "graded.csv: 3 empty answers graded 0 are kept, as the scorer gives an empty answer 0 too (and a calibration "
+        "keeps that 0): lines 4 (row 3 in a spreadsheet), 5 (row 4 in a spreadsheet) and 7 (row 5 in a spreadsheet)",
+        "graded.csv: an empty answer with marks is kept as published; the scorer gives an empty answer 0, which "
+        "counts against its agreement: line 8 (row 6 in a spreadsheet)")
+    assert read_graded_file(tmp_path / "graded.csv").warnings[1].startswith("graded.csv: an empty answer with marks")
+    rows = ['ij-ai-governance,one,6,10'] * 3
+    path.write_bytes((HEADER + "\n".join(rows) + "\n").encode())
+    assert read_graded_file(path, bank_marks=MARKS).warnings == ()
+
+
+def test_bank_marks_are_the_banks_questions_less_those_a_rubrics_file_marks():
+    from tests.scoring_support import bank
+
+    marks = bank_marks(bank())
+    assert marks["ij-critical-minerals"] == 15 and marks["ij-ai-governance"] == 10 and len(marks) == len(bank())
+    assert "ij-ai-governance" not in bank_marks(bank(), {"ij-ai-governance": {}})
+    assert bank_marks(None) == {}
 
 
 def test_a_score_that_is_not_a_number_is_on_the_line_it_is_on(tmp_path):
