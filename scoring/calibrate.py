@@ -760,3 +760,101 @@ def evaluation_table(evaluation: Evaluation) -> pd.DataFrame:
     records = [{"question_id": name, "n": agreement.n, **{m: getattr(agreement, m) for m in _MEASURES}}
                for name, agreement in named]
     return pd.DataFrame.from_records(records, index="question_id").reindex(columns=["n", *_MEASURES])
+
+
+#: the measures on which a higher figure is better agreement (RMSE, a distance, is better lower)
+HIGHER_IS_BETTER = {"pearson": True, "spearman": True, "qwk": True, "rmse": False}
+
+
+@dataclass(frozen=True)
+class MeasureChange:
+    """One question's figure on one measure, before and after calibration (nan: not measurable), and the verdict:
+    "worse", "better", or "same" when it moved less than the margin ``agreement_changes`` was given."""
+
+    measure: str
+    before: float
+    after: float
+    verdict: str
+
+
+def agreement_changes(before: pd.DataFrame, after: pd.DataFrame, *, margin: float = 0.05,
+                      rmse_share: float = 0.1) -> dict[str, list[MeasureChange]]:
+    """Each question's (and ``overall``'s) measures before and after calibration, each with its verdict.
+
+    ``before`` and ``after`` are shaped like ``agreement_report`` and ``evaluation_table`` (measures
+    ``pearson``, ``spearman``, ``qwk``, ``rmse``; the question id as index); a question in only one is
+    left out.  A correlation or QWK is worse or better when it moved by at least ``margin`` (they run up
+    to 1), RMSE when it moved by at least ``rmse_share`` of its figure before (it is in the question's
+    marks, whatever they are); less is within the noise of a few dozen answers and counts as "same".  A
+    figure that calibration leaves not measurable (the calibrated marks of the question are all the
+    same) is worse.
+
+    >>> before = pd.DataFrame({"pearson": [0.703], "spearman": [0.6], "qwk": [0.41], "rmse": [2.4]}, index=["q"])
+    >>> after = pd.DataFrame({"pearson": [0.5], "spearman": [0.61], "qwk": [0.6], "rmse": [1.9]}, index=["q"])
+    >>> [(c.measure, c.verdict) for c in agreement_changes(before, after)["q"]]
+    [('pearson', 'worse'), ('spearman', 'same'), ('qwk', 'better'), ('rmse', 'better')]
+    """
+    changes: dict[str, list[MeasureChange]] = {}
+    for question in [q for q in before.index if q in after.index]:
+        found = []
+        for measure in _MEASURES:
+            old, new = float(before.loc[question, measure]), float(after.loc[question, measure])
+            if math.isnan(old) or math.isnan(new):
+                verdict = "worse" if math.isnan(new) and not math.isnan(old) else "same"
+            else:
+                gain = (new - old) if HIGHER_IS_BETTER[measure] else (old - new)
+                needed = margin if measure != "rmse" else rmse_share * old
+                verdict = "same"
+                if abs(gain) >= needed and gain != 0:
+                    verdict = "better" if gain > 0 else "worse"
+            found.append(MeasureChange(measure, old, new, verdict))
+        changes[str(question)] = found
+    return changes
+
+
+#: Seconds the Calibration page's work takes, measured on the project's 2-core machine with
+#: OpenMP held to one thread (as the page holds it), load average 2 to 3: marking the answers
+#: with the scorer, a question's own model fitted on n of its answers, and the shared model
+#: fitted on m answers.  Measured: own 5.3 s (50 answers), 8.7 s (80), 6.8 to 10 s (100),
+#: 14.7 s (160), 19.5 s (200); shared 0.4 s (24), 1.3 to 1.5 s (80 to 100), 2.4 to 3.4 s
+#: (160 to 200), 4.4 to 4.9 s (320 to 400).
+_SCORING_SECONDS = (0.2, 0.003)
+_OWN_MODEL_SECONDS = (1.5, 0.085)
+_SHARED_MODEL_SECONDS = (0.3, 0.013)
+
+
+def estimated_fit_steps(answers: dict[str, int], *, min_answers: int = MIN_ANSWERS, folds: int = 5) -> list[float]:
+    """Roughly how many seconds each step of the Calibration page's work takes, one after another on one
+    core: marking the graded answers (``answers``: each question's number of them) with the scorer, fitting
+    on all of them, then each of ``folds`` cross-validation folds.
+
+    Each fold trains on about (folds - 1)/folds of a question's answers, and gives the question its own
+    model only if that is still ``min_answers`` or more, as ``fit_rows`` does.  A machine busy with other
+    work is slower: these are figures to plan by, not a promise.
+
+    >>> [round(s, 1) for s in estimated_fit_steps({"a": 50, "b": 50})]  # own models; shared in the folds
+    [0.5, 11.5, 1.3, 1.3, 1.3, 1.3, 1.3]
+    """
+    def cost(line: tuple[float, float], n: float) -> float:
+        return line[0] + line[1] * n
+
+    steps = [cost(_SCORING_SECONDS, sum(answers.values()))]
+    for share in [1.0] + [(folds - 1) / folds] * folds:
+        trained = {q: n * share for q, n in answers.items()}
+        shared = sum(n for n in trained.values() if n < min_answers)
+        steps.append(sum(cost(_OWN_MODEL_SECONDS, n) for n in trained.values() if n >= min_answers)
+                     + (cost(_SHARED_MODEL_SECONDS, shared) if shared else 0.0))
+    return steps
+
+
+def estimated_fit_seconds(answers: dict[str, int], *, min_answers: int = MIN_ANSWERS, folds: int = 5) -> float:
+    """The sum of ``estimated_fit_steps``.
+
+    >>> round(estimated_fit_seconds({"a": 50, "b": 50}))  # measured 18.2 s
+    19
+    >>> round(estimated_fit_seconds({"a": 100}))  # measured 50.4 s
+    52
+    >>> round(estimated_fit_seconds({q: 10 for q in "abcdefghij"}))  # measured 9.0 s
+    9
+    """
+    return sum(estimated_fit_steps(answers, min_answers=min_answers, folds=folds))

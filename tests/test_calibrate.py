@@ -395,3 +395,37 @@ def test_parallel_batch_matches_serial(tmp_path):
     parallel = score_batch(scorer(), bank(), rows * 4, jobs=2)
     assert parallel == serial * 4
     assert not math.isnan(sum(r[0] for r in serial))
+
+
+# ------------------------------------------------------------------ reporting: what got worse, how long it takes
+
+
+def test_agreement_changes_judge_each_measure_the_right_way_round_beyond_the_noise():
+    from scoring.calibrate import agreement_changes
+
+    before = pd.DataFrame({"n": [15, 15, 30], "pearson": [0.703, 0.9, 0.8], "spearman": [0.6, 0.8, 0.7],
+                           "qwk": [0.41, 0.5, 0.45], "rmse": [2.4, 1.0, 1.7]}, index=["a", "b", "overall"])
+    after = pd.DataFrame({"n": [15, 30], "pearson": [0.5, 0.79], "spearman": [0.62, float("nan")],
+                          "qwk": [0.6, 0.44], "rmse": [2.0, 1.88]}, index=["a", "overall"])
+    changes = agreement_changes(before, after)
+    assert list(changes) == ["a", "overall"]  # "b" is not in the After table
+    verdicts = {q: {c.measure: c.verdict for c in found} for q, found in changes.items()}
+    assert verdicts["a"] == {"pearson": "worse", "spearman": "same", "qwk": "better", "rmse": "better"}
+    # RMSE is better lower, by a tenth of its figure: 1.7 -> 1.88 is worse, the rest within the noise;
+    # a correlation calibration leaves not measurable (all calibrated marks the same) is worse
+    assert verdicts["overall"] == {"pearson": "same", "spearman": "worse", "qwk": "same", "rmse": "worse"}
+    assert [(c.before, c.after) for c in changes["a"]][0] == (0.703, 0.5)
+    assert {c.verdict for c in agreement_changes(before, after, margin=0.5, rmse_share=1)["a"]} == {"same"}
+
+
+def test_estimated_fit_time_follows_which_model_each_fit_gives_a_question():
+    from scoring.calibrate import estimated_fit_seconds, estimated_fit_steps
+
+    # 60 answers: its own model on all of them, but each fold trains on 48, fewer than 50: the shared model
+    steps = estimated_fit_steps({"q": 60}, min_answers=50)
+    assert len(steps) == 7 and steps[1] > 3 * steps[2] and len(set(steps[2:])) == 1
+    # 70 answers: 56 in each fold, an own model every time
+    assert estimated_fit_steps({"q": 70}, min_answers=50)[2] > steps[1] * 0.8
+    assert estimated_fit_seconds({"q": 60}, min_answers=50) == pytest.approx(sum(steps))
+    assert estimated_fit_seconds({"q": 100}, min_answers=10_000) < estimated_fit_seconds({"q": 100}, min_answers=50)
+    assert len(estimated_fit_steps({"q": 60}, folds=3)) == 5
