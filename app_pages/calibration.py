@@ -5,19 +5,22 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import tempfile
-from datetime import datetime, timezone
+import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from app_pages.calibration_state import calibration_file
-from app_pages.clock import date_time
+from app_pages.clock import clock_time, date_time
 from app_pages.context import MENTOR, bank_fingerprint, current_bank, current_role, page_style, require_mentor
 from app_pages.markup import escape_markdown
+from app_pages.tables import narrow_css, wide_or_compact, wide_width
 from scoring.bank import Bank, bank_root
-from scoring.evaluate import REQUIRED_COLUMNS, DataError, read_graded
+from scoring.evaluate import REQUIRED_COLUMNS, DataError, GradedFile, bank_marks, read_graded_file
 
 _LOG = logging.getLogger(__name__)
 
@@ -25,6 +28,9 @@ _LOG = logging.getLogger(__name__)
 MIN_GRADED_ANSWERS = 10
 FOLDS = 5
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+#: below this many answers to a question, its cross-validated figures move a lot from one sample to another
+#: (near r = 0.7, Pearson r's standard error is about 0.14 with 15 answers, 0.07 with 50)
+SURE_FROM = 50
 MEASURE_LABELS = {"n": "answers", "pearson": "Pearson r", "spearman": "Spearman ρ", "qwk": "QWK",
                   "rmse": "RMSE (marks)"}
 MEANING = (
@@ -35,13 +41,35 @@ MEANING = (
     f"({FOLDS} folds), never on itself, so it shows what to expect on answers the calibration has not seen."
 )
 
+#: The calibration in use, as a table: wide where it fits (652 px), else on a phone (at most 326 px, the
+#: table's room on a 360 px phone) the question, its answers, its model and the marks it was graded out
+#: of; whether it is in the bank is said under the table when one is not.
+IN_USE_COLUMNS = {
+    "question": st.column_config.TextColumn("question", width=260),
+    "answers": st.column_config.NumberColumn("answers", width=75),
+    "model": st.column_config.TextColumn("model", width=110),
+    "graded out of": st.column_config.NumberColumn("graded out of", width=110),
+    "in the bank": st.column_config.CheckboxColumn("in the bank", width=95),
+}
+COMPACT_IN_USE_COLUMNS = {
+    "question": st.column_config.TextColumn("question", width=145),
+    "answers": st.column_config.NumberColumn("answers", width=65),
+    "model_short": st.column_config.TextColumn("model", width=60),
+    "graded out of": st.column_config.NumberColumn("out of", width=55),
+}
+WIDE_TABLE_WIDTHS = {"calibration_in_use": wide_width(IN_USE_COLUMNS)}
+
 require_mentor()  # multi-user mode: mentors only, even by URL
 
 state = st.session_state
 state.setdefault("calibration_result", None)  # the latest fit: {"key", "name", "calibration", "before", "after", …}
-state.setdefault("calibration_notice", None)  # (kind, text) after Save or Remove: "success" or "error"
+state.setdefault("calibration_notice", None)  # (kind, text) after Remove, or a Save refused: "success" or "error"
+state.setdefault("calibration_started", None)  # the key (upload and settings) whose fit the mentor started
+state.setdefault("calibration_stopped", None)  # the key whose fit the mentor stopped
+state.setdefault("calibration_read", None)  # (read key, GradedFile): the upload as read, until its fit is done
 
 page_style()
+st.html(narrow_css(WIDE_TABLE_WIDTHS))
 bank = current_bank()
 st.title("Calibration", anchor=False)
 st.caption("Teach the scorer your marking: upload answers you have already graded, check how far its marks "
@@ -57,8 +85,9 @@ if state["calibration_notice"]:
 # ------------------------------------------------------------------ reading the upload
 
 
-def read_upload(name: str, data: bytes, bank: Bank) -> pd.DataFrame:
-    """The graded table, read by the same reader as ``python -m scoring calibrate``, then checked against the bank.
+def read_upload(name: str, data: bytes, bank: Bank) -> GradedFile:
+    """The graded table, read by the same reader as ``python -m scoring calibrate``, then checked against the bank,
+    with the warnings about rows kept (e.g. an empty answer graded 0).
 
     Raises ``DataError`` with a one-line reason.
     """
@@ -70,7 +99,8 @@ def read_upload(name: str, data: bytes, bank: Bank) -> pd.DataFrame:
     with tempfile.TemporaryDirectory(prefix="mains-graded-") as folder:
         path = Path(folder) / name  # the upload's own name: messages name it, and .csv.gz is unzipped
         path.write_bytes(data)
-        frame = read_graded(path)
+        graded = read_graded_file(path, bank_marks=bank_marks(bank))
+    frame = graded.frame
     unknown = sorted(set(frame["question_id"]) - set(bank.items))
     if unknown:
         shown = ", ".join(unknown[:5]) + (", …" if len(unknown) > 5 else "")
@@ -80,7 +110,7 @@ def read_upload(name: str, data: bytes, bank: Bank) -> pd.DataFrame:
     if frame["score"].nunique() < 2:
         raise DataError(f"{name}: every answer has the same score ({frame['score'].iloc[0]:g}), "
                         "so there is nothing to learn; include answers of different quality")
-    return frame
+    return graded
 
 
 # ------------------------------------------------------------------ fitting
@@ -94,43 +124,85 @@ def calibration_bytes(calibration) -> bytes:
         return path.read_bytes()
 
 
+def duration(seconds: float) -> str:
+    """A rough duration in words: "under 10 seconds", "about 40 seconds", "about a minute", "about 4 minutes".
+
+    >>> [duration(s) for s in (4, 18.7, 52, 80, 100, 470)]
+    ['under 10 seconds', 'about 20 seconds', 'about 50 seconds', 'about a minute', 'about 2 minutes', 'about 8 minutes']
+    """
+    if seconds < 10:
+        return "under 10 seconds"
+    if seconds < 55:
+        return f"about {round(seconds / 10) * 10} seconds"
+    if seconds < 90:
+        return "about a minute"
+    return f"about {round(seconds / 60)} minutes"
+
+
 def fit(frame: pd.DataFrame, min_answers: int) -> dict:
-    """Score every answer once, fit on all of them, cross-validate, and tabulate before and after."""
-    from scoring.calibrate import agreement_report, cross_validate, evaluation_table, fit_rows, score_rows
+    """Score every answer once, fit on all of them, cross-validate, and tabulate before and after.
+
+    The fitting holds OpenMP (scikit-learn's gradient boosting) to one thread: on this project's 2-core
+    machine, with other work running, its threads waited on each other and one question's model on 100
+    answers took 62 s against 14 s on one thread (the same predictions).  Two mentors calibrating at
+    once may leave the process on one thread, which costs nothing here.
+    """
+    from threadpoolctl import threadpool_limits
+
+    from scoring.calibrate import (agreement_report, cross_validate, estimated_fit_steps, evaluation_table, fit_rows,
+                                   score_rows)
 
     total = len(frame)
-    with st.status(f"Calibrating on {total} graded answers…", expanded=True) as status:
+    steps = estimated_fit_steps(frame["question_id"].value_counts().to_dict(), min_answers=min_answers, folds=FOLDS)
+    planned = sum(steps)
+    started = time.monotonic()
+
+    def at(done: float, text: str) -> None:
+        """Move the bar to ``done`` seconds of the planned work and say about how long is left, and so when it
+        will be done (the text stays while a step runs): as planned until the first fit is done, then at the
+        speed this machine has shown since the start."""
+        speed = (time.monotonic() - started) / done if done >= steps[0] + steps[1] else 1.0
+        left = speed * (planned - done)
+        end = clock_time(datetime.now(timezone.utc) + timedelta(seconds=left))
+        bar.progress(min(1.0, done / planned), text=f"{text} ({duration(left)} left: done about {end})")
+
+    with st.status(f"Calibrating on {total} graded answers…", expanded=True) as status, \
+            threadpool_limits(limits=1, user_api="openmp"):
         bar = st.progress(0.0, text="Marking the answers with the scorer…")
 
         def scoring(rows):
             every = max(1, total // 50)
             for i, row in enumerate(rows):
                 if i % every == 0:
-                    bar.progress(0.3 * i / total, text=f"Marking the answers with the scorer: {i} of {total}")
+                    at(steps[0] * i / total, f"Marking the answers with the scorer: {i} of {total}")
                 yield row
 
         def folds(results):
-            bar.progress(0.45, text=f"Cross-validating: fold 1 of {FOLDS}…")
             for done, result in enumerate(results, 1):
                 held_out.append(result[0])  # (test rows, predictions): which answers each fold did not train on
                 yield result
                 if done < FOLDS:
-                    bar.progress(0.45 + 0.55 * done / FOLDS, text=f"Cross-validating: fold {done + 1} of {FOLDS}…")
+                    at(sum(steps[:2 + done]), f"Cross-validating: fold {done + 1} of {FOLDS}…")
 
         held_out: list = []
         rows = score_rows(frame, bank, progress=scoring)
         before = agreement_report(frame, bank, rows=rows)
-        bar.progress(0.3, text="Fitting the calibration on all the answers…")
+        at(steps[0], "Fitting the calibration on all the answers…")
         calibration = fit_rows(rows, frame["score"], frame["max_score"], min_answers=min_answers)
+        at(sum(steps[:2]), f"Cross-validating: fold 1 of {FOLDS}…")
         after = evaluation_table(cross_validate(frame, bank, k=FOLDS, min_answers=min_answers, jobs=1, rows=rows,
                                                 progress=folds))
         bar.progress(1.0, text="Done")
-        status.update(label=f"Calibrated on {total} graded answers", state="complete", expanded=False)
+        seconds = time.monotonic() - started
+        status.update(label=f"Calibrated on {total} graded answers in {seconds:.0f} s", state="complete",
+                      expanded=False)
     trained = fold_training(rows.keys, held_out)
     keys = dict(zip(frame["question_id"].astype(str), rows.keys))
     models = {q: (model_names(calibration)[key], folds_model(trained[key], min_answers))
               for q, key in keys.items() if key in calibration.questions}
-    return {"calibration": calibration, "before": before, "after": after, "file": calibration_bytes(calibration),
+    file = calibration_bytes(calibration)
+    return {"calibration": calibration, "before": before, "after": after, "file": file,
+            "digests": {hashlib.sha256(file).hexdigest()}, "seconds": seconds,
             "models": models, "trained": {q: trained[key] for q, key in keys.items()}, "min_answers": min_answers,
             "answers": {str(q): int(n) for q, n in frame["question_id"].value_counts().items()}}
 
@@ -200,6 +272,52 @@ def unmeasured_note(result: dict) -> str:
             f"come {how}from the shared model. To measure the own model, {remedy}.")
 
 
+def worse_note(result: dict) -> str:
+    """Each question (and all together) where the After figures are worse than Before on some measure, with what
+    improved beside it; "" when calibration made no figure worse (by more than ``agreement_changes``' margins:
+    0.05 on a correlation or QWK, a tenth of the RMSE)."""
+    from scoring.calibrate import agreement_changes
+
+    def figures(changes) -> str:
+        shown = [f"{MEASURE_LABELS[c.measure].removesuffix(' (marks)')} ({number(c.before)} → {number(c.after)}"
+                 f"{' marks' if c.measure == 'rmse' else ''})" for c in changes]
+        return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+
+    def number(value: float) -> str:
+        return "not measurable" if math.isnan(value) else f"{value:.2f}"
+
+    lines, only_worse, counts, unmeasurable = [], [], [], False
+    for question, changes in agreement_changes(result["before"], result["after"]).items():
+        worse = [c for c in changes if c.verdict == "worse"]
+        if not worse:
+            continue
+        unmeasurable = unmeasurable or any(math.isnan(c.after) for c in worse)
+        better = [c for c in changes if c.verdict == "better"]
+        name = "all questions together" if question == "overall" else escape_markdown(question)
+        lines.append(f"- **{name}**: worse on {figures(worse)}"
+                     + (f"; better on {figures(better)}." if better else "."))
+        if question != "overall":
+            counts.append(int(result["after"].loc[question, "n"]))
+            if not better:
+                only_worse.append(name)
+    if not lines:
+        return ""
+    advice = ["Pearson r and Spearman ρ measure whether the marks rise and fall with yours; QWK and RMSE, how close "
+              "the marks themselves are: worse on one and better on another is a mixed result, to weigh before "
+              "you save."]
+    if unmeasurable:
+        advice.append("Not measurable: the question's calibrated marks are all the same, so they cannot rise and "
+                      "fall with yours.")
+    if counts and min(counts) < SURE_FROM:
+        advice.append(f"With {min(counts)} answers to a question these figures are uncertain; more graded answers "
+                      "make them surer.")
+    if only_worse:
+        one = len(only_worse) == 1
+        advice.append(f"For {', '.join(only_worse)} nothing improves: leave {'its' if one else 'their'} answers out "
+                      f"of the file, and Practice keeps the scorer's own marks for {'it' if one else 'them'}.")
+    return "\n".join(["**Calibration makes some agreement worse.**", *lines]) + "\n\n" + " ".join(advice)
+
+
 def span(numbers: list[int]) -> str:
     low, high = min(numbers), max(numbers)
     return str(low) if low == high else f"{low} to {high}"
@@ -230,12 +348,16 @@ def show_in_use() -> None:
                     f"**{len(header['questions'])}** question(s): {own} with their own model, "
                     f"{len(header['questions']) - own} on the shared model. Practice marks these questions "
                     "on your scale; any other question keeps the scorer's marks.")
-        st.dataframe(
-            pd.DataFrame([{"question": q, "answers": info["n"], "model": model_names(calibration)[q],
-                           "graded out of": info["max_score"], "in the bank": q in bank.items}
-                          for q, info in header["questions"].items()],
-                         columns=["question", "answers", "model", "graded out of", "in the bank"]),
-            hide_index=True, key="calibration_in_use_table")
+        table = pd.DataFrame([{"question": q, "answers": info["n"], "model": model_names(calibration)[q],
+                               "model_short": model_names(calibration)[q].removesuffix(" model"),
+                               "graded out of": info["max_score"], "in the bank": q in bank.items}
+                              for q, info in header["questions"].items()],
+                             columns=["question", "answers", "model", "model_short", "graded out of", "in the bank"])
+        wide_or_compact("calibration_in_use", table, IN_USE_COLUMNS, table, COMPACT_IN_USE_COLUMNS)
+        missing = [q for q in header["questions"] if q not in bank.items]
+        if missing:
+            st.caption(f"Not in the question bank now: {', '.join(escape_markdown(q) for q in missing)}. "
+                       "Practice cannot ask these questions; the others are marked on your scale.")
         st.download_button("Download the calibration in use", data=path.read_bytes(), file_name=path.name,
                            mime="application/octet-stream", key="calibration_download_in_use", on_click="ignore")
     else:
@@ -269,20 +391,42 @@ def remove(path: Path) -> None:
     state["calibration_notice"] = ("success", "Calibration removed: Practice gives the scorer's own marks again.")
 
 
-def save(calibration, path: Path) -> None:
-    """The Save button's callback: ``Calibration.save`` writes a temporary file beside ``path``, then os.replace."""
+def save(result: dict, path: Path) -> None:
+    """The Save button's callback: ``Calibration.save`` writes a temporary file beside ``path``, then os.replace.
+    What it wrote is remembered, so that the page can say this calibration is the one in use."""
     from scoring.calibrate import CalibrationError
 
     if not still_a_mentor():
         return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        calibration.save(path)
+        result["calibration"].save(path)
+        result["digests"].add(file_digest(path))
     except (CalibrationError, OSError) as exc:
         state["calibration_notice"] = ("error", f"Not saved: {exc}")
         return
     state["calibration_replace_confirm"] = False
-    state["calibration_notice"] = ("success", f"Saved to {path}. Practice marks with it from the next answer submitted.")
+
+
+def file_digest(path: Path) -> str | None:
+    """The SHA-256 of the file at ``path``; None when there is none or it cannot be read."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def start(key: str) -> None:
+    """The Calibrate button's callback: the fit of this upload, with these settings, runs from now on."""
+    state["calibration_started"] = key
+    state["calibration_stopped"] = None
+
+
+def stop(key: str) -> None:
+    """The Stop button's callback.  Clicking it while the fit runs makes Streamlit stop that run (at its next
+    progress update) and run the page again, which this callback begins: the fit does not start again."""
+    state["calibration_started"] = None
+    state["calibration_stopped"] = key
 
 
 def show_upload() -> None:
@@ -291,9 +435,11 @@ def show_upload() -> None:
         st.markdown(
             f"A CSV (or `.csv.gz`) saved as UTF-8 (in Excel: *CSV UTF-8*), one graded answer per row, with the columns "
             f"`{', '.join(REQUIRED_COLUMNS)}`: the bank's question id, the answer's text, your marks, and the "
-            "marks you graded out of, separated by commas (semicolons or tabs work too, and with semicolons a "
-            "decimal comma such as 7,5). The same file works with `python -m scoring calibrate`. Every question must "
-            f"be in the question bank; at least {MIN_GRADED_ANSWERS} answers in all, of different quality. "
+            "marks you graded out of (the question's marks in the bank, 10 or 15), separated by commas (semicolons "
+            "or tabs work too, and with semicolons a decimal comma such as 7,5). The same file works with "
+            "`python -m scoring calibrate`. An empty answer is kept only if you gave it 0, as the scorer does. "
+            f"Every question must be in the question bank; at least {MIN_GRADED_ANSWERS} answers in all, of "
+            "different quality. "
             "More answers make a better calibration: a question with enough of them gets its own model, "
             f"the others share one. At most {MAX_UPLOAD_BYTES // 2**20} MB (about 50,000 answers of 150 words)."
         )
@@ -306,41 +452,102 @@ def show_upload() -> None:
         return
     data = upload.getvalue()
     min_answers = int(state["calibration_min_answers"])
-    key = "|".join([hashlib.sha256(data).hexdigest(), str(min_answers), bank_fingerprint(bank_root())])
+    read_key = "|".join([hashlib.sha256(data).hexdigest(), bank_fingerprint(bank_root())])
+    key = f"{read_key}|{min_answers}"
     result = state["calibration_result"]
-    if not result or result["key"] != key or "models" not in result:
-        try:
-            frame = read_upload(upload.name, data, bank)
-            result = {"key": key, "name": upload.name, "n": len(frame), **fit(frame, min_answers)}
-        except DataError as exc:
-            st.error(escape_markdown(str(exc)))
-            return
-        except Exception as exc:  # noqa: BLE001 - a mentor sees one line, the log has the traceback
-            _LOG.exception("calibration of %s failed", upload.name)
-            st.error(f"Calibration failed ({type(exc).__name__}). Check the file and try again.")
-            return
-        state["calibration_result"] = result
-    calibration = result["calibration"]
+    if not result or result["key"] != key or "digests" not in result:
+        calibrate(upload.name, data, read_key, key, min_answers)
+        return
+    show_result(result)
 
+
+def calibrate(name: str, data: bytes, read_key: str, key: str, min_answers: int) -> None:
+    """Read the upload, say what it holds and how long calibrating takes; once the mentor starts it, fit (with a
+    Stop button), keep the result and run the page again, which shows it."""
+    from scoring.calibrate import estimated_fit_seconds
+
+    try:
+        cached = state["calibration_read"]
+        graded = cached[1] if cached and cached[0] == read_key else read_upload(name, data, bank)
+    except DataError as exc:
+        st.error(escape_markdown(str(exc)))
+        return
+    state["calibration_read"] = (read_key, graded)
+    frame = graded.frame
+    answers = frame["question_id"].value_counts().to_dict()
+    for warning in graded.warnings:
+        st.warning(escape_markdown(warning), icon=":material/warning:")
+    st.markdown(f"**{escape_markdown(name)}**: {len(frame)} graded answers to {len(answers)} question(s).")
+    takes = (f"{duration(estimated_fit_seconds(answers, min_answers=min_answers, folds=FOLDS))} on this server, "
+             "longer while it is busy")
+    if state["calibration_started"] != key:
+        if state["calibration_stopped"] == key:
+            st.info("Calibration stopped: nothing was fitted or saved.", icon=":material/info:")
+        st.markdown(f"Calibrating takes {takes}. Keep this page open while it runs (switching to another browser "
+                    "tab is fine; going to another page of the app stops it). You can stop it at any time.")
+        st.button("Calibrate", key="calibration_start", type="primary", on_click=start, args=(key,))
+        return
+    st.markdown(f"Calibrating: {takes}. Keep this page open until it is done (switching to another browser tab is "
+                "fine; going to another page of the app stops it).")
+    stop_slot = st.empty()
+    stop_slot.button("Stop", key="calibration_stop", icon=":material/stop:", on_click=stop, args=(key,),
+                     help="Stops at the end of the step in progress; nothing is saved.")
+    try:
+        result = {"key": key, "name": name, "n": len(frame), "warnings": graded.warnings, **fit(frame, min_answers)}
+    except DataError as exc:
+        state["calibration_started"] = None
+        stop_slot.empty()
+        st.error(escape_markdown(str(exc)))
+        return
+    except Exception as exc:  # noqa: BLE001 - a mentor sees one line, the log has the traceback
+        state["calibration_started"] = None
+        stop_slot.empty()
+        _LOG.exception("calibration of %s failed", name)
+        st.error(f"Calibration failed ({type(exc).__name__}). Check the file and try again.")
+        return
+    state["calibration_result"] = result
+    state["calibration_read"] = None
+    st.rerun()  # the next run draws the result in place of the progress
+
+
+def show_result(result: dict) -> None:
+    """The fit's agreement before and after, what got worse, and saving it."""
+    calibration = result["calibration"]
+    for warning in result["warnings"]:
+        st.warning(escape_markdown(warning), icon=":material/warning:")
     st.markdown(f"**{escape_markdown(result['name'])}**: {result['n']} graded answers to "
-                f"{len(calibration.questions)} question(s).")
+                f"{len(calibration.questions)} question(s), calibrated in {result['seconds']:.0f} s.")
     st.markdown("**Before**: the scorer alone")
     agreement_table(result["before"], key="calibration_before")
     st.markdown(f"**After**: calibrated, cross-validated ({FOLDS} folds)")
     agreement_table(result["after"], key="calibration_after", models=result["models"])
+    worse = worse_note(result)
+    if worse:
+        st.warning(worse, icon=":material/trending_down:")
     note = unmeasured_note(result)
     if note:
         st.info(note, icon=":material/info:")
     st.caption(MEANING)
 
-    path = calibration_file().path
-    replacing = path.exists()
+    found = calibration_file()
+    path = found.path
+    if path.is_file() and file_digest(path) in result["digests"]:
+        st.success(f"**Saved: this calibration is now in use** (`{path}`). Practice marks with it from the next "
+                   "answer submitted.", icon=":material/check_circle:")
+        st.download_button("Download this calibration", data=result["file"], file_name="calibration.mcal",
+                           mime="application/octet-stream", key="calibration_download", on_click="ignore")
+        return
     confirmed = True
-    if replacing:
-        confirmed = st.checkbox(f"Replace the calibration in use ({path.name})", key="calibration_replace_confirm")
+    if path.exists():
+        if found.calibration is not None:
+            label = (f"Replace the calibration in use ({path.name}, learned from {found.calibration.n} graded "
+                     "answers) with this one")
+        else:
+            label = f"Replace the file in use ({path.name}, which cannot be used) with this calibration"
+        confirmed = st.checkbox(label, key="calibration_replace_confirm")
     left, right = st.columns(2)
     left.button("Save calibration", key="calibration_save", type="primary", disabled=not confirmed, on_click=save,
-                args=(calibration, path))
+                args=(result, path))
     right.download_button("Download this calibration", data=result["file"], file_name="calibration.mcal",
                           mime="application/octet-stream", key="calibration_download", on_click="ignore")
 

@@ -80,6 +80,20 @@ def upload(at, name: str, data: bytes):
     return at.run()
 
 
+def fit_upload(at, name: str, data: bytes):
+    """Upload, then start the fit (the page fits only when the mentor clicks Calibrate)."""
+    upload(at, name, data)
+    assert not at.exception, at.exception
+    assert not at.error, errors(at)
+    at.button(key="calibration_start").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(elements) -> list[str]:
+    return [e.value.replace("\\", "") for e in elements]
+
+
 def block(at, key: str):
     """The container drawn with ``st.container(key=key)``, or None."""
     pending = [at.main]
@@ -132,6 +146,14 @@ def test_upload_compare_save_then_practice_marks_with_the_calibration(app, bank_
     upload(app, "graded.csv", data)
     assert not app.exception, app.exception
     assert not app.error, errors(app)
+    # nothing is fitted until the mentor, told how long it takes, starts it
+    assert block(app, "calibration_before") is None and app.session_state["calibration_result"] is None
+    assert "**graded.csv**: 30 graded answers to 2 question(s)." in texts(app.markdown)
+    assert any(m.startswith("Calibrating takes under 10 seconds on this server, longer while it is busy. Keep this "
+                            "page open while it runs") and "You can stop it" in m for m in texts(app.markdown))
+    app.button(key="calibration_start").click().run()
+    assert not app.exception, app.exception
+    assert any(m.startswith("**graded.csv**: 30 graded answers to 2 question(s), calibrated in ") for m in texts(app.markdown))
 
     before, after = table(app, "calibration_before"), table(app, "calibration_after")
     expected_before = agreement_report(frame, bank)
@@ -154,19 +176,29 @@ def test_upload_compare_save_then_practice_marks_with_the_calibration(app, bank_
     assert app.download_button(key="calibration_download")
 
     assert not calibration_path.exists()
+    assert not [c for c in app.checkbox if c.key == "calibration_replace_confirm"]  # nothing in use to replace
     save = app.button(key="calibration_save")
     assert not save.disabled
     save.click().run()
     assert not app.exception, app.exception
     saved = load_calibration(calibration_path)
     assert saved.n == 30 and set(saved.questions) == set(QUESTIONS)
-    assert any("Saved to" in s.value for s in app.success)
     assert any("Learned from **30** graded answers to **2** question(s)" in m.value for m in app.markdown)
     assert not [p for p in calibration_path.parent.iterdir() if p.name != calibration_path.name], "temp file left"
+    assert_saved_and_in_use(app, calibration_path)
+    app.run()  # and so it stays
+    assert_saved_and_in_use(app, calibration_path)
 
-    # saving again would replace the calibration in use: only after saying so
+    # a different calibration (other settings, another fit) would replace the one in use: only after saying so
+    app.number_input(key="calibration_min_answers").set_value(10).run()
+    assert block(app, "calibration_after") is None  # new settings: a new fit, started by the mentor
+    app.button(key="calibration_start").click().run()
+    assert not app.exception, app.exception
+    assert not [s for s in app.success if "now in use" in s.value]
+    replace = app.checkbox(key="calibration_replace_confirm")
+    assert replace.label == "Replace the calibration in use (calibration.mcal, learned from 30 graded answers) with this one"
     assert app.button(key="calibration_save").disabled
-    app.checkbox(key="calibration_replace_confirm").check().run()
+    replace.check().run()
     assert not app.button(key="calibration_save").disabled
 
     # Practice marks with it on the next submit, without a restart
@@ -190,6 +222,16 @@ def test_upload_compare_save_then_practice_marks_with_the_calibration(app, bank_
     assert any(scorer_alone in c.value for c in app.caption)
     assert any("The scorer's marks by component, before calibration" in c.value for c in app.caption)
     assert any(e.label.startswith("The scorer's marks by component") for e in app.expander)
+
+
+def assert_saved_and_in_use(at, path: Path) -> None:
+    """Just saved: the page says this calibration is the one in use, and offers neither to save nor to replace it."""
+    assert [s for s in texts(at.success) if "now in use" in s] == [
+        f"**Saved: this calibration is now in use** (`{path}`). Practice marks with it from the next answer "
+        "submitted."]
+    assert not [b for b in at.button if b.key == "calibration_save"]
+    assert not [c for c in at.checkbox if c.key == "calibration_replace_confirm"]
+    assert at.download_button(key="calibration_download")
 
 
 def test_remove_needs_confirmation_and_practice_goes_back_to_the_scorers_marks(page, app, bank_dir, calibration_path):
@@ -231,8 +273,7 @@ def upload_recording_fits(page, monkeypatch, graded: pd.DataFrame, min_answers: 
     monkeypatch.setattr(calibrate, "fit_rows", recording)
     page.run()
     page.number_input(key="calibration_min_answers").set_value(min_answers).run()
-    upload(page, "graded.csv", csv_bytes(graded))
-    assert not page.exception, page.exception
+    fit_upload(page, "graded.csv", csv_bytes(graded))
     assert not page.error, errors(page)
     assert len(fitted) == 1 + 5
     notes = [i.value.replace("\\", "") for i in page.info if "saved model" in i.value]
@@ -301,6 +342,11 @@ def test_after_figures_partly_from_the_shared_model_say_in_how_many_folds(page, 
      "graded.csv: every answer has the same score (5)"),
     ("graded.csv", lambda f: f.assign(score=[18.0] + list(f["score"][1:])).to_csv(index=False),
      "graded.csv: line 2: score 18 is above max_score 15; every score must lie between 0 and its max_score"),
+    ("graded.csv", lambda f: f.assign(max_score=[20.0] + list(f["max_score"][1:])).to_csv(index=False),
+     ("graded.csv: line 2: max_score 20 for ij-critical-minerals, a 15-mark question in the bank; grade each answer "
+      "out of its question's marks (or correct the question id)")),
+    ("graded.csv", lambda f: f.assign(answer=[" "] + list(f["answer"][1:])).to_csv(index=False),
+     "graded.csv: line 2: the answer is empty but has score "),
     ("empty.csv", b"", "empty.csv: the file is empty"),
     ("latin.csv", "question_id,answer,score,max_score\nij-ai-dialogue,caf\u00e9 \u00e0 la,3,15\n".encode("cp1252"),
      ("latin.csv: not UTF-8 text: line 2 has the byte 0xE9 ('é' in Windows-1252, which Excel's plain \"CSV\" uses); "
@@ -333,6 +379,115 @@ def test_a_fault_below_answers_with_line_breaks_names_its_line_and_its_spreadshe
     upload(page, "graded.csv", csv_bytes(graded))
     assert errors(page) == [f"graded.csv: line {line} (row 6 in a spreadsheet): score -1 is below 0; every score "
                             "must lie between 0 and its max_score, and max_score must be above 0"]
+
+
+def test_rows_graded_out_of_other_marks_than_the_banks_are_refused_by_line_and_spreadsheet_row(page, bank_dir):
+    graded = graded_frame(load_bank(bank_dir))
+    graded.loc[4, "max_score"] = 12.0  # a 15-mark question graded out of 12: a slip in the file
+    graded.loc[5, "max_score"] = 12.0
+    first = 6 + sum(answer.count("\n") for answer in graded["answer"][:4])
+    second = first + 1 + graded["answer"][4].count("\n")
+    page.run()
+    upload(page, "graded.csv", csv_bytes(graded))
+    assert errors(page) == [f"graded.csv: line {first} (row 6 in a spreadsheet): max_score 12 for ij-critical-minerals, "
+                            f"a 15-mark question in the bank; line {second} (row 7 in a spreadsheet): max_score 12 for "
+                            "ij-critical-minerals, a 15-mark question in the bank; grade each answer out of its "
+                            "question's marks (or correct the question id)"]
+    assert page.session_state["calibration_result"] is None and not [b for b in page.button if b.key == "calibration_start"]
+
+
+def test_an_empty_answer_graded_0_is_kept_with_a_warning_that_says_so_before_and_after_the_fit(page, bank_dir):
+    graded = graded_frame(load_bank(bank_dir))
+    graded.loc[4, ["answer", "score"]] = ["   ", 0.0]
+    line = 6 + sum(answer.count("\n") for answer in graded["answer"][:4])
+    warning = (f"graded.csv: an empty answer graded 0 is kept, as the scorer gives an empty answer 0 too (and a "
+               f"calibration keeps that 0): line {line} (row 6 in a spreadsheet)")
+    page.run()
+    upload(page, "graded.csv", csv_bytes(graded))
+    assert not page.error, errors(page)
+    assert texts(page.warning) == [warning]
+    page.button(key="calibration_start").click().run()
+    assert not page.exception, page.exception
+    assert texts(page.warning)[0] == warning
+    assert list(table(page, "calibration_after")["answers"]) == [15, 15, 30]  # the empty answer is one of them
+
+
+def test_a_measure_that_calibration_makes_worse_is_pointed_out_with_what_improved(page, bank_dir, monkeypatch):
+    """The cross-validated After table says ij-critical-minerals' Pearson r fell by 0.2 while its QWK rose: the
+    page says so in a note, with the figures, and that with 15 answers a question the figures are uncertain."""
+    from scoring import calibrate
+
+    real_table = calibrate.evaluation_table
+    before = {}
+
+    def after_table(evaluation):
+        after = real_table(evaluation).copy()
+        base = before["report"]
+        after.loc[:, ["pearson", "spearman", "qwk", "rmse"]] = base[["pearson", "spearman", "qwk", "rmse"]]
+        after.loc[QUESTIONS[0], "pearson"] = base.loc[QUESTIONS[0], "pearson"] - 0.2
+        after.loc[QUESTIONS[0], "qwk"] = base.loc[QUESTIONS[0], "qwk"] + 0.1
+        after.loc[QUESTIONS[1], "rmse"] = base.loc[QUESTIONS[1], "rmse"] * 1.5  # nothing else moves: only worse
+        return after
+
+    real_report = calibrate.agreement_report
+
+    def report(*args, **kwargs):
+        before["report"] = real_report(*args, **kwargs)
+        return before["report"]
+
+    monkeypatch.setattr(calibrate, "evaluation_table", after_table)
+    monkeypatch.setattr(calibrate, "agreement_report", report)
+    page.run()
+    fitted_page = fit_upload(page, "graded.csv", csv_bytes(graded_frame(load_bank(bank_dir))))
+    base = before["report"]
+    notes = [w for w in texts(fitted_page.warning) if "worse" in w]
+    assert len(notes) == 1, texts(fitted_page.warning)
+    r, qwk, rmse = base.loc[QUESTIONS[0], "pearson"], base.loc[QUESTIONS[0], "qwk"], base.loc[QUESTIONS[1], "rmse"]
+    assert notes[0].startswith(
+        "**Calibration makes some agreement worse.**\n"
+        f"- **{QUESTIONS[0]}**: worse on Pearson r ({r:.2f} → {r - 0.2:.2f}); better on QWK ({qwk:.2f} → {qwk + 0.1:.2f}).\n"
+        f"- **{QUESTIONS[1]}**: worse on RMSE ({rmse:.2f} → {rmse * 1.5:.2f} marks).\n"), notes[0]
+    assert "worse on one and better on another is a mixed result" in notes[0]
+    assert "With 15 answers to a question these figures are uncertain" in notes[0]
+    assert (f"For {QUESTIONS[1]} nothing improves: leave its answers out of the file, and Practice keeps the "
+            "scorer's own marks for it.") in notes[0]
+
+
+def test_no_note_when_calibration_makes_nothing_worse(page, bank_dir, monkeypatch):
+    from scoring import calibrate
+
+    real_report = calibrate.agreement_report
+    before = {}
+
+    def report(*args, **kwargs):
+        before["report"] = real_report(*args, **kwargs)
+        return before["report"]
+
+    monkeypatch.setattr(calibrate, "agreement_report", report)
+    monkeypatch.setattr(calibrate, "evaluation_table", lambda evaluation: before["report"].assign(
+        qwk=before["report"]["qwk"] + 0.01, pearson=before["report"]["pearson"] - 0.01))  # within the noise
+    page.run()
+    fit_upload(page, "graded.csv", csv_bytes(graded_frame(load_bank(bank_dir))))
+    assert not [w for w in texts(page.warning) if "worse" in w]
+
+
+def test_the_fit_holds_openmp_to_one_thread(page, bank_dir, monkeypatch):
+    """Gradient boosting's OpenMP threads, on a busy 2-core machine, made a 100-answer fit 4.5 times slower."""
+    from threadpoolctl import threadpool_info
+
+    from scoring import calibrate
+
+    threads = []
+    real_fit_rows = calibrate.fit_rows
+
+    def recording(*args, **kwargs):
+        threads.append({i["num_threads"] for i in threadpool_info() if i["user_api"] == "openmp"})
+        return real_fit_rows(*args, **kwargs)
+
+    monkeypatch.setattr(calibrate, "fit_rows", recording)
+    page.run()
+    fit_upload(page, "graded.csv", csv_bytes(graded_frame(load_bank(bank_dir))))
+    assert threads and all(t == {1} for t in threads), threads
 
 
 # ------------------------------------------------------------------ a broken calibration file
@@ -420,8 +575,7 @@ def test_a_gzipped_csv_with_a_byte_order_mark_is_read_like_the_command_line_read
 
     data = gzip.compress(b"\xef\xbb\xbf" + csv_bytes(graded_frame(load_bank(bank_dir), per_question=6)))
     page.run()
-    upload(page, "graded.csv.gz", data)
-    assert not page.exception, page.exception
+    fit_upload(page, "graded.csv.gz", data)
     assert not page.error, errors(page)
     assert list(table(page, "calibration_after")["answers"]) == [7, 7, 14]
 
