@@ -2,7 +2,10 @@
 and for mentors, the list of accounts, new accounts and roles.
 
 Passwords go straight from the form to ``storage.accounts`` (argon2 hashes) and are
-wiped from the form's state in the same callback.  A signed-in session lives only in
+wiped from the form's state in the same callback, except when a new account is refused:
+then every problem is listed at once, and the boxes keep what was typed so that only what
+is wrong needs typing again (the server never sends a password back to the browser; the
+boxes keep the browser's own copy).  A signed-in session lives only in
 this browser session's server-side state: a browser refresh asks to sign in again
 (drafts are on the server, so nothing written is lost).
 """
@@ -56,6 +59,32 @@ def wipe(*keys: str) -> None:
         state[key] = ""
 
 
+def account_problems(name: str, password: str, again: str | None = None) -> list[tuple[str, str]]:
+    """Everything wrong with a new account's name and password, each as (field, sentence), all at once:
+    the name's form, whether it is taken, the password's length, and the second copy."""
+    problems = []
+    try:
+        canonical = accounts.normalise_name(name)
+    except storage.AccountError as exc:
+        canonical = None
+        problems.append(("Name", sentence(exc)))
+    if canonical is not None and accounts.get_account(canonical) is not None:
+        problems.append(("Name", f"The name {canonical!r} is taken; choose another."))
+    try:
+        accounts.check_password(password, name=canonical)
+    except storage.AccountError as exc:
+        problems.append(("Password", sentence(exc)))
+    if again is not None and password != again:
+        problems.append(("Password again", "The two passwords differ."))
+    return problems
+
+
+def refused(what: str, problems: list[tuple[str, str]]) -> str:
+    """One message listing every problem: "<what> was not made:" and a bullet a problem."""
+    return "\n".join([f"{what}, for {'this reason' if len(problems) == 1 else 'these reasons'}:",
+                      *(f"- **{field}**: {escape_markdown(text)}" for field, text in problems)])
+
+
 # ------------------------------------------------------------------ callbacks (run before the page)
 
 
@@ -82,20 +111,24 @@ def continue_after_sign_in(signed_in_at: str, query: dict[str, str]) -> None:
 
 
 def on_sign_up() -> None:
+    """Refused, the form keeps the name and both passwords as typed (they stay in this browser's boxes; the server
+    never sends a password back) and lists every problem at once, so that each is put right in one go."""
     name = state.get("account_signup_name", "")
     password, again = state.get("account_signup_password", ""), state.get("account_signup_again", "")
-    wipe("account_signup_password", "account_signup_again")
-    if password != again:
-        say("error", "The two passwords differ.")
-        return
     if not accounts.signup_open():
+        wipe("account_signup_password", "account_signup_again")
         say("error", "New accounts are made by a mentor here.")
+        return
+    problems = account_problems(name, password, again)
+    if problems:
+        say("error", refused("No account was made", problems))
         return
     try:
         account = storage.create_account(name, password)
-    except storage.AccountError as exc:
-        say("error", sentence(exc))
+    except storage.AccountError as exc:  # e.g. the name taken by someone else a moment ago
+        say("error", escape_markdown(sentence(exc)))
         return
+    wipe("account_signup_password", "account_signup_again")
     signed_up_at = state.get(SIGNED_OUT_PATH, "account")  # read before sign_in clears the session's state
     question = state.get(SIGNED_OUT_QUERY, {}).get("q")
     sign_in(account)
@@ -139,15 +172,19 @@ def still_a_mentor() -> bool:
 def on_create_account() -> None:
     name, password = state.get("account_new_name", ""), state.get("account_new_password", "")
     role = state.get("account_new_role", accounts.ASPIRANT)
-    wipe("account_new_password")
     if not still_a_mentor():
+        wipe("account_new_password")
+        return
+    problems = account_problems(name, password)
+    if problems:  # as on Sign up: every problem at once, and what was typed stays
+        say("error", refused("No account was made", problems))
         return
     try:
         made = storage.create_account(name, password, role)
     except storage.AccountError as exc:
-        say("error", sentence(exc))
+        say("error", escape_markdown(sentence(exc)))
         return
-    wipe("account_new_name")
+    wipe("account_new_name", "account_new_password")
     say("success", f"Account {made.name!r} created ({made.role}).")
 
 

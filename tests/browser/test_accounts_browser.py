@@ -257,3 +257,25 @@ def test_sign_out_clicked_straight_after_typing_signs_out_the_first_time(page, m
         wait_idle(page)
         ui.answer_box(page).wait_for(state="visible")
         assert ui.answer_box(page).input_value() == written  # and nothing typed was lost
+
+
+def test_a_refused_sign_up_lists_every_problem_and_the_boxes_keep_what_was_typed(page, multi_user_server):
+    open_app(page, multi_user_server.url)
+    boxes = {key: page.locator(f".st-key-{key} input") for key in
+             ("account_signup_name", "account_signup_password", "account_signup_again")}
+    for key, typed in zip(boxes, ("ab", "short", "shorter")):
+        boxes[key].fill(typed)
+    ui.click(page, ".st-key-account_signup_submit button")
+    error = page.get_by_test_id("stAlertContentError")
+    error.wait_for()
+    shown = error.inner_text()
+    for problem in ("A name has 3 to 32 characters (this one has 2).", "A password has at least 8 characters.",
+                    "The two passwords differ."):
+        assert problem in shown, shown
+    assert [box.input_value() for box in boxes.values()] == ["ab", "short", "shorter"]
+    # only what is wrong needs typing again
+    boxes["account_signup_name"].fill("zeenat")
+    boxes["account_signup_password"].fill(PASSWORD)
+    boxes["account_signup_again"].fill(PASSWORD)
+    ui.click(page, ".st-key-account_signup_submit button")
+    page.get_by_text("Welcome, zeenat.").wait_for()
