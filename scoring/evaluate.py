@@ -31,7 +31,7 @@ from scoring.models import Band, Item, Question, Rubric, RubricPoint
 from scoring.scorer import Scorer, Weights
 from scoring.evidence import MatchSettings
 from scoring.suggest import candidate_phrases, without_question_words
-from scoring.text import clean, split_sentences, word_count
+from scoring.text import clean, csv_separator, split_sentences, word_count
 
 REQUIRED_COLUMNS = ("question_id", "answer", "score", "max_score")
 
@@ -126,7 +126,7 @@ def read_table(path: str | Path, *, dtype: dict | type, na_values: list[str] | N
     body = _utf8_body(raw, name)
     if not body.strip():
         raise DataError(f"{name}: the file is empty")
-    sep = _separator(body[:65536].decode("utf-8", errors="ignore"))
+    sep = csv_separator(body[:65536].decode("utf-8", errors="ignore"))
     try:  # pandas reads the bytes: a text copy in io.StringIO costs four bytes a character
         frame = pd.read_csv(io.BytesIO(body), sep=sep, encoding="utf-8", **options)
     except pd.errors.EmptyDataError:
@@ -195,20 +195,6 @@ def _utf8_body(raw: bytes, name: str) -> bytes:
     hint = (f" ('{letter}' in Windows-1252, which Excel's plain \"CSV\" uses)"
             if letter.isprintable() and letter != "\ufffd" else "")
     raise DataError(f"{name}: not UTF-8 text: line {line} has the byte 0x{byte:02X}{hint}; {_SAVE_AS_UTF8}")
-
-
-def _separator(text: str) -> str:
-    """The header's separator: a comma, else semicolons or tabs, whichever the header has more of.
-
-    >>> _separator("question_id;answer;score;max_score\\n"), _separator("a,b;c\\n"), _separator("a\\tb\\n")
-    (';', ',', '\\t')
-    """
-    header = next((line for line in io.StringIO(text) if line.strip()), "")
-    if "," in header:
-        return ","
-    counts = {";": header.count(";"), "\t": header.count("\t")}
-    best = max(counts, key=lambda sep: counts[sep])
-    return best if counts[best] else ","
 
 
 def _records(text: str, sep: str) -> Iterator[tuple[int, int, list[str]]]:

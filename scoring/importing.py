@@ -54,6 +54,7 @@ import yaml
 
 from scoring.bank import BankError, build_item, parse_question, rubric_errors, same_text_key
 from scoring.models import Concept, Item
+from scoring.text import csv_separator
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 MAX_IMPORT_ROWS = 2000
@@ -153,10 +154,8 @@ def _csv_records(text: str, report: ImportReport) -> list[tuple[dict, Any]]:
     Cells are separated by commas or, in a header without a comma, by semicolons or tabs (as Excel
     saves a CSV where the decimal mark is a comma): the same rule as graded files.
     """
-    from scoring.evaluate import _separator  # not at the top: scoring.evaluate loads the scorer (scikit-learn)
-
     try:
-        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=_separator(text[:65536]))
+        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=csv_separator(text[:65536]))
         header = [h.strip() for h in (reader.fieldnames or [])]
         missing = [c for c in REQUIRED_CSV_COLUMNS if c not in header]
         if missing:

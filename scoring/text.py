@@ -11,6 +11,7 @@ matcher sees the same tokens.
 
 from __future__ import annotations
 
+import io
 import re
 import string
 import unicodedata
@@ -228,3 +229,17 @@ def is_prose_tokens(sentence: str, tokens: list[str] | tuple[str, ...]) -> bool:
     if len(fragments) >= 4 and len(tokens) / len(fragments) < 3.5:
         return False
     return True
+
+
+def csv_separator(text: str) -> str:
+    """The header's separator: a comma, else semicolons or tabs, whichever the header has more of.
+
+    >>> csv_separator("question_id;answer;score;max_score\\n"), csv_separator("a,b;c\\n"), csv_separator("a\\tb\\n")
+    (';', ',', '\\t')
+    """
+    header = next((line for line in io.StringIO(text) if line.strip()), "")
+    if "," in header:
+        return ","
+    counts = {";": header.count(";"), "\t": header.count("\t")}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] else ","
