@@ -9,7 +9,7 @@ similarity scale between EF (counts as nothing) and EC (counts as full) and the 
 the two similarities is used. EC=0 is the scorer as it is. Usage:
     EF=0.5 EC=0.9 python embeddings_unsupervised.py
 """
-import os, sys, time
+import os, sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np
