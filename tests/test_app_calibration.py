@@ -54,12 +54,17 @@ def calibration_path(tmp_path, monkeypatch) -> Path:
     return path
 
 
+#: a script run that fits a calibration (30 answers, cross-validated) gets the page fixture's 120 s: the whole app's
+#: AppTest allows 60, which a fit passed at 64 s with three test workers on two cores
+FIT_TIMEOUT = 120
+
+
 @pytest.fixture
 def page(database_url, bank_dir, calibration_path):
     """The Calibration page alone, against the temporary bank, database and calibration path."""
     from streamlit.testing.v1 import AppTest
 
-    return AppTest.from_file(str(PAGE), default_timeout=120)
+    return AppTest.from_file(str(PAGE), default_timeout=FIT_TIMEOUT)
 
 
 def test_the_uploader_takes_a_file_as_large_as_the_page_says_and_the_server_accepts_it(page):
@@ -151,7 +156,7 @@ def test_upload_compare_save_then_practice_marks_with_the_calibration(app, bank_
     assert "**graded.csv**: 30 graded answers to 2 question(s)." in texts(app.markdown)
     assert any(m.startswith("Calibrating takes under 10 seconds on this server, longer while it is busy. Keep this "
                             "page open while it runs") and "You can stop it" in m for m in texts(app.markdown))
-    app.button(key="calibration_start").click().run()
+    app.button(key="calibration_start").click().run(timeout=FIT_TIMEOUT)
     assert not app.exception, app.exception
     assert any(m.startswith("**graded.csv**: 30 graded answers to 2 question(s), calibrated in ") for m in texts(app.markdown))
 
@@ -192,7 +197,7 @@ def test_upload_compare_save_then_practice_marks_with_the_calibration(app, bank_
     # a different calibration (other settings, another fit) would replace the one in use: only after saying so
     app.number_input(key="calibration_min_answers").set_value(10).run()
     assert block(app, "calibration_after") is None  # new settings: a new fit, started by the mentor
-    app.button(key="calibration_start").click().run()
+    app.button(key="calibration_start").click().run(timeout=FIT_TIMEOUT)
     assert not app.exception, app.exception
     assert not [s for s in app.success if "now in use" in s.value]
     replace = app.checkbox(key="calibration_replace_confirm")
