@@ -93,8 +93,25 @@ def any_database(request, tmp_path, monkeypatch) -> str:
         yield url
     finally:
         storage.dispose_engines()
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _drop_database(admin, name)
+
+
+def _drop_database(admin, name: str, attempts: int = 20) -> None:
+    """Drop a test database, waiting out a server process still in it: FORCE may not end one of another role
+    (an autovacuum worker: "must be a member of the role whose process is being terminated"), which soon ends."""
+    import time
+
+    import sqlalchemy as sa
+
+    for attempt in range(attempts):
+        try:
+            with admin.connect() as connection:
+                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            return
+        except sa.exc.ProgrammingError as exc:
+            if "pg_signal_backend" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.5)
 
 
 @pytest.fixture
