@@ -212,6 +212,10 @@ class OrdinalLogit:
         return out
 
 
+#: the smallest leaf of the per-question boosting: fewer than twice as many answers leave no split to make
+BOOSTING_LEAF = 10
+
+
 def boosted_trees(min_samples_leaf: int) -> HistGradientBoostingRegressor:
     """The gradient boosting both models use: 200 small trees, slow learning, deterministic."""
     return HistGradientBoostingRegressor(max_iter=200, learning_rate=0.05, max_leaf_nodes=15,
@@ -243,10 +247,15 @@ class SelectedBoosting:
         covariance = np.asarray(ngrams.T @ (y - y.mean())).ravel()
         correlation = np.abs(covariance) / (np.sqrt(np.maximum(share - share ** 2, 0.0)) + 1e-9)
         self.columns_ = np.argsort(-correlation, kind="stable")[:self.top]
-        self.model_ = boosted_trees(min_samples_leaf=10).fit(self._design(X), y)
+        if len(y) < 2 * BOOSTING_LEAF:  # no tree can split: every one predicts the mean, so skip growing them
+            self.model_, self.mean_ = None, float(np.mean(y))
+            return self
+        self.model_ = boosted_trees(min_samples_leaf=BOOSTING_LEAF).fit(self._design(X), y)
         return self
 
     def predict(self, X) -> np.ndarray:
+        if self.model_ is None:
+            return np.full(X.shape[0], self.mean_)
         return self.model_.predict(self._design(X))
 
 

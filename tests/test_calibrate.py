@@ -20,8 +20,9 @@ import pytest
 from scipy.sparse import csr_matrix
 from sklearn.linear_model import LogisticRegression
 
-from scoring.calibrate import (Calibration, CalibrationError, OrdinalLogit, QuestionModel, SelectedBoosting, agreement_report,
-                               cross_validate, feedback_features, fit_calibration, load_calibration)
+from scoring.calibrate import (BOOSTING_LEAF, Calibration, CalibrationError, OrdinalLogit, QuestionModel, SelectedBoosting,
+                               agreement_report, boosted_trees, cross_validate, feedback_features, fit_calibration,
+                               load_calibration)
 from scoring.cli import main
 from scoring.feedback import Feedback
 from tests.scoring_support import bank, scorer
@@ -246,6 +247,25 @@ def test_boosting_sees_the_ngrams_that_decide_the_rating_and_the_dense_block():
     assert all(column < 52 for column in model.columns_)  # the dense block is never "selected", always used
     assert model._design(X).shape == (120, 7)
     assert np.abs(model.predict(X) - y).max() < 0.35
+
+
+@pytest.mark.parametrize("n", [6, 2 * BOOSTING_LEAF - 1])
+def test_boosting_on_too_few_answers_to_split_grows_no_trees_and_predicts_as_they_would(n):
+    rng = np.random.default_rng(n)
+    y = rng.integers(0, 4, n).astype(float)
+    X = csr_matrix(np.hstack([(rng.random((n, 30)) < 0.4).astype(float), rng.normal(size=(n, 2))]))
+    model = SelectedBoosting(dense=2).fit(X, y)
+    grown = boosted_trees(min_samples_leaf=BOOSTING_LEAF).fit(model._design(X), y)
+    assert model.model_ is None
+    np.testing.assert_allclose(model.predict(X), grown.predict(model._design(X)), atol=1e-12)
+    np.testing.assert_allclose(model.predict(X), y.mean())
+
+
+def test_boosting_on_enough_answers_to_split_grows_trees():
+    y = np.repeat([0.0, 3.0], BOOSTING_LEAF)
+    X = csr_matrix(np.column_stack([y > 0, np.zeros_like(y)]).astype(float))
+    model = SelectedBoosting(dense=1).fit(X, y)
+    assert model.model_ is not None and model.predict(X)[-1] > model.predict(X)[0]
 
 
 def test_question_model_averages_three_learners_by_default():
