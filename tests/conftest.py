@@ -24,6 +24,24 @@ def running_in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 
 
+@pytest.fixture(scope="session", autouse=True)
+def one_openmp_thread_beside_other_workers():
+    """With several test workers, the tests' own calls fit gradient boosting on one OpenMP thread each.
+
+    Two workers each fitting on two threads put four busy threads on this project's two cores, and
+    OpenMP's waiting threads then made such tests ten times slower.  The limit holds for the test
+    thread only: the app's script threads (AppTest) and servers keep their own, so the Calibration
+    page's limit is still what its test measures.
+    """
+    if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) < 2:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="openmp"):
+        yield
+
+
 @pytest.fixture
 def database_url(tmp_path, monkeypatch) -> str:
     """A fresh SQLite file for one test, exported as ``DATABASE_URL``."""
