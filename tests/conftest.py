@@ -42,6 +42,28 @@ def one_openmp_thread_beside_other_workers():
         yield
 
 
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(request, monkeypatch):
+    """The tests' own sign-ups and sign-ins hash with argon2-cffi's ``profiles.CHEAPEST`` ("only for testing").
+
+    A real argon2id check takes about 0.2 s here, and the throttling tests alone make hundreds.  What
+    is under test is who may sign in, not the hash's cost.  A test marked ``real_password_hashing``
+    keeps the app's own hasher (those that check what is stored), as do the app servers the browser
+    tests start and the command-line tests' subprocesses.
+    """
+    if request.node.get_closest_marker("real_password_hashing"):
+        yield
+        return
+    from argon2 import PasswordHasher, profiles
+
+    from storage import accounts
+
+    accounts._dummy_hash.cache_clear()
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher.from_parameters(profiles.CHEAPEST))
+    yield
+    accounts._dummy_hash.cache_clear()  # the next test may hash for real
+
+
 @pytest.fixture
 def database_url(tmp_path, monkeypatch) -> str:
     """A fresh SQLite file for one test, exported as ``DATABASE_URL``."""

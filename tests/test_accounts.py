@@ -6,6 +6,7 @@ Time is injected (``now=``), so expiry and lock periods are tested without waiti
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -76,6 +77,7 @@ def test_password_cannot_be_the_name():
 # ------------------------------------------------------------------ accounts and hashes
 
 
+@pytest.mark.real_password_hashing
 def test_stored_password_is_an_argon2_hash_never_the_password(any_database):
     made = storage.create_account("asha", PASSWORD)
     user = stored_user("asha")
@@ -171,6 +173,7 @@ def test_unstorable_sign_in_names_get_the_same_one_line_refusal(any_database, na
     assert str(refused.value) == "Wrong name or password."
 
 
+@pytest.mark.real_password_hashing
 def test_outdated_hash_is_upgraded_on_sign_in(any_database):
     storage.create_account("asha", PASSWORD)
     weak = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash(PASSWORD)
@@ -439,8 +442,24 @@ def test_sign_up_is_open_unless_closed(monkeypatch):
 
 
 def cli(*args, stdin: str | None = None):
+    """``python -m storage`` in its own process, as an administrator runs it."""
     return subprocess.run([sys.executable, "-m", "storage", *args], cwd=REPO_ROOT, env=dict(os.environ),
                           input=stdin, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def cli_here(capsys, monkeypatch):
+    """The same command's ``main`` in this process (a second apiece faster than a new one): exit code and output."""
+    from storage.__main__ import main
+
+    def run(*args, stdin: str | None = None) -> subprocess.CompletedProcess:
+        capsys.readouterr()
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin or ""))
+        code = main(list(args))
+        out = capsys.readouterr()
+        return subprocess.CompletedProcess(args, code, out.out, out.err)
+
+    return run
 
 
 def test_cli_create_mentor_reads_the_password_from_stdin_never_argv(any_database):
@@ -459,7 +478,7 @@ def test_cli_create_mentor_reads_the_password_from_stdin_never_argv(any_database
     assert out.returncode != 0 and accounts.get_account("guru3") is None
 
 
-def test_cli_errors_are_one_line_with_exit_code_2(any_database):
+def test_cli_errors_are_one_line_with_exit_code_2(any_database, cli_here):
     storage.create_account("asha", PASSWORD)
     for args, stdin, says in [
         (("create-mentor", "asha", "--password-stdin"), PASSWORD + "\n", "taken; use set-role"),
@@ -468,18 +487,18 @@ def test_cli_errors_are_one_line_with_exit_code_2(any_database):
         (("set-role", "nobody", "mentor"), None, "no account called"),
         (("set-role", "asha", "aspirant"), None, "only mentor"),
     ]:
-        out = cli(*args, stdin=stdin)
+        out = cli_here(*args, stdin=stdin)
         assert out.returncode == 2, (args, out.stderr)
         assert out.stderr.startswith("error: ") and out.stderr.count("\n") == 1 and says in out.stderr, out.stderr
 
 
-def test_cli_set_role_set_password_and_list_users(any_database):
+def test_cli_set_role_set_password_and_list_users(any_database, cli_here):
     storage.create_account("mentor1", PASSWORD)
-    out = cli("create-user", "Asha", "--password-stdin", stdin=PASSWORD + "\n")
+    out = cli_here("create-user", "Asha", "--password-stdin", stdin=PASSWORD + "\n")
     assert out.returncode == 0 and "created aspirant 'asha'" in out.stdout
-    assert cli("set-role", "asha", "mentor").stdout.strip() == "'asha' is now a mentor"
-    out = cli("set-password", "asha", "--password-stdin", stdin="a brand new password\n")
+    assert cli_here("set-role", "asha", "mentor").stdout.strip() == "'asha' is now a mentor"
+    out = cli_here("set-password", "asha", "--password-stdin", stdin="a brand new password\n")
     assert out.returncode == 0, out.stderr
     assert storage.authenticate("asha", "a brand new password").name == "asha"
-    listing = cli("list-users").stdout.splitlines()
+    listing = cli_here("list-users").stdout.splitlines()
     assert [line.split("\t")[:2] for line in listing] == [["asha", "mentor"], ["mentor1", "mentor"]]
