@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import yaml
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from . import app_driver as ui
 from .fixture_bank import MARKUP_IMG, TOPIC
@@ -51,8 +52,18 @@ def add_rubric_row(page, cells: list[str]) -> None:
     The editor is a canvas grid: click its first data cell, then type and Tab.
     """
     editor = page.locator("[class*='st-key-bank_form_points_']")
-    editor.hover()
-    editor.get_by_role("button", name="Add row").click()
+    for attempt in range(3):
+        # the toolbar shows on hover; once, on a busy machine, a rerun that moved the page left the grid's
+        # scroller over the button for 20 s: hover afresh and click again, as a person would
+        editor.hover()
+        try:
+            editor.get_by_role("button", name="Add row").click(timeout=6_000)
+            break
+        except PlaywrightTimeoutError:
+            if attempt == 2:
+                raise
+            page.mouse.move(0, 0)
+            wait_idle(page)
     wait_idle(page)
     canvas = editor.get_by_test_id("data-grid-canvas")
     canvas.scroll_into_view_if_needed()
