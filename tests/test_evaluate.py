@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 
 from scoring.cli import main
-from scoring.evaluate import (DataError, bank_marks, benchmark_scorer, build_items, check_graded, evaluate_frame,
-                              evidence_phrases, human_step, item_from_reference, read_graded, read_graded_file,
-                              read_rubrics)
+from scoring.evaluate import (DataError, bank_marks, benchmark_scorer, build_items, check_graded, english_rarity,
+                              evaluate_frame, evidence_phrases, human_step, item_from_reference, read_graded,
+                              read_graded_file, read_rubrics)
 from scoring.metrics import pearson
 
 PHOTO_Q = "Explain what photosynthesis produces."
@@ -88,6 +88,19 @@ def test_evidence_phrases_drop_prompt_words_and_keep_sub_phrases():
     assert "passive transport" in phrases[0]  # a pair taken out of "passive transport occurs"
     assert "cell membrane" not in phrases[1]  # only prompt words
     assert "osmosis" in phrases[1]
+
+
+def test_evidence_phrases_prefer_words_rare_in_english_to_everyday_ones_only_one_text_uses():
+    texts = ["how much vinegar was used in each container", "what size of container to use",
+             "mRNA bases are read in triplets called codons by rRNA"]
+    vinegar, _, codons = evidence_phrases(texts, top=50)  # every candidate, in order
+    # "much" and "vinegar", "called" and "codons": each pair is in one text only, so only English at large
+    # tells them apart
+    assert vinegar.index("vinegar") < vinegar.index("much")
+    assert codons.index("codons") < codons.index("called")
+    chosen = evidence_phrases(texts)[2]
+    assert "codons" in chosen and "called" not in chosen
+    assert english_rarity("much") == 0.0 < english_rarity("called") < english_rarity("vinegar") < english_rarity("codons")
 
 
 def test_rubric_bands_count_key_elements(tmp_path, capsys, monkeypatch):
