@@ -19,7 +19,6 @@ import math
 import re
 import zlib
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
@@ -31,7 +30,7 @@ from scoring.metrics import Agreement, agreement, to_scale
 from scoring.models import Band, Item, Question, Rubric, RubricPoint
 from scoring.scorer import Scorer, Weights
 from scoring.evidence import MatchSettings
-from scoring.suggest import candidate_phrases, without_question_words
+from scoring.suggest import candidate_phrases, most_distinctive, without_question_words
 from scoring.text import clean, csv_separator, split_sentences, word_count
 
 REQUIRED_COLUMNS = ("question_id", "answer", "score", "max_score")
@@ -417,26 +416,6 @@ def safe_question_id(question_id: str) -> str:
     return slug or "question"
 
 
-#: Zipf frequency (log10 of uses per billion words) of everyday English words: "much" 6.0, "other" 6.2
-EVERYDAY_ZIPF = 6.0
-#: how much each step of rarity below EVERYDAY_ZIPF in English at large adds to a word's distinctiveness
-ENGLISH_RARITY_WEIGHT = 0.1
-
-
-@lru_cache(maxsize=65536)
-def english_rarity(word: str) -> float:
-    """How far below everyday words a word's frequency in English at large is, on wordfreq's Zipf scale:
-    0 for "much" and "other", 0.4 for "called", 2.4 for "vinegar", 4.7 for "anticodon", and 6 for a
-    word wordfreq has never seen.
-
-    >>> [round(english_rarity(w), 1) for w in ("much", "vinegar", "anticodon")]
-    [0.0, 2.4, 4.7]
-    """
-    from wordfreq import zipf_frequency  # about 35 MB of English frequencies, loaded on first use
-
-    return max(0.0, EVERYDAY_ZIPF - zipf_frequency(word, "en"))
-
-
 def evidence_phrases(texts: list[str], question: str = "", *, top: int = 6) -> list[list[str]]:
     """Evidence phrases for each reference text (a key element or a reference sentence).
 
@@ -444,10 +423,8 @@ def evidence_phrases(texts: list[str], question: str = "", *, top: int = 6) -> l
     more words, their adjacent pairs, and the single words of longer runs, so that
     "passive transport occurs" is also found as "passive transport".  A phrase made
     only of the question prompt's words is dropped: copying the question earns
-    nothing.  The ``top`` phrases most distinctive among the texts are kept: a
-    phrase scores the sum of its words' log inverse text frequency, each raised by
-    how rare the word is in English at large (``english_rarity``), so that of two
-    words only one text uses, "codons" is evidence before "called".
+    nothing.  The ``top`` phrases most distinctive among the texts are kept
+    (``most_distinctive``: rare among the texts, and rare in English at large).
 
     >>> evidence_phrases(["Osmosis is the diffusion of water across the membrane",
     ...                   "Active transport uses energy to move substances across the membrane"],
@@ -465,16 +442,7 @@ def evidence_phrases(texts: list[str], question: str = "", *, top: int = 6) -> l
             if len(parts) > 1:
                 found += [w for w in parts if len(w) > 3]
         candidates.append(without_question_words(list(dict.fromkeys(found)), question))
-    frequency: dict[str, int] = {}
-    for phrases in candidates:
-        for word in {w for p in phrases for w in p.split()}:
-            frequency[word] = frequency.get(word, 0) + 1
-
-    def distinctiveness(phrase: str) -> float:
-        return sum(math.log(1 + len(texts) / frequency[w]) * (1 + ENGLISH_RARITY_WEIGHT * english_rarity(w))
-                   for w in phrase.split())
-
-    return [sorted(phrases, key=lambda p: (-distinctiveness(p), p))[:top] for phrases in candidates]
+    return most_distinctive(candidates, top, rare_in_english=True)
 
 
 def _points_from_texts(texts: list[str], prefix: str, question: str = "") -> tuple[RubricPoint, ...]:

@@ -13,10 +13,11 @@ import pandas as pd
 import pytest
 
 from scoring.cli import main
-from scoring.evaluate import (DataError, bank_marks, benchmark_scorer, build_items, check_graded, english_rarity,
-                              evaluate_frame, evidence_phrases, human_step, item_from_reference, read_graded,
-                              read_graded_file, read_rubrics)
+from scoring.evaluate import (DataError, bank_marks, benchmark_scorer, build_items, check_graded, evaluate_frame,
+                              evidence_phrases, human_step, item_from_reference, read_graded, read_graded_file,
+                              read_rubrics)
 from scoring.metrics import pearson
+from scoring.suggest import english_rarity
 
 PHOTO_Q = "Explain what photosynthesis produces."
 PHOTO_REF = ("Photosynthesis converts light energy into chemical energy. "
