@@ -13,13 +13,13 @@ MODE=weight  a phrase scores sum over its words of log(1 + texts/df) * (1 + W * 
 MODE=drop    single-word candidates with Zipf >= Z are dropped (phrases of several words keep them)
 MODE=none    the ranking before this lever
 
-The module adopted MODE=weight with W=0.1, CAP=6 (``scoring.evaluate.english_rarity``); this script
-reimplements the ranking, so each mode is measured here whatever the module does.
+The module adopted MODE=weight with W=0.1, CAP=6 (``scoring.suggest.most_distinctive`` with
+``rare_in_english``); this script replaces the ranking that ``evidence_phrases`` calls, so each mode
+is measured here whatever the module's defaults are.
 
 Usage: MODE=drop Z=5.5 python benchmarks/experiments/general_rarity.py
 Needs `pip install wordfreq` (not a dependency of the app).
 """
-import math
 import os
 import sys
 
@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from wordfreq import zipf_frequency
 
 import scoring.evaluate as ev
-from scoring.suggest import candidate_phrases, without_question_words
+import scoring.suggest as suggest
 
 B = os.environ.get("MAINS_BENCHMARKS_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                                          "..", "..", "..", "shared", "benchmarks")) + "/"
@@ -36,46 +36,21 @@ MODE = os.environ.get("MODE", "none")
 W = float(os.environ.get("W", "0.3"))
 CAP = float(os.environ.get("CAP", "6"))
 Z = float(os.environ.get("Z", "5.5"))
+WORDLIST = os.environ.get("WORDLIST", "best")  # "small": wordfreq's list of the most common words only
+
+ranking = suggest.most_distinctive
 
 
-def zipf(word: str) -> float:
-    return zipf_frequency(word, "en", wordlist=os.environ.get("WORDLIST", "best"))
+def most_distinctive(candidates, top, *, rare_in_english=False):
+    if MODE == "drop":
+        candidates = [[p for p in found if " " in p or zipf_frequency(p, "en", wordlist=WORDLIST) < Z] or found
+                      for found in candidates]
+    return ranking(candidates, top, rare_in_english=MODE == "weight")
 
 
-def evidence_phrases(texts, question="", *, top=6):
-    candidates = []
-    for text in texts:
-        found = []
-        for run in candidate_phrases(text):
-            parts = run.split()
-            found.append(run)
-            if len(parts) > 2:
-                found += [" ".join(pair) for pair in zip(parts, parts[1:])]
-            if len(parts) > 1:
-                found += [w for w in parts if len(w) > 3]
-        found = without_question_words(list(dict.fromkeys(found)), question)
-        if MODE == "drop":
-            kept = [p for p in found if " " in p or zipf(p) < Z]
-            found = kept or found
-        candidates.append(found)
-    frequency = {}
-    for phrases in candidates:
-        for word in {w for p in phrases for w in p.split()}:
-            frequency[word] = frequency.get(word, 0) + 1
-
-    def distinctiveness(phrase):
-        score = 0.0
-        for w in phrase.split():
-            idf = math.log(1 + len(texts) / frequency[w])
-            if MODE == "weight":
-                idf *= 1 + W * max(0.0, CAP - zipf(w))
-            score += idf
-        return score
-
-    return [sorted(phrases, key=lambda p: (-distinctiveness(p), p))[:top] for phrases in candidates]
-
-
-ev.evidence_phrases = evidence_phrases
+suggest.ENGLISH_RARITY_WEIGHT, suggest.EVERYDAY_ZIPF = W, CAP
+suggest.english_rarity = lambda word: max(0.0, CAP - zipf_frequency(word, "en", wordlist=WORDLIST))
+ev.most_distinctive = most_distinctive
 
 if __name__ == "__main__":
     asap = ev.read_graded(B + "asap_sas_train.csv.gz")
@@ -84,5 +59,5 @@ if __name__ == "__main__":
     result = ev.evaluate_frame(asap, None, rubrics)
     qwk = {q: round(e.qwk, 4) for q, e in result.per_question.items()}
     mohler = ev.evaluate_frame(ev.read_graded(B + "mohler.csv"))
-    print(f"MODE={MODE} W={W} CAP={CAP} Z={Z}: ASAP {qwk} mean {sum(qwk.values()) / 3:.4f}; "
+    print(f"MODE={MODE} W={W} CAP={CAP} Z={Z} WORDLIST={WORDLIST}: ASAP {qwk} mean {sum(qwk.values()) / 3:.4f}; "
           f"Mohler r {mohler.overall.pearson:.4f}")
