@@ -176,9 +176,14 @@ def read_error(tmp_path, data: bytes, name: str = "graded.csv") -> str:
     return message
 
 
+def graded_csv(rows: list[str]) -> bytes:
+    """A graded file's bytes: the header, then each row (a row may hold quoted line breaks)."""
+    return (HEADER + "\n".join(rows) + "\n").encode()
+
+
 def test_scores_out_of_range_name_their_lines_and_values(tmp_path):
     rows = ['q,one,3,15', 'q,"two\n\nparagraphs",18,15', 'q,three,-1,15', 'q,four,2,0', 'q,five,6,5', 'q,six,1,1']
-    message = read_error(tmp_path, (HEADER + "\n".join(rows) + "\n").encode())
+    message = read_error(tmp_path, graded_csv(rows))
     assert message == ("graded.csv: line 3: score 18 is above max_score 15; line 6 (row 4 in a spreadsheet): "
                        "score -1 is below 0; line 7 (row 5 in a spreadsheet): max_score 0 is not above 0 "
                        "(and 1 more line(s) like these); every score must lie between 0 and its max_score, "
@@ -198,7 +203,7 @@ def test_a_bank_questions_rows_must_be_graded_out_of_its_marks(tmp_path):
     rows = ['ij-ai-governance,one,6,10', 'ij-ai-governance,"two\nlines",11,12', 'ij-critical-minerals,three,9,10',
             'benchmark-q,four,2,3']
     path = tmp_path / "graded.csv"
-    path.write_bytes((HEADER + "\n".join(rows) + "\n").encode())
+    path.write_bytes(graded_csv(rows))
     with pytest.raises(DataError) as raised:
         read_graded(path, bank_marks=MARKS)
     assert str(raised.value) == (
@@ -207,7 +212,7 @@ def test_a_bank_questions_rows_must_be_graded_out_of_its_marks(tmp_path):
         "of its question's marks (or correct the question id)")
     assert len(read_graded(path)) == 4  # without the bank (a benchmark's file), rows are checked as before
     rows[1], rows[2] = 'ij-ai-governance,"two\nlines",9,10', 'ij-critical-minerals,three,9,15'
-    path.write_bytes((HEADER + "\n".join(rows) + "\n").encode())
+    path.write_bytes(graded_csv(rows))
     assert list(read_graded(path, bank_marks=MARKS)["max_score"]) == [10, 10, 15, 3]
 
 
@@ -215,7 +220,7 @@ def test_an_empty_answer_to_a_bank_question_with_marks_is_refused(tmp_path):
     rows = ['ij-ai-governance,one,6,10', 'ij-ai-governance,,4,10', 'ij-ai-governance," ",0,10',
             'ij-critical-minerals,"  \n ",7.5,15']
     path = tmp_path / "graded.csv"
-    path.write_bytes((HEADER + "\n".join(rows) + "\n").encode())
+    path.write_bytes(graded_csv(rows))
     with pytest.raises(DataError) as raised:
         read_graded(path, bank_marks=MARKS)
     assert str(raised.value) == (
@@ -227,7 +232,7 @@ def test_empty_answers_kept_are_reported_as_warnings_that_name_their_lines(tmp_p
     rows = ['ij-ai-governance,"one\ntwo",6,10', 'ij-ai-governance,,0,10', 'ij-ai-governance,"\n",0,10',
             'benchmark-q,,0,3', 'benchmark-q,,2,3', 'benchmark-q,"yes, it is",3,3']
     path = tmp_path / "graded.csv"
-    path.write_bytes((HEADER + "\n".join(rows) + "\n").encode())
+    path.write_bytes(graded_csv(rows))
     graded = read_graded_file(path, bank_marks=MARKS)
     assert len(graded.frame) == 6  # nothing is dropped
     assert graded.warnings == (
@@ -237,7 +242,7 @@ def test_empty_answers_kept_are_reported_as_warnings_that_name_their_lines(tmp_p
         "counts against its agreement: line 8 (row 6 in a spreadsheet)")
     assert read_graded_file(tmp_path / "graded.csv").warnings[1].startswith("graded.csv: an empty answer with marks")
     rows = ['ij-ai-governance,one,6,10'] * 3
-    path.write_bytes((HEADER + "\n".join(rows) + "\n").encode())
+    path.write_bytes(graded_csv(rows))
     assert read_graded_file(path, bank_marks=MARKS).warnings == ()
 
 
