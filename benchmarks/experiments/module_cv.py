@@ -23,6 +23,10 @@ NBLR=C       a fourth learner: NB-weighted ordinal logit (NBSVM, Wang & Manning 
              that reach the step and those that do not, plus the dense block, logistic
              regression with this C; expected rating as for the ordinal logit.  NB_WORDS=1
              takes the word n-grams only (not the character ones) and liblinear's solver
+RARITY_W=w   the word n-gram columns (TF-IDF, word 1-2) are scaled by 1 + w * rarity in English at
+             large (scoring.suggest.english_rarity; a bigram by its words' mean), as row 24 of the
+             unsupervised log weights a generated rubric's evidence: for ridge and the logit a rare
+             word's weight is penalised less, and boosting's n-gram choice is unchanged
 Folds run in forked processes (forkpool.py) so the patches apply there too.
 Usage: TAG=x RIDGE_CV=1 python module_cv.py
 """
@@ -223,6 +227,23 @@ if EMB_W:
     cal.QuestionModel._matrix = _matrix
     cal.SelectedBoosting.__init__ = _boost_init
 
+RARITY_W = float(os.environ.get("RARITY_W", "0"))
+if RARITY_W:
+    from scoring.suggest import english_rarity
+
+    orig_matrix = cal.QuestionModel._matrix
+
+    def _rarity_matrix(self, texts, generic, specific):
+        X = orig_matrix(self, texts, generic, specific).tocsc()
+        if not hasattr(self, "rarity_scale_"):
+            words = self.vectorizers_[0].get_feature_names_out()
+            scale = np.ones(X.shape[1])
+            scale[:len(words)] = [1 + RARITY_W * np.mean([english_rarity(w) for w in term.split()]) for term in words]
+            self.rarity_scale_ = scale
+        return (X @ __import__("scipy.sparse", fromlist=["diags"]).diags(self.rarity_scale_)).tocsr()
+
+    cal.QuestionModel._matrix = _rarity_matrix
+
 per, mean, seconds = forkpool.asap_cv(asap)
-print(os.environ.get("TAG", ""), "NBLR", os.environ.get("NBLR"), "NB_WORDS", os.environ.get("NB_WORDS"), "LOGIT_C", os.environ.get("LOGIT_C"), "LGB_TOP", LGB_TOP, "EMB_W", EMB_W, "RIDGE_CV", RIDGE_CV, "HGB", HGB, HGB_LEAF, "WEIGHTS", WEIGHTS,
+print(os.environ.get("TAG", ""), "RARITY_W", RARITY_W, "NBLR", os.environ.get("NBLR"), "NB_WORDS", os.environ.get("NB_WORDS"), "LOGIT_C", os.environ.get("LOGIT_C"), "LGB_TOP", LGB_TOP, "EMB_W", EMB_W, "RIDGE_CV", RIDGE_CV, "HGB", HGB, HGB_LEAF, "WEIGHTS", WEIGHTS,
       per, "mean", mean, "s", seconds, flush=True)
