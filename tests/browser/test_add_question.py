@@ -131,10 +131,13 @@ def test_add_a_question_through_the_form_then_practise_it(app, bank_dir):
     # the grid is typed into: the open panel moves the grid, and its "Add row" button then tends to sit
     # under the grid's scroller).
     panel = page.locator(ui.key("bank_point_panel"))
+    wait_idle(page)  # the grid's last edit has rerun the page (once in CI the click below went unanswered)
     panel.get_by_text("Add a point").click()
-    panel.locator(f"{ui.key('bank_point_add')} button").click()
+    add = panel.locator(f"{ui.key('bank_point_add')} button")
+    add.wait_for(state="visible")
+    add.click()
     wait_idle(page)
-    panel.get_by_text("Nothing to add yet").wait_for(timeout=10_000)
+    panel.get_by_text("Nothing to add yet").wait_for(timeout=15_000)
 
     # An id that is already in the bank is refused by name: no silent overwrite.
     set_field(page, "bank_form_id", "zz-browser-submit")
