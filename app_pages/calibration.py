@@ -57,7 +57,38 @@ COMPACT_IN_USE_COLUMNS = {
     "model_short": st.column_config.TextColumn("model", width=60),
     "graded out of": st.column_config.NumberColumn("out of", width=55),
 }
-WIDE_TABLE_WIDTHS = {"calibration_in_use": wide_width(IN_USE_COLUMNS)}
+#: The agreement before and after calibration: every measure where it fits (the After table, with its two model
+#: columns, in 802 px), else on a phone each question's answers, Pearson r, QWK and RMSE in 326 px; the caption
+#: says what the short titles mean and that Spearman ρ and the models are in the wide table.
+AGREEMENT_COLUMNS = {
+    "question": st.column_config.TextColumn("question", width=200),
+    "model saved": st.column_config.TextColumn("model saved", width=105),
+    "figures from": st.column_config.TextColumn("figures from", width=100),
+    "answers": st.column_config.NumberColumn("answers", width=65),
+    "Pearson r": st.column_config.NumberColumn("Pearson r", format="%.3f", width=80),
+    "Spearman ρ": st.column_config.NumberColumn("Spearman ρ", format="%.3f", width=90),
+    "QWK": st.column_config.NumberColumn("QWK", format="%.3f", width=60),
+    "RMSE (marks)": st.column_config.NumberColumn("RMSE (marks)", format="%.3f", width=100),
+}
+MODEL_COLUMNS = ("model saved", "figures from")
+COMPACT_AGREEMENT_COLUMNS = {
+    "question": st.column_config.TextColumn("question", width=119),
+    "answers": st.column_config.NumberColumn("n", width=45),
+    "Pearson r": st.column_config.NumberColumn("r", format="%.2f", width=50),
+    "QWK": st.column_config.NumberColumn("QWK", format="%.2f", width=50),
+    "RMSE (marks)": st.column_config.NumberColumn("RMSE", format="%.2f", width=60),
+}
+COMPACT_MEANING = ("On a narrow screen the tables are shorter: **n** is the number of answers, **r** Pearson r; "
+                   "Spearman ρ and the models show on a wider screen.")
+
+
+def agreement_columns(with_models: bool) -> dict:
+    return {name: config for name, config in AGREEMENT_COLUMNS.items() if with_models or name not in MODEL_COLUMNS}
+
+
+WIDE_TABLE_WIDTHS = {"calibration_in_use": wide_width(IN_USE_COLUMNS),
+                     "calibration_before": wide_width(agreement_columns(with_models=False)),
+                     "calibration_after": wide_width(agreement_columns(with_models=True))}
 
 require_mentor()  # multi-user mode: mentors only, even by URL
 
@@ -244,10 +275,7 @@ def agreement_table(report: pd.DataFrame, *, key: str, models: dict[str, tuple[s
     if models is not None:
         table.insert(1, "model saved", [models.get(q, ("", ""))[0] for q in table["question"]])
         table.insert(2, "figures from", [models.get(q, ("", ""))[1] for q in table["question"]])
-    number = {label: st.column_config.NumberColumn(label, format="%.3f")
-              for key_, label in MEASURE_LABELS.items() if key_ != "n"}
-    with st.container(key=key):
-        st.dataframe(table, hide_index=True, key=f"{key}_table", column_config=number)
+    wide_or_compact(key, table, agreement_columns(with_models=models is not None), table, COMPACT_AGREEMENT_COLUMNS)
 
 
 def unmeasured_note(result: dict) -> str:
@@ -527,7 +555,7 @@ def show_result(result: dict) -> None:
     note = unmeasured_note(result)
     if note:
         st.info(note, icon=":material/info:")
-    st.caption(MEANING)
+    st.caption(f"{MEANING} {COMPACT_MEANING}")
 
     found = calibration_file()
     path = found.path

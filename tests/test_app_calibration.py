@@ -8,6 +8,7 @@ Every test points ``MAINS_CALIBRATION`` into its own temporary folder, never ``d
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -110,10 +111,21 @@ def block(at, key: str):
     return None
 
 
-def table(at, key: str) -> pd.DataFrame:
-    box = block(at, key)
-    assert box is not None and len(box.dataframe) == 1, f"no table {key}"
-    return box.dataframe[0].value.set_index("question")
+def table(at, key: str, size: str = "wide") -> pd.DataFrame:
+    """The agreement table drawn with ``wide_or_compact`` under ``key``: its wide version, or its compact one."""
+    return table_element(at, key, size).value.set_index("question")
+
+
+def table_element(at, key: str, size: str = "wide"):
+    box = block(at, f"{key}_{size}")
+    assert box is not None and len(box.dataframe) == 1, f"no {size} table {key}"
+    return box.dataframe[0]
+
+
+def shown_titles(element) -> dict[str, tuple[str, int]]:
+    """A dataframe element's visible columns: name → (title, width in px)."""
+    columns = json.loads(element.proto.columns)
+    return {name: (config["label"], config["width"]) for name, config in columns.items() if not config.get("hidden")}
 
 
 def errors(at) -> list[str]:
@@ -173,6 +185,21 @@ def test_upload_compare_save_then_practice_marks_with_the_calibration(app, bank_
                                expected_after[["pearson", "spearman", "qwk", "rmse"]].to_numpy(float))
     assert list(after["model saved"]) == list(after["figures from"]) == ["shared model", "shared model", ""]
     assert not [i for i in app.info if "saved model" in i.value]  # the figures measure the saved models
+    # a phone gets a compact pair: answers, Pearson r, QWK and RMSE, the same figures, in its 326 px
+    widths = {}
+    for key, wide in (("calibration_before", before), ("calibration_after", after)):
+        compact = shown_titles(table_element(app, key, "compact"))
+        assert {name: title for name, (title, _) in compact.items()} == {
+            "question": "question", "answers": "n", "Pearson r": "r", "QWK": "QWK", "RMSE (marks)": "RMSE"}
+        assert sum(width for _, width in compact.values()) <= 326
+        pd.testing.assert_frame_equal(table(app, key, "compact"), wide[["answers", "Pearson r", "QWK", "RMSE (marks)"]])
+        widths[key] = sum(width for _, width in shown_titles(table_element(app, key)).values())
+    assert widths["calibration_after"] <= 818  # the wide After table at 1280 px with the sidebar open
+    style = "".join(h.proto.body for h in app.get("html"))
+    assert f"@container (max-width: {widths['calibration_after'] + 1}px) {{ .st-key-calibration_after_wide" in style
+    assert f"@container (min-width: {widths['calibration_before'] + 2}px) {{ .st-key-calibration_before_compact" \
+        in style
+    assert any("**n** is the number of answers, **r** Pearson r" in c.value for c in app.caption)
     assert any("cross-validated" in c.value and "QWK" in c.value for c in app.caption)
 
     fitted = app.session_state["calibration_result"]["calibration"]

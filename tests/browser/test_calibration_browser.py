@@ -1,5 +1,5 @@
-"""The Calibration page in a real browser: the calibration in use fits a phone, a fit can be stopped while it
-runs, and after Save the page says the calibration is the one in use.
+"""The Calibration page in a real browser: the calibration in use, and a fit's Before and After tables, fit a
+phone; a fit can be stopped while it runs, and after Save the page says the calibration is the one in use.
 
 A server of its own runs with ``MAINS_CALIBRATION`` in a temporary folder (never ``data/``).
 """
@@ -33,14 +33,20 @@ def calibration_server(tmp_path_factory, bank_dir):
         yield srv
 
 
-def in_use_tables(page, width: int) -> dict[str, dict]:
+def shown_tables(page, width: int, *keys: str) -> dict[str, dict]:
+    """At this screen width, the one table of each ``wide_or_compact`` pair that shows, by its container's key."""
     page.set_viewport_size({"width": width, "height": 900})
-    page.locator(ui.key("calibration_in_use")).wait_for(state="attached")
+    for key in keys:
+        page.locator(ui.key(key)).wait_for(state="attached")
     wait_idle(page, settle=1.0)  # the grids lay out again for the new width
-    tables = ui.data_tables(page, "calibration_in_use_")
+    tables = [t for t in ui.data_tables(page, *(f"{key}_" for key in keys)) if t["holder"] is not None]
     shown = {t["holder"]: t for t in tables if t["shown"]}
-    assert len(shown) == 1, tables  # one of the pair, never both
+    assert len(shown) == len(keys), tables  # one of each pair, never both
     return shown
+
+
+def in_use_tables(page, width: int) -> dict[str, dict]:
+    return shown_tables(page, width, "calibration_in_use")
 
 
 def test_the_calibration_in_use_fits_a_phone_and_shows_every_column_on_a_laptop(page, calibration_server):
@@ -97,6 +103,20 @@ def test_after_save_the_page_says_the_calibration_is_in_use(page, calibration_se
     page.locator(f"{ui.key('calibration_start')} button").click()
     page.locator(ui.key("calibration_after")).wait_for(state="visible", timeout=90_000)
     wait_idle(page, timeout=90)
+    agreement = ("calibration_before", "calibration_after")
+    try:
+        for width in (390, 360):  # Before and After fit a phone
+            phone = shown_tables(page, width, *agreement)
+            assert set(phone) == {"calibration_before_compact", "calibration_after_compact"}, phone
+            assert all(t["width"] <= width and t["sideways"] == 0 for t in phone.values()), phone
+            assert ui.column_titles(page, "calibration_after_compact") == ["question", "n", "r", "QWK", "RMSE"]
+        laptop = shown_tables(page, 1280, *agreement)
+        assert set(laptop) == {"calibration_before_wide", "calibration_after_wide"}, laptop
+        assert all(t["sideways"] == 0 for t in laptop.values()), laptop
+        assert ui.column_titles(page, "calibration_after_wide") == [
+            "question", "model saved", "figures from", "answers", "Pearson r", "Spearman ρ", "QWK", "RMSE (marks)"]
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 900})
     replace = page.locator(ui.key("calibration_replace_confirm"))
     assert "Replace the calibration in use (calibration.mcal, learned from 30 graded answers) with this one" in \
         replace.inner_text()
