@@ -14,8 +14,12 @@ import joblib
 
 
 def _run(task):
+    """One task on one OpenMP/BLAS thread: two forked workers on two cores, as joblib's own workers run."""
+    from threadpoolctl import threadpool_limits
+
     function, args, kwargs = task
-    return function(*args, **kwargs)
+    with threadpool_limits(1):
+        return function(*args, **kwargs)
 
 
 class ForkParallel:

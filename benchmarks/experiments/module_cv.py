@@ -27,6 +27,18 @@ RARITY_W=w   the word n-gram columns (TF-IDF, word 1-2) are scaled by 1 + w * ra
              large (scoring.suggest.english_rarity; a bigram by its words' mean), as row 24 of the
              unsupervised log weights a generated rubric's evidence: for ridge and the logit a rare
              word's weight is penalised less, and boosting's n-gram choice is unchanged
+CORR_W=p     supervised term weighting for ridge and the ordinal logit: each n-gram column (word and
+             character) is scaled by (|c| + CORR_EPS)^p, normalised to mean 1 over the n-gram columns,
+             where c is how strongly the n-gram's presence tracks the rating in the training answers
+             (SelectedBoosting's correlation, so learned inside every fold and inner fold); a telling
+             n-gram's weight is penalised less.  Boosting is unchanged (it sees presence)
+SKIP=w       word-pair (skip-gram) columns beside the n-grams: every unordered pair of content words
+             (English stop words dropped) at most w words apart in the answer, TF-IDF (min_df 2);
+             ridge and the logit see them, and boosting may choose them among its 1,000
+ALT=a        a fourth learner for diversity: ridge (alpha a) on another view of the answer, binary
+             (present/absent, l2-normalised) stemmed content words and their pairs (the scorer's
+             analyser) and character 3-6 grams across word boundaries, plus the scorer's features;
+             the three learners keep their own matrix
 Folds run in forked processes (forkpool.py) so the patches apply there too.
 Usage: TAG=x RIDGE_CV=1 python module_cv.py
 """
@@ -244,6 +256,101 @@ if RARITY_W:
 
     cal.QuestionModel._matrix = _rarity_matrix
 
+CORR_W = float(os.environ.get("CORR_W", "0"))
+CORR_EPS = float(os.environ.get("CORR_EPS", "0.1"))
+if CORR_W:
+    from scipy.sparse import diags
+
+    class Weighted:
+        """A fitted linear learner on X scaled column by column."""
+
+        def __init__(self, learner, scale):
+            self.learner, self.scale = learner, diags(scale)
+
+        def predict(self, X):
+            return cal.expected_rating(self.learner, (X @ self.scale).tocsr())
+
+    orig_learners_corr = cal.QuestionModel._learners
+
+    def _learners_weighted(self, X, y):
+        dense = self.scaler_.n_features_in_
+        ngrams = (X[:, :X.shape[1] - dense] > 0).astype(np.float64)
+        share = np.asarray(ngrams.mean(axis=0)).ravel()
+        covariance = np.asarray(ngrams.T @ (y - y.mean())).ravel()
+        spread = np.sqrt(np.maximum(share - share ** 2, 0.0))
+        c = np.abs(covariance) / (spread + 1e-9) / len(y) / (y.std() + 1e-9)  # Pearson r of presence with rating
+        weight = (np.abs(c) + CORR_EPS) ** CORR_W
+        weight = np.r_[weight / weight.mean(), np.ones(dense)]
+        Xw = (X @ diags(weight)).tocsr()
+        linear = orig_learners_corr(self, Xw, y)
+        boosting = [lr for lr in linear if isinstance(lr, cal.SelectedBoosting)]
+        return [Weighted(lr, weight) for lr in linear if not isinstance(lr, cal.SelectedBoosting)] + boosting
+
+    cal.QuestionModel._learners = _learners_weighted
+
+SKIP = int(os.environ.get("SKIP", "0"))
+if SKIP:
+    import re
+
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    def word_pairs(text):
+        words = [w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in ENGLISH_STOP_WORDS]
+        return [" | ".join(sorted((a, b))) for i, a in enumerate(words) for b in words[i + 1:i + 1 + SKIP] if a != b]
+
+    orig_matrix_skip = cal.QuestionModel._matrix
+
+    def _skip_matrix(self, texts, generic, specific):
+        X = orig_matrix_skip(self, texts, generic, specific)
+        if not hasattr(self, "pairs_"):
+            self.pairs_ = cal._fit_vectorizer(lambda **o: cal._tfidf(analyzer=word_pairs, **o), texts)
+        if self.pairs_ is None:
+            return X
+        dense = self.scaler_.n_features_in_
+        return hstack([X[:, :X.shape[1] - dense], self.pairs_.transform(texts), X[:, X.shape[1] - dense:]]).tocsr()
+
+    cal.QuestionModel._matrix = _skip_matrix
+
+ALT = float(os.environ.get("ALT", "0"))
+if ALT:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import Ridge
+
+    from scoring.scorer import analyse
+
+    class Sliced:
+        """A fitted learner on some of the matrix's columns."""
+
+        def __init__(self, learner, columns):
+            self.learner, self.columns = learner, columns
+
+        def predict(self, X):
+            return cal.expected_rating(self.learner, X[:, self.columns])
+
+    orig_matrix_alt = cal.QuestionModel._matrix
+
+    def _alt_matrix(self, texts, generic, specific):
+        X = orig_matrix_alt(self, texts, generic, specific)
+        if not hasattr(self, "alt_"):
+            views = [lambda **o: TfidfVectorizer(analyzer=analyse, binary=True, use_idf=False, **o),
+                     lambda **o: TfidfVectorizer(analyzer="char", ngram_range=(3, 6), binary=True, use_idf=False,
+                                                 max_features=80000, **o)]
+            self.alt_ = [v for v in (cal._fit_vectorizer(make, texts) for make in views) if v is not None]
+            self.main_width_ = X.shape[1]
+        return hstack([X, *(v.transform(texts) for v in self.alt_)]).tocsr()
+
+    orig_learners_alt = cal.QuestionModel._learners
+
+    def _learners_alt(self, X, y):
+        main = np.arange(self.main_width_)
+        dense = self.scaler_.n_features_in_
+        alt = np.r_[np.arange(self.main_width_, X.shape[1]), np.arange(self.main_width_ - dense, self.main_width_)]
+        learners = [Sliced(lr, main) for lr in orig_learners_alt(self, X[:, main], y)]
+        return learners + [Sliced(Ridge(alpha=ALT).fit(X[:, alt], y), alt)]
+
+    cal.QuestionModel._matrix = _alt_matrix
+    cal.QuestionModel._learners = _learners_alt
+
 per, mean, seconds = forkpool.asap_cv(asap)
-print(os.environ.get("TAG", ""), "RARITY_W", RARITY_W, "NBLR", os.environ.get("NBLR"), "NB_WORDS", os.environ.get("NB_WORDS"), "LOGIT_C", os.environ.get("LOGIT_C"), "LGB_TOP", LGB_TOP, "EMB_W", EMB_W, "RIDGE_CV", RIDGE_CV, "HGB", HGB, HGB_LEAF, "WEIGHTS", WEIGHTS,
+print(os.environ.get("TAG", ""), "ALT", ALT, "SKIP", SKIP, "CORR_W", CORR_W, CORR_EPS, "RARITY_W", RARITY_W, "NBLR", os.environ.get("NBLR"), "NB_WORDS", os.environ.get("NB_WORDS"), "LOGIT_C", os.environ.get("LOGIT_C"), "LGB_TOP", LGB_TOP, "EMB_W", EMB_W, "RIDGE_CV", RIDGE_CV, "HGB", HGB, HGB_LEAF, "WEIGHTS", WEIGHTS,
       per, "mean", mean, "s", seconds, flush=True)
