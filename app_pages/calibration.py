@@ -58,11 +58,11 @@ COMPACT_IN_USE_COLUMNS = {
     "graded out of": st.column_config.NumberColumn("out of", width=55),
 }
 #: The agreement before and after calibration: every measure where it fits (the After table, with its two model
-#: columns, in 802 px), else on a phone each question's answers, Pearson r, QWK and RMSE in 326 px; the caption
+#: columns, in 816 px), else on a phone each question's answers, Pearson r, QWK and RMSE in 326 px; the caption
 #: says what the short titles mean and that Spearman ρ and the models are in the wide table.
 AGREEMENT_COLUMNS = {
-    "question": st.column_config.TextColumn("question", width=200),
-    "model saved": st.column_config.TextColumn("model saved", width=105),
+    "question": st.column_config.TextColumn("question", width=224),
+    "model saved": st.column_config.TextColumn("model saved", width=95),
     "figures from": st.column_config.TextColumn("figures from", width=100),
     "answers": st.column_config.NumberColumn("answers", width=65),
     "Pearson r": st.column_config.NumberColumn("Pearson r", format="%.3f", width=80),

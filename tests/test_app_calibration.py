@@ -193,7 +193,9 @@ def test_upload_compare_save_then_practice_marks_with_the_calibration(app, bank_
             "question": "question", "answers": "n", "Pearson r": "r", "QWK": "QWK", "RMSE (marks)": "RMSE"}
         assert sum(width for _, width in compact.values()) <= 326
         pd.testing.assert_frame_equal(table(app, key, "compact"), wide[["answers", "Pearson r", "QWK", "RMSE (marks)"]])
-        widths[key] = sum(width for _, width in shown_titles(table_element(app, key)).values())
+        wide_columns = shown_titles(table_element(app, key))
+        widths[key] = sum(width for _, width in wide_columns.values())
+        assert all(width >= 7 * len(title) + 16 for title, width in [*compact.values(), *wide_columns.values()])
     assert widths["calibration_after"] <= 818  # the wide After table at 1280 px with the sidebar open
     style = "".join(h.proto.body for h in app.get("html"))
     assert f"@container (max-width: {widths['calibration_after'] + 1}px) {{ .st-key-calibration_after_wide" in style
