@@ -39,6 +39,9 @@ ALT=a        a fourth learner for diversity: ridge (alpha a) on another view of 
              (present/absent, l2-normalised) stemmed content words and their pairs (the scorer's
              analyser) and character 3-6 grams across word boundaries, plus the scorer's features;
              the three learners keep their own matrix
+BIG=1        the levers above together as one ensemble, for variance: the module's ridge, ordinal logit
+             and boosting, plus ridge and the logit on CORR_W=1's weighted columns and ALT=3's ridge;
+             the five linear learners averaged count 2/3 and boosting 1/3, as in the module
 Folds run in forked processes (forkpool.py) so the patches apply there too.
 Usage: TAG=x RIDGE_CV=1 python module_cv.py
 """
@@ -351,6 +354,73 @@ if ALT:
     cal.QuestionModel._matrix = _alt_matrix
     cal.QuestionModel._learners = _learners_alt
 
+BIG = os.environ.get("BIG", "0") == "1"
+if BIG:
+    from scipy.sparse import diags
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import Ridge
+
+    from scoring.scorer import analyse
+
+    class Part:
+        """A fitted learner on some columns of the matrix, each column scaled."""
+
+        def __init__(self, learner, columns, scale=None):
+            self.learner, self.columns, self.scale = learner, columns, scale
+
+        def predict(self, X):
+            X = X[:, self.columns]
+            return cal.expected_rating(self.learner, (X @ diags(self.scale)).tocsr() if self.scale is not None else X)
+
+    big_matrix = cal.QuestionModel._matrix
+    big_learners = cal.QuestionModel._learners
+
+    def _big_matrix(self, texts, generic, specific):
+        X = big_matrix(self, texts, generic, specific)
+        if not hasattr(self, "alt_"):
+            views = [lambda **o: TfidfVectorizer(analyzer=analyse, binary=True, use_idf=False, **o),
+                     lambda **o: TfidfVectorizer(analyzer="char", ngram_range=(3, 6), binary=True, use_idf=False,
+                                                 max_features=80000, **o)]
+            self.alt_ = [v for v in (cal._fit_vectorizer(make, texts) for make in views) if v is not None]
+            self.main_width_ = X.shape[1]
+        return hstack([X, *(v.transform(texts) for v in self.alt_)]).tocsr()
+
+    def _big_learners(self, X, y):
+        dense = self.scaler_.n_features_in_
+        main = np.arange(self.main_width_)
+        alt = np.r_[np.arange(self.main_width_, X.shape[1]), np.arange(self.main_width_ - dense, self.main_width_)]
+        Xm = X[:, main]
+        base = big_learners(self, Xm, y)
+        out = [Part(lr, main) for lr in base]
+        if len(base) < 3:  # one rating only among these answers: the module's ridge alone
+            return out
+        ngrams = (Xm[:, :Xm.shape[1] - dense] > 0).astype(np.float64)
+        share = np.asarray(ngrams.mean(axis=0)).ravel()
+        covariance = np.asarray(ngrams.T @ (y - y.mean())).ravel()
+        r = np.abs(covariance) / (np.sqrt(np.maximum(share - share ** 2, 0.0)) + 1e-9) / len(y) / (y.std() + 1e-9)
+        weight = np.abs(r) + 0.1
+        weight = np.r_[weight / weight.mean(), np.ones(dense)]
+        Xw = (Xm @ diags(weight)).tocsr()
+        import warnings
+        from sklearn.exceptions import ConvergenceWarning
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            out += [Part(Ridge(alpha=self.ridge_alpha).fit(Xw, y), main, weight),
+                    Part(cal.OrdinalLogit(C=self.logit_c).fit(Xw, y), main, weight)]
+        out.append(Part(Ridge(alpha=3.0).fit(X[:, alt], y), alt))
+        return out
+
+    def _big_continuous(learners, X):
+        values = [cal.expected_rating(lr, X) for lr in learners]
+        if len(values) < 6:
+            return np.mean(values, axis=0)
+        linear = np.mean([values[0], values[1], *values[3:]], axis=0)
+        return (2 * linear + values[2]) / 3
+
+    cal.QuestionModel._matrix = _big_matrix
+    cal.QuestionModel._learners = _big_learners
+    cal.QuestionModel._continuous = staticmethod(_big_continuous)
+
 per, mean, seconds = forkpool.asap_cv(asap)
-print(os.environ.get("TAG", ""), "ALT", ALT, "SKIP", SKIP, "CORR_W", CORR_W, CORR_EPS, "RARITY_W", RARITY_W, "NBLR", os.environ.get("NBLR"), "NB_WORDS", os.environ.get("NB_WORDS"), "LOGIT_C", os.environ.get("LOGIT_C"), "LGB_TOP", LGB_TOP, "EMB_W", EMB_W, "RIDGE_CV", RIDGE_CV, "HGB", HGB, HGB_LEAF, "WEIGHTS", WEIGHTS,
+print(os.environ.get("TAG", ""), "BIG", BIG, "ALT", ALT, "SKIP", SKIP, "CORR_W", CORR_W, CORR_EPS, "RARITY_W", RARITY_W, "NBLR", os.environ.get("NBLR"), "NB_WORDS", os.environ.get("NB_WORDS"), "LOGIT_C", os.environ.get("LOGIT_C"), "LGB_TOP", LGB_TOP, "EMB_W", EMB_W, "RIDGE_CV", RIDGE_CV, "HGB", HGB, HGB_LEAF, "WEIGHTS", WEIGHTS,
       per, "mean", mean, "s", seconds, flush=True)
