@@ -259,35 +259,70 @@ if RARITY_W:
 
     cal.QuestionModel._matrix = _rarity_matrix
 
+# ---- helpers shared by CORR_W, ALT and BIG
+class Part:
+    """A fitted learner on some columns of the matrix (all when ``columns`` is None), each column scaled."""
+
+    def __init__(self, learner, columns=None, scale=None):
+        self.learner, self.columns, self.scale = learner, columns, scale
+
+    def predict(self, X):
+        from scipy.sparse import diags
+
+        X = X if self.columns is None else X[:, self.columns]
+        return cal.expected_rating(self.learner, (X @ diags(self.scale)).tocsr() if self.scale is not None else X)
+
+
+def presence_weight(X, y, dense, eps=0.1, power=1.0):
+    """(|r| + eps) ** power for each n-gram column, normalised to mean 1, then ones for the dense block; r is the
+    Pearson correlation of the n-gram's presence with the rating."""
+    ngrams = (X[:, :X.shape[1] - dense] > 0).astype(np.float64)
+    share = np.asarray(ngrams.mean(axis=0)).ravel()
+    covariance = np.asarray(ngrams.T @ (y - y.mean())).ravel()
+    spread = np.sqrt(np.maximum(share - share ** 2, 0.0))
+    r = np.abs(covariance) / (spread + 1e-9) / len(y) / (y.std() + 1e-9)
+    weight = (np.abs(r) + eps) ** power
+    return np.r_[weight / weight.mean(), np.ones(dense)]
+
+
+def with_alt_view(matrix):
+    """``QuestionModel._matrix`` with ALT's view appended: binary, unweighted stemmed content words and their pairs,
+    and character 3-6 grams across words (vectorisers fitted on the first call, the training answers)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from scoring.scorer import analyse
+
+    def _matrix(self, texts, generic, specific):
+        X = matrix(self, texts, generic, specific)
+        if not hasattr(self, "alt_"):
+            views = [lambda **o: TfidfVectorizer(analyzer=analyse, binary=True, use_idf=False, **o),
+                     lambda **o: TfidfVectorizer(analyzer="char", ngram_range=(3, 6), binary=True, use_idf=False,
+                                                 max_features=80000, **o)]
+            self.alt_ = [v for v in (cal._fit_vectorizer(make, texts) for make in views) if v is not None]
+            self.main_width_ = X.shape[1]
+        return hstack([X, *(v.transform(texts) for v in self.alt_)]).tocsr()
+    return _matrix
+
+
+def alt_columns(self, X):
+    """The module's own columns, and ALT's view with the dense block."""
+    dense = self.scaler_.n_features_in_
+    main = np.arange(self.main_width_)
+    return main, np.r_[np.arange(self.main_width_, X.shape[1]), np.arange(self.main_width_ - dense, self.main_width_)]
+
+
 CORR_W = float(os.environ.get("CORR_W", "0"))
 CORR_EPS = float(os.environ.get("CORR_EPS", "0.1"))
 if CORR_W:
     from scipy.sparse import diags
 
-    class Weighted:
-        """A fitted linear learner on X scaled column by column."""
-
-        def __init__(self, learner, scale):
-            self.learner, self.scale = learner, diags(scale)
-
-        def predict(self, X):
-            return cal.expected_rating(self.learner, (X @ self.scale).tocsr())
-
     orig_learners_corr = cal.QuestionModel._learners
 
     def _learners_weighted(self, X, y):
-        dense = self.scaler_.n_features_in_
-        ngrams = (X[:, :X.shape[1] - dense] > 0).astype(np.float64)
-        share = np.asarray(ngrams.mean(axis=0)).ravel()
-        covariance = np.asarray(ngrams.T @ (y - y.mean())).ravel()
-        spread = np.sqrt(np.maximum(share - share ** 2, 0.0))
-        c = np.abs(covariance) / (spread + 1e-9) / len(y) / (y.std() + 1e-9)  # Pearson r of presence with rating
-        weight = (np.abs(c) + CORR_EPS) ** CORR_W
-        weight = np.r_[weight / weight.mean(), np.ones(dense)]
-        Xw = (X @ diags(weight)).tocsr()
-        linear = orig_learners_corr(self, Xw, y)
+        weight = presence_weight(X, y, self.scaler_.n_features_in_, CORR_EPS, CORR_W)
+        linear = orig_learners_corr(self, (X @ diags(weight)).tocsr(), y)
         boosting = [lr for lr in linear if isinstance(lr, cal.SelectedBoosting)]
-        return [Weighted(lr, weight) for lr in linear if not isinstance(lr, cal.SelectedBoosting)] + boosting
+        return [Part(lr, scale=weight) for lr in linear if not isinstance(lr, cal.SelectedBoosting)] + boosting
 
     cal.QuestionModel._learners = _learners_weighted
 
@@ -316,90 +351,33 @@ if SKIP:
 
 ALT = float(os.environ.get("ALT", "0"))
 if ALT:
-    from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import Ridge
-
-    from scoring.scorer import analyse
-
-    class Sliced:
-        """A fitted learner on some of the matrix's columns."""
-
-        def __init__(self, learner, columns):
-            self.learner, self.columns = learner, columns
-
-        def predict(self, X):
-            return cal.expected_rating(self.learner, X[:, self.columns])
-
-    orig_matrix_alt = cal.QuestionModel._matrix
-
-    def _alt_matrix(self, texts, generic, specific):
-        X = orig_matrix_alt(self, texts, generic, specific)
-        if not hasattr(self, "alt_"):
-            views = [lambda **o: TfidfVectorizer(analyzer=analyse, binary=True, use_idf=False, **o),
-                     lambda **o: TfidfVectorizer(analyzer="char", ngram_range=(3, 6), binary=True, use_idf=False,
-                                                 max_features=80000, **o)]
-            self.alt_ = [v for v in (cal._fit_vectorizer(make, texts) for make in views) if v is not None]
-            self.main_width_ = X.shape[1]
-        return hstack([X, *(v.transform(texts) for v in self.alt_)]).tocsr()
 
     orig_learners_alt = cal.QuestionModel._learners
 
     def _learners_alt(self, X, y):
-        main = np.arange(self.main_width_)
-        dense = self.scaler_.n_features_in_
-        alt = np.r_[np.arange(self.main_width_, X.shape[1]), np.arange(self.main_width_ - dense, self.main_width_)]
-        learners = [Sliced(lr, main) for lr in orig_learners_alt(self, X[:, main], y)]
-        return learners + [Sliced(Ridge(alpha=ALT).fit(X[:, alt], y), alt)]
+        main, alt = alt_columns(self, X)
+        learners = [Part(lr, main) for lr in orig_learners_alt(self, X[:, main], y)]
+        return learners + [Part(Ridge(alpha=ALT).fit(X[:, alt], y), alt)]
 
-    cal.QuestionModel._matrix = _alt_matrix
+    cal.QuestionModel._matrix = with_alt_view(cal.QuestionModel._matrix)
     cal.QuestionModel._learners = _learners_alt
 
 BIG = os.environ.get("BIG", "0") == "1"
 if BIG:
     from scipy.sparse import diags
-    from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import Ridge
 
-    from scoring.scorer import analyse
-
-    class Part:
-        """A fitted learner on some columns of the matrix, each column scaled."""
-
-        def __init__(self, learner, columns, scale=None):
-            self.learner, self.columns, self.scale = learner, columns, scale
-
-        def predict(self, X):
-            X = X[:, self.columns]
-            return cal.expected_rating(self.learner, (X @ diags(self.scale)).tocsr() if self.scale is not None else X)
-
-    big_matrix = cal.QuestionModel._matrix
     big_learners = cal.QuestionModel._learners
 
-    def _big_matrix(self, texts, generic, specific):
-        X = big_matrix(self, texts, generic, specific)
-        if not hasattr(self, "alt_"):
-            views = [lambda **o: TfidfVectorizer(analyzer=analyse, binary=True, use_idf=False, **o),
-                     lambda **o: TfidfVectorizer(analyzer="char", ngram_range=(3, 6), binary=True, use_idf=False,
-                                                 max_features=80000, **o)]
-            self.alt_ = [v for v in (cal._fit_vectorizer(make, texts) for make in views) if v is not None]
-            self.main_width_ = X.shape[1]
-        return hstack([X, *(v.transform(texts) for v in self.alt_)]).tocsr()
-
     def _big_learners(self, X, y):
-        dense = self.scaler_.n_features_in_
-        main = np.arange(self.main_width_)
-        alt = np.r_[np.arange(self.main_width_, X.shape[1]), np.arange(self.main_width_ - dense, self.main_width_)]
+        main, alt = alt_columns(self, X)
         Xm = X[:, main]
         base = big_learners(self, Xm, y)
         out = [Part(lr, main) for lr in base]
         if len(base) < 3:  # one rating only among these answers: the module's ridge alone
             return out
-        ngrams = (Xm[:, :Xm.shape[1] - dense] > 0).astype(np.float64)
-        share = np.asarray(ngrams.mean(axis=0)).ravel()
-        covariance = np.asarray(ngrams.T @ (y - y.mean())).ravel()
-        r = np.abs(covariance) / (np.sqrt(np.maximum(share - share ** 2, 0.0)) + 1e-9) / len(y) / (y.std() + 1e-9)
-        weight = np.abs(r) + 0.1
-        weight = np.r_[weight / weight.mean(), np.ones(dense)]
+        weight = presence_weight(Xm, y, self.scaler_.n_features_in_)
         Xw = (Xm @ diags(weight)).tocsr()
         import warnings
         from sklearn.exceptions import ConvergenceWarning
@@ -417,10 +395,11 @@ if BIG:
         linear = np.mean([values[0], values[1], *values[3:]], axis=0)
         return (2 * linear + values[2]) / 3
 
-    cal.QuestionModel._matrix = _big_matrix
+    cal.QuestionModel._matrix = with_alt_view(cal.QuestionModel._matrix)
     cal.QuestionModel._learners = _big_learners
     cal.QuestionModel._continuous = staticmethod(_big_continuous)
 
-per, mean, seconds = forkpool.asap_cv(asap)
-print(os.environ.get("TAG", ""), "BIG", BIG, "ALT", ALT, "SKIP", SKIP, "CORR_W", CORR_W, CORR_EPS, "RARITY_W", RARITY_W, "NBLR", os.environ.get("NBLR"), "NB_WORDS", os.environ.get("NB_WORDS"), "LOGIT_C", os.environ.get("LOGIT_C"), "LGB_TOP", LGB_TOP, "EMB_W", EMB_W, "RIDGE_CV", RIDGE_CV, "HGB", HGB, HGB_LEAF, "WEIGHTS", WEIGHTS,
-      per, "mean", mean, "s", seconds, flush=True)
+if __name__ == "__main__":
+    per, mean, seconds = forkpool.asap_cv(asap)
+    print(os.environ.get("TAG", ""), "BIG", BIG, "ALT", ALT, "SKIP", SKIP, "CORR_W", CORR_W, CORR_EPS, "RARITY_W", RARITY_W, "NBLR", os.environ.get("NBLR"), "NB_WORDS", os.environ.get("NB_WORDS"), "LOGIT_C", os.environ.get("LOGIT_C"), "LGB_TOP", LGB_TOP, "EMB_W", EMB_W, "RIDGE_CV", RIDGE_CV, "HGB", HGB, HGB_LEAF, "WEIGHTS", WEIGHTS,
+          per, "mean", mean, "s", seconds, flush=True)
