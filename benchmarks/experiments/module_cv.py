@@ -53,7 +53,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import forkpool
 import numpy as np
 import pandas as pd
-from scipy.sparse import csr_matrix, hstack
+from scipy.sparse import csr_matrix, diags, hstack
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import RidgeCV
 
@@ -88,12 +88,9 @@ if LGB_TOP is not None:
     import lightgbm
 
     def _lgb_columns(self, X, y):
-        ngrams = (X[:, :X.shape[1] - self.dense] > 0).astype(np.float64)
         if int(LGB_TOP) == 0:
-            return np.arange(ngrams.shape[1])
-        share = np.asarray(ngrams.mean(axis=0)).ravel()
-        covariance = np.asarray(ngrams.T @ (y - y.mean())).ravel()
-        correlation = np.abs(covariance) / (np.sqrt(np.maximum(share - share ** 2, 0.0)) + 1e-9)
+            return np.arange(X.shape[1] - self.dense)
+        correlation = cal.presence_tracking(X[:, :X.shape[1] - self.dense], y)
         return np.argsort(-correlation, kind="stable")[:int(LGB_TOP)]
 
     LGB_STACK = os.environ.get("LGB_STACK", "0") == "1"
@@ -255,7 +252,7 @@ if RARITY_W:
             scale = np.ones(X.shape[1])
             scale[:len(words)] = [1 + RARITY_W * np.mean([english_rarity(w) for w in term.split()]) for term in words]
             self.rarity_scale_ = scale
-        return (X @ __import__("scipy.sparse", fromlist=["diags"]).diags(self.rarity_scale_)).tocsr()
+        return (X @ diags(self.rarity_scale_)).tocsr()
 
     cal.QuestionModel._matrix = _rarity_matrix
 
@@ -267,8 +264,6 @@ class Part:
         self.learner, self.columns, self.scale = learner, columns, scale
 
     def predict(self, X):
-        from scipy.sparse import diags
-
         X = X if self.columns is None else X[:, self.columns]
         return cal.expected_rating(self.learner, (X @ diags(self.scale)).tocsr() if self.scale is not None else X)
 
@@ -276,11 +271,7 @@ class Part:
 def presence_weight(X, y, dense, eps=0.1, power=1.0):
     """(|r| + eps) ** power for each n-gram column, normalised to mean 1, then ones for the dense block; r is the
     Pearson correlation of the n-gram's presence with the rating."""
-    ngrams = (X[:, :X.shape[1] - dense] > 0).astype(np.float64)
-    share = np.asarray(ngrams.mean(axis=0)).ravel()
-    covariance = np.asarray(ngrams.T @ (y - y.mean())).ravel()
-    spread = np.sqrt(np.maximum(share - share ** 2, 0.0))
-    r = np.abs(covariance) / (spread + 1e-9) / len(y) / (y.std() + 1e-9)
+    r = cal.presence_tracking(X[:, :X.shape[1] - dense], y) / len(y) / (y.std() + 1e-9)
     weight = (np.abs(r) + eps) ** power
     return np.r_[weight / weight.mean(), np.ones(dense)]
 
@@ -314,8 +305,6 @@ def alt_columns(self, X):
 CORR_W = float(os.environ.get("CORR_W", "0"))
 CORR_EPS = float(os.environ.get("CORR_EPS", "0.1"))
 if CORR_W:
-    from scipy.sparse import diags
-
     orig_learners_corr = cal.QuestionModel._learners
 
     def _learners_weighted(self, X, y):
@@ -365,7 +354,6 @@ if ALT:
 
 BIG = os.environ.get("BIG", "0") == "1"
 if BIG:
-    from scipy.sparse import diags
     from sklearn.linear_model import Ridge
 
     big_learners = cal.QuestionModel._learners
