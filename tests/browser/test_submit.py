@@ -39,6 +39,7 @@ def test_write_submit_read_marks_and_covered_evidence(app, app_url):
     ui.click(page, ui.START)
 
     # The countdown and the live word count are on screen before anything is typed.
+    page.locator(ui.CLOCK_LEFT).wait_for(state="visible")  # on a busy machine the clock can draw after the click's rerun
     assert 400 <= ui.clock_seconds_left(page) <= 420  # 7 minutes for a 10-marker
     ui.type_answer(page, ANSWER)
     words = len(ANSWER.split())
