@@ -24,7 +24,11 @@ count ``data-testid="answer-word-count"``.
 
 from __future__ import annotations
 
+import json
+
 import streamlit as st
+
+from scoring.text import COUNTED_WORD_PATTERN
 
 DEBOUNCE_MS = 400
 
@@ -60,9 +64,9 @@ CSS = """
 """
 
 JS = """
-// words as scoring.text.COUNTED_WORD counts them (dotted abbreviations, numbers with separators and
-// hyphenated or en-dashed words count once)
-const WORD = /\\p{L}(?:\\.\\p{L})+\\.?|[\\p{L}\\p{N}]+(?:(?:['\\u2019\\-\\u2013]|(?<=\\p{Nd})[.,](?=\\p{Nd}))[\\p{L}\\p{N}]+)*/gu;
+// words as scoring.text.COUNTED_WORD counts them: its very pattern (dotted abbreviations, numbers with
+// separators and hyphenated or en-dashed words count once; a combining mark belongs to its word)
+const WORD = new RegExp(__COUNTED_WORD_PATTERN__, "gu");
 
 export default function (component) {
   const { data, parentElement, setStateValue } = component;
@@ -140,7 +144,7 @@ export default function (component) {
     sync.textContent = "restored words this browser kept";
   }
 }
-"""
+""".replace("__COUNTED_WORD_PATTERN__", json.dumps(COUNTED_WORD_PATTERN))  # a JavaScript string literal
 
 _answer_box = st.components.v2.component("mains_answer_box", html=HTML, css=CSS, js=JS)
 

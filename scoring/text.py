@@ -18,12 +18,19 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+import regex
 import snowballstemmer
 
 WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+_LETTER = r"\p{L}\p{M}*"  # a letter with its combining marks (a Devanagari vowel sign, a decomposed accent)
+_RUN = r"[\p{L}\p{N}][\p{L}\p{M}\p{N}]*"  # letters, marks and digits, as a word's part
 #: a word as an examiner counts it: hyphenated (or en-dashed) words, numbers with separators ("1,20,000",
-#: "67.9") and dotted abbreviations ("U.S.", "e.g.") count once; the answer box counts with the same rule
-COUNTED_WORD = re.compile(r"[^\W\d_](?:\.[^\W\d_])+\.?|[^\W_]+(?:(?:['’\-–]|(?<=\d)[.,](?=\d))[^\W_]+)*")
+#: "67.9") and dotted abbreviations ("U.S.", "e.g.") count once, and a combining mark belongs to its word
+#: ("भारत" is one word, not "भ" and "रत"). Written in the Unicode-property syntax that both the ``regex``
+#: module and JavaScript read, so the answer box's live count runs this very pattern in the browser
+COUNTED_WORD_PATTERN = (rf"{_LETTER}(?:\.{_LETTER})+\.?"
+                        rf"|{_RUN}(?:(?:['’\-–]|(?<=\p{{Nd}})[.,](?=\p{{Nd}})){_RUN})*")
+COUNTED_WORD = regex.compile(COUNTED_WORD_PATTERN)
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _BULLET = re.compile(r"^\s*(?:[-*•▪●◦]|\d{1,2}[.)]|\(?[a-z]\))\s+", re.IGNORECASE)
@@ -107,6 +114,8 @@ def word_count(text: str) -> int:
     4
     >>> word_count("India–Japan trade: $67.9 billion (₹5,60,000 crore, 10.5%), e.g. in the U.S.")
     11
+    >>> word_count("भारत और जापान"), word_count("தமிழ் நாடு"), word_count("e\u0301te\u0301 cafe\u0301")
+    (3, 2, 2)
     """
     return len(COUNTED_WORD.findall(text))
 

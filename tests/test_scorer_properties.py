@@ -7,6 +7,7 @@ examples every time and stays fast.
 from __future__ import annotations
 
 import math
+import unicodedata
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -128,3 +129,17 @@ def test_a_short_answer_never_earns_more_than_its_length_allows(data):
     capped = [f.message for f in feedback.flags if f.code == "short_capped"]
     if capped:  # said only when it bites, with the marks it left
         assert words < 0.8 * limit and capped[0].startswith(f"Marks capped at {feedback.marks:g} of ")
+
+
+@PROPERTY
+@given(any_text)
+def test_a_word_counts_the_same_whether_its_accents_are_composed_or_combining(text):
+    # a phone or a pasted PDF may send "é" as one character or as "e" and a combining accent; Indic vowel signs
+    # are combining marks too: none of them may split a word (the answer box counts with the same pattern)
+    assert word_count(unicodedata.normalize("NFD", text)) == word_count(unicodedata.normalize("NFC", text))
+
+
+def test_indic_words_count_once_each_with_their_vowel_signs():
+    assert word_count("आत्मनिर्भर भारत और जापान") == 4  # the conjunct's virama and the vowel signs stay in their word
+    assert word_count("தமிழ் நாடு") == 2
+    assert word_count("India–Japan ties: भारत-जापान संबंध") == 4  # hyphenated or en-dashed pairs count once in any script

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import random
 import re
+import unicodedata
 
 from playwright.sync_api import expect
 
-from scoring.text import word_count
+from scoring.text import COUNTED_WORD_PATTERN, word_count
 
 from . import app_driver as ui
 from .fixture_bank import COVERED_POINT_LABEL, COVERED_SENTENCE, KEYS, MISSED_POINT_HINT
@@ -120,6 +122,32 @@ def test_empty_answer_is_refused_with_a_message(app):
     assert page.get_by_text("Your answer is empty").first.is_visible()
     assert page.locator(ui.MARKS).count() == 0
     assert page.locator("[data-testid='stException']").count() == 0
+
+
+def mixed_script_samples(n: int, seed: int = 0) -> list[str]:
+    """Short texts of letters and digits from several scripts, combining marks (Indic vowel signs, accents),
+    joiners, emoji and the punctuation the count rule looks at, seeded so every run checks the same ones."""
+    pool = list("abcXYZ019 .,-–'’\n\t_") + ["\u0301", "\u0308", "\u093e", "\u093f", "\u094d", "\u0bcd",
+                                              "\u200d", "भ", "र", "त", "த", "ம", "ழ", "中", "한", "½", "²", "Ⅻ",
+                                              "٣", "३", "é", "😀", "🇮🇳"]
+    rng = random.Random(seed)
+    return ["".join(rng.choice(pool) for _ in range(rng.randint(0, 40))) for _ in range(n)]
+
+
+def test_the_box_counts_words_in_any_script_as_the_server_does(app):
+    page = app
+    ui.start_question(page, "zz-browser-long")
+    # Hindi with its vowel signs and conjuncts, and accents typed as combining marks: one word each.
+    sample = unicodedata.normalize("NFD", "आत्मनिर्भर भारत: India–Japan ties, a café-style résumé of 67.9% growth.")
+    ui.answer_box(page).fill(sample)
+    expect(page.locator(ui.WORD_COUNT)).to_have_text(f"{word_count(sample)} / 150 words")
+    assert word_count(sample) == 10
+    # The box runs scoring.text's own pattern in Chromium's engine; Python's regex module must agree with it.
+    samples = mixed_script_samples(2000)
+    counted = page.evaluate("([pattern, texts]) => texts.map(t => (t.match(new RegExp(pattern, 'gu')) || []).length)",
+                            [COUNTED_WORD_PATTERN, samples])
+    disagree = [(text, shown, word_count(text)) for text, shown in zip(samples, counted) if shown != word_count(text)]
+    assert not disagree, disagree[:5]
 
 
 def test_words_past_the_end_of_marking_are_flagged_while_typing_and_greyed_in_the_feedback(app):
