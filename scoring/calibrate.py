@@ -667,6 +667,21 @@ def _fold(rows: Rows, scores: np.ndarray, max_scores: np.ndarray, train, test, m
     return test, calibration.predict_rows(rows.take(test))
 
 
+def fold_splits(keys: Sequence[str], k: int, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The (train, test) indices of K folds stratified by question: each question's answers are spread over
+    all K folds (questions with fewer than K answers are pooled as one stratum).
+
+    >>> [len(test) for _, test in fold_splits(["a"] * 6 + ["b"] * 4, k=2)]
+    [5, 5]
+    """
+    labels = np.array(keys)
+    counts = pd.Series(labels).value_counts()
+    strata = np.where(pd.Series(labels).map(counts).to_numpy() >= k, labels, "~rare")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return list(StratifiedKFold(k, shuffle=True, random_state=seed).split(np.zeros(len(labels)), strata))
+
+
 def cross_validate(frame: pd.DataFrame, bank: Bank | None = None, rubrics: dict | None = None, *, k: int = 5,
                    seed: int = 0, min_answers: int = MIN_ANSWERS, jobs: int = 2, rows: Rows | None = None,
                    progress=None) -> Evaluation:
@@ -683,12 +698,7 @@ def cross_validate(frame: pd.DataFrame, bank: Bank | None = None, rubrics: dict 
         raise DataError(f"--cv {k} needs at least {k} graded answers (got {len(frame)})")
     rows = rows if rows is not None else score_rows(frame, bank, rubrics)
     scores, max_scores = frame["score"].to_numpy(float), frame["max_score"].to_numpy(float)
-    labels = np.array(rows.keys)
-    counts = pd.Series(labels).value_counts()
-    strata = np.where(pd.Series(labels).map(counts).to_numpy() >= k, labels, "~rare")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        splits = list(StratifiedKFold(k, shuffle=True, random_state=seed).split(np.zeros(len(labels)), strata))
+    splits = fold_splits(rows.keys, k, seed)
     tasks = [(rows, scores, max_scores, train, test, min_answers) for train, test in splits]
     if jobs > 1:
         from joblib import Parallel, delayed

@@ -17,7 +17,6 @@ Prints QWK of each and the seconds each took.
 import os
 import sys
 import time
-import warnings
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -26,7 +25,6 @@ import numpy as np
 import torch
 from minilm_numpy import installed_model_dir, read_safetensors
 from sklearn.metrics import cohen_kappa_score
-from sklearn.model_selection import StratifiedKFold
 from tokenizers import Tokenizer
 from transformers_free_bert import Bert
 
@@ -99,14 +97,9 @@ def finetune(train_texts, train_y, test_texts, levels, seed=0):
         model.eval()
         with torch.no_grad():
             for texts in (train_texts, test_texts):
-                for start in range(0, len(texts), 64):
-                    chunk = texts[start:start + 64]
-                    enc = tok.encode_batch(chunk)
-                    ids = torch.tensor([e.ids for e in enc]); mask = torch.tensor([e.attention_mask for e in enc])
-                    h = model.frozen(ids, mask)
-                    for t, hi, mi in zip(chunk, h, mask):
-                        n = int(mi.sum())
-                        cache[t] = hi[:n].clone()
+                for ids, mask, _, chunk in batches(tok, texts, size=64, with_texts=True):
+                    for t, hi, mi in zip(chunk, model.frozen(ids, mask), mask):
+                        cache[t] = hi[:int(mi.sum())].clone()
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=LR, weight_decay=0.01)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / (0.1 * steps)) * max(0.0, (steps - s) / steps))
 
@@ -141,9 +134,7 @@ def main():
     frame = read_graded(B + "asap_sas_train.csv.gz")
     rows = forkpool.asap_rows(frame, os.environ.get("ROWS", "/tmp/mains-rows-asap.pkl"))
     labels = np.array(rows.keys)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        splits = list(StratifiedKFold(5, shuffle=True, random_state=0).split(np.zeros(len(labels)), labels))
+    splits = cal.fold_splits(rows.keys, 5)  # the folds of `evaluate --cv 5`
     sets = os.environ.get("SETS", ",".join(f"asap-{i}" for i in range(1, 11))).split(",")
     folds = [int(f) for f in os.environ.get("FOLDS", "0").split(",")]
     scores = frame["score"].to_numpy(float)
