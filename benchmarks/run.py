@@ -2,6 +2,8 @@
 
     python benchmarks/run.py            # everything (about 13 minutes on 2 cores; the ASAP cross-validation is 11 of them)
     python benchmarks/run.py --skip-cv  # without the two cross-validations
+    python benchmarks/run.py --fine-tune  # also the ASAP cross-validation with calibrate's --fine-tune
+                                          # (50 fine-tunes: about 2.5 hours on 2 cores; needs requirements-finetune.txt)
 
 Agreement figures need the graded benchmark sets, read from ``../shared/benchmarks/``
 beside the repository (or ``$MAINS_BENCHMARKS_DIR``).  When that folder is absent
@@ -75,7 +77,18 @@ def unsupervised(frame: pd.DataFrame, rubrics: dict | None, desc: str):
     return summarise(frame, raw)
 
 
-def agreement_figures(folder: Path, skip_cv: bool) -> tuple[list[dict], dict]:
+def asap_cv_figure(asap: pd.DataFrame, rows, name: str, fine_tune=None) -> tuple[dict, dict]:
+    """The ASAP 5-fold cross-validation (as `evaluate --cv 5`, with `--fine-tune` when ``fine_tune`` is given)."""
+    started = time.perf_counter()
+    cv = cross_validate(asap, None, None, k=5, jobs=2, rows=rows, fine_tune=fine_tune,
+                        progress=lambda folds: tqdm(folds, desc=name, total=5, unit="fold", leave=False, file=sys.stderr))
+    per_set = {q: a.qwk for q, a in sorted(cv.per_question.items(), key=lambda kv: int(kv[0].split("-")[1]))}
+    figure = _figure(name, "mean QWK", float(np.mean(list(per_set.values()))), "asap-cv", n=cv.overall.n,
+                     seconds=time.perf_counter() - started)
+    return figure, {"per_set_qwk": per_set, "fisher_mean_qwk": fisher_mean(list(per_set.values())), **cv.as_dict()}
+
+
+def agreement_figures(folder: Path, skip_cv: bool, fine_tune: bool = False) -> tuple[list[dict], dict]:
     figures: list[dict] = []
     detail: dict = {}
     mohler = read_graded(folder / "mohler.csv")
@@ -102,16 +115,17 @@ def agreement_figures(folder: Path, skip_cv: bool) -> tuple[list[dict], dict]:
     if skip_cv:
         return figures, detail
 
-    started = time.perf_counter()
     # as `python -m scoring evaluate asap_sas_train.csv.gz --cv 5`: sets 1/5/6 scored from their reference lines
     rows = score_rows(asap, None, None, progress("asap: scorer features"))
-    cv = cross_validate(asap, None, None, k=5, jobs=2, rows=rows,
-                        progress=lambda folds: tqdm(folds, desc="asap 5-fold", total=5, unit="fold", leave=False, file=sys.stderr))
-    seconds = time.perf_counter() - started
-    per_set = {q: a.qwk for q, a in sorted(cv.per_question.items(), key=lambda kv: int(kv[0].split("-")[1]))}
-    figures.append(_figure("ASAP all 10 sets, 5-fold CV, calibrated", "mean QWK", float(np.mean(list(per_set.values()))),
-                           "asap-cv", n=cv.overall.n, seconds=seconds))
-    detail["asap_cv"] = {"per_set_qwk": per_set, "fisher_mean_qwk": fisher_mean(list(per_set.values())), **cv.as_dict()}
+    figure, detail["asap_cv"] = asap_cv_figure(asap, rows, "ASAP all 10 sets, 5-fold CV, calibrated")
+    figures.append(figure)
+    if fine_tune:  # as `evaluate --cv 5 --fine-tune`
+        from scoring.finetune import FineTune, model_dir
+
+        model_dir()  # the packages are there, before hours of work
+        figure, detail["asap_cv_fine_tune"] = asap_cv_figure(
+            asap, rows, "ASAP all 10 sets, 5-fold CV, calibrated with --fine-tune", FineTune())
+        figures.append(figure)
 
     started = time.perf_counter()
     rows = score_rows(mohler, None, None, progress("mohler: scorer features"))
@@ -232,12 +246,16 @@ def markdown(figures: list[dict], detail: dict, speed_result: dict, folder: Path
                   "TF-IDF 1–2 grams + logistic regression per set for ASAP cross-validation). Mohler's "
                   "cross-validation has no published floor; its unsupervised floor is 0.456.", ""]
         if "asap_cv" in detail:
-            per_set = detail["asap_cv"]["per_set_qwk"]
+            runs = [(label, detail[key]["per_set_qwk"]) for key, label in
+                    (("asap_cv", "calibrated"), ("asap_cv_fine_tune", "with --fine-tune")) if key in detail]
+            per_set = runs[0][1]
             lines += ["ASAP 5-fold cross-validated QWK per set:", "",
-                      "| " + " | ".join(per_set) + " | mean | mean by Fisher's z |",
-                      "|" + " --- |" * (len(per_set) + 2),
-                      "| " + " | ".join(f"{v:.3f}" for v in per_set.values())
-                      + f" | {np.mean(list(per_set.values())):.3f} | {fisher_mean(list(per_set.values())):.3f} |", "",
+                      "| calibration | " + " | ".join(per_set) + " | mean | mean by Fisher's z |",
+                      "|" + " --- |" * (len(per_set) + 3)]
+            lines += [f"| {label} | " + " | ".join(f"{v:.3f}" for v in sets.values())
+                      + f" | {np.mean(list(sets.values())):.3f} | {fisher_mean(list(sets.values())):.3f} |"
+                      for label, sets in runs]
+            lines += ["",
                       "The target is on the plain mean. The 2012 competition, whose winners reached 0.75–0.77 on "
                       "its test set, averaged its sets' QWKs through Fisher's z, which weighs the high ones more; "
                       "the last column is the same folds averaged that way, for comparison only.", ""]
@@ -265,6 +283,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-cv", action="store_true", help="skip the two 5-fold cross-validations")
     parser.add_argument("--no-write", action="store_true", help="print only; leave benchmarks/results/ alone")
+    parser.add_argument("--fine-tune", action="store_true", help="also cross-validate ASAP with calibrate's --fine-tune "
+                        "(about 2.5 hours on 2 cores; needs requirements-finetune.txt)")
     args = parser.parse_args(argv)
 
     folder = benchmarks_dir()
@@ -274,7 +294,9 @@ def main(argv: list[str] | None = None) -> int:
     speed_result = speed()
     print(f"speed: median {speed_result['median_ms']:.2f} ms per answer; batch "
           f"{speed_result['batch_answers_per_second']:.0f} answers/s; {speed_result['ratio_to_plain_tfidf']:.1f}x plain TF-IDF")
-    figures, detail = agreement_figures(folder, args.skip_cv) if present else ([], {})
+    if args.fine_tune and args.skip_cv:
+        parser.error("--fine-tune is a cross-validation: it cannot go with --skip-cv")
+    figures, detail = agreement_figures(folder, args.skip_cv, args.fine_tune) if present else ([], {})
     for f in figures:
         floor = "" if f["floor"] is None else f" (floor {f['floor']:.3f})"
         target = "" if f["target"] is None else f", target >= {f['target']:.2f}: {'met' if f['met'] else 'NOT met'}"

@@ -69,6 +69,7 @@ from scoring.bank import Bank
 from scoring.evaluate import (DataError, Evaluation, build_items, check_graded, fit_scorers, human_step,
                               safe_question_id, scorer_for, summarise)
 from scoring.feedback import Feedback
+from scoring.finetune import FineTune, FineTuneUnavailable, TunedEncoder, model_dir
 from scoring.metrics import apply_cutpoints, best_cutpoints
 from scoring.models import Item
 from scoring.scorer import analyse, round_half
@@ -293,6 +294,7 @@ class QuestionModel:
     respell: bool = True  # rare misspellings count as their common form (scoring.spelling)
     ordinal: bool = True  # cumulative logits P(rating ≥ k) rather than one multinomial model
     boosting: bool = True  # a third learner: gradient boosting on the most telling n-grams (SelectedBoosting)
+    fine_tune: FineTune | None = None  # opt-in: also fine-tune a sentence encoder, averaged in (scoring.finetune)
 
     @property
     def levels(self) -> int:
@@ -325,11 +327,19 @@ class QuestionModel:
     def _continuous(learners: list, X) -> np.ndarray:
         return np.mean([expected_rating(learner, X) for learner in learners], axis=0)
 
+    def _rating(self, texts: list[str], X) -> np.ndarray:
+        """The continuous rating: the learners' average, averaged with the fine-tuned encoder's when there is one.
+
+        The cutpoints are fitted on the learners' held-out ratings alone, as measured (benchmarks/README.md)."""
+        rating = self._continuous(self.learners_, X)
+        tuned = getattr(self, "tuned_", None)  # absent in calibrations saved before fine-tuning
+        return rating if tuned is None else (rating + tuned.predict(texts)) / 2
+
     def fit(self, texts: list[str], generic: np.ndarray, specific: list[dict[str, float]],
             scores: np.ndarray) -> "QuestionModel":
         y = np.clip(np.rint(np.asarray(scores, float) / self.step), 0, self.levels).astype(int)
         self.spelling_ = learn_spelling(texts) if self.respell else {}
-        texts = self._respelled(texts)
+        originals, texts = texts, self._respelled(texts)
         self.names_ = sorted({name for row in specific for name in row})
         named = np.array([[row.get(name, 0.0) for name in self.names_] for row in specific]).reshape(len(texts), -1)
         self.scaler_ = StandardScaler().fit(np.hstack([generic, named]))
@@ -351,6 +361,7 @@ class QuestionModel:
                     continue
                 held_out[inner_test] = self._continuous(self._learners(X[inner_train], y[inner_train]), X[inner_test])
             self.cutpoints_ = best_cutpoints(held_out, y, self.levels)
+        self.tuned_ = None if self.fine_tune is None else TunedEncoder(self.fine_tune).fit(originals, y, self.levels)
         return self
 
     def predict(self, texts: list[str], generic: np.ndarray, specific: list[dict[str, float]]) -> np.ndarray:
@@ -358,7 +369,7 @@ class QuestionModel:
         if self.constant_ is not None:
             return np.full(len(texts), self.constant_ * self.step)
         X = self._matrix(self._respelled(texts), generic, specific)
-        ratings = apply_cutpoints(self._continuous(self.learners_, X), self.cutpoints_)
+        ratings = apply_cutpoints(self._rating(texts, X), self.cutpoints_)
         return np.clip(ratings, 0, self.levels) * self.step
 
 
@@ -501,6 +512,10 @@ class Calibration:
 
     # -------------------------------------------------------------- predicting
 
+    def fine_tuned(self) -> bool:
+        """Whether any question's model averages in a fine-tuned encoder (which needs torch to predict)."""
+        return any(getattr(model, "tuned_", None) is not None for model in self.models.values())
+
     def covers(self, item_or_id: Item | str) -> bool:
         key = item_or_id.id if isinstance(item_or_id, Item) else safe_question_id(str(item_or_id))
         return key in self.questions
@@ -613,18 +628,25 @@ def load_calibration(path: str | Path) -> Calibration:
         raise CalibrationError(f"{path.name}: damaged calibration file ({type(exc).__name__})")
     if not isinstance(calibration, Calibration):
         raise CalibrationError(f"{path.name}: damaged calibration file (unexpected content)")
+    if calibration.fine_tuned():
+        try:
+            model_dir()
+        except FineTuneUnavailable as exc:
+            raise CalibrationError(f"{path.name} was calibrated with --fine-tune: {exc}") from None
     return calibration
 
 
 # ------------------------------------------------------------------ fitting
 
 
-def _fit_question(key: str, rows: Rows, scores: np.ndarray, max_score: float, step: float) -> tuple[str, QuestionModel]:
-    return key, QuestionModel(max_score=max_score, step=step).fit(rows.texts, rows.generic, rows.specific, scores)
+def _fit_question(key: str, rows: Rows, scores: np.ndarray, max_score: float, step: float,
+                  fine_tune: FineTune | None = None) -> tuple[str, QuestionModel]:
+    model = QuestionModel(max_score=max_score, step=step, fine_tune=fine_tune)
+    return key, model.fit(rows.texts, rows.generic, rows.specific, scores)
 
 
 def fit_rows(rows: Rows, scores: Sequence[float], max_scores: Sequence[float], *,
-             min_answers: int = MIN_ANSWERS, jobs: int = 1) -> Calibration:
+             min_answers: int = MIN_ANSWERS, jobs: int = 1, fine_tune: FineTune | None = None) -> Calibration:
     """Fit a calibration from precomputed features and the human scores."""
     scores, max_scores = np.asarray(scores, float), np.asarray(max_scores, float)
     if len(rows) == 0:
@@ -637,12 +659,13 @@ def fit_rows(rows: Rows, scores: Sequence[float], max_scores: Sequence[float], *
         max_score = float(max_scores[index].max())
         step = human_step(scores[index])
         big = len(index) >= min_answers
-        questions[key] = {"n": len(index), "model": "question" if big else "shared", "max_score": max_score, "step": step}
+        questions[key] = {"n": len(index), "model": "question" if big else "shared", "max_score": max_score, "step": step,
+                          "fine_tuned": big and fine_tune is not None}
         if big:
-            tasks.append((key, rows.take(index), scores[index], max_score, step))
+            tasks.append((key, rows.take(index), scores[index], max_score, step, fine_tune))
         else:
             small.add(key)
-    if jobs > 1 and len(tasks) > 1:
+    if jobs > 1 and len(tasks) > 1 and fine_tune is None:  # a fine-tune already keeps every core busy
         from joblib import Parallel, delayed
 
         fitted = Parallel(n_jobs=jobs)(delayed(_fit_question)(*task) for task in tasks)
@@ -655,15 +678,18 @@ def fit_rows(rows: Rows, scores: Sequence[float], max_scores: Sequence[float], *
 
 
 def fit_calibration(frame: pd.DataFrame, bank: Bank | None = None, rubrics: dict | None = None, *,
-                    min_answers: int = MIN_ANSWERS, jobs: int = 1, progress=None) -> Calibration:
+                    min_answers: int = MIN_ANSWERS, jobs: int = 1, progress=None,
+                    fine_tune: FineTune | None = None) -> Calibration:
     """Fit a calibration from a graded frame (the benchmark format: question_id, answer, score, max_score, …)."""
     frame = check_graded(frame)
     rows = score_rows(frame, bank, rubrics, progress)
-    return fit_rows(rows, frame["score"], frame["max_score"], min_answers=min_answers, jobs=jobs)
+    return fit_rows(rows, frame["score"], frame["max_score"], min_answers=min_answers, jobs=jobs, fine_tune=fine_tune)
 
 
-def _fold(rows: Rows, scores: np.ndarray, max_scores: np.ndarray, train, test, min_answers: int):
-    calibration = fit_rows(rows.take(train), scores[train], max_scores[train], min_answers=min_answers)
+def _fold(rows: Rows, scores: np.ndarray, max_scores: np.ndarray, train, test, min_answers: int,
+          fine_tune: FineTune | None = None):
+    calibration = fit_rows(rows.take(train), scores[train], max_scores[train], min_answers=min_answers,
+                           fine_tune=fine_tune)
     return test, calibration.predict_rows(rows.take(test))
 
 
@@ -684,7 +710,7 @@ def fold_splits(keys: Sequence[str], k: int, seed: int = 0) -> list[tuple[np.nda
 
 def cross_validate(frame: pd.DataFrame, bank: Bank | None = None, rubrics: dict | None = None, *, k: int = 5,
                    seed: int = 0, min_answers: int = MIN_ANSWERS, jobs: int = 2, rows: Rows | None = None,
-                   progress=None) -> Evaluation:
+                   progress=None, fine_tune: FineTune | None = None) -> Evaluation:
     """K-fold cross-validated agreement: fit on K-1 folds, predict the held-out fold.
 
     Folds are stratified by question, so each question's answers are spread over
@@ -699,8 +725,8 @@ def cross_validate(frame: pd.DataFrame, bank: Bank | None = None, rubrics: dict 
     rows = rows if rows is not None else score_rows(frame, bank, rubrics)
     scores, max_scores = frame["score"].to_numpy(float), frame["max_score"].to_numpy(float)
     splits = fold_splits(rows.keys, k, seed)
-    tasks = [(rows, scores, max_scores, train, test, min_answers) for train, test in splits]
-    if jobs > 1:
+    tasks = [(rows, scores, max_scores, train, test, min_answers, fine_tune) for train, test in splits]
+    if jobs > 1 and fine_tune is None:  # a fine-tune already keeps every core busy
         from joblib import Parallel, delayed
 
         results = Parallel(n_jobs=min(jobs, k), return_as="generator")(delayed(_fold)(*task) for task in tasks)

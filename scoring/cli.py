@@ -77,6 +77,8 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--cv", type=int, metavar="K", help="K-fold cross-validated agreement of a calibration fitted on the data")
     evaluate.add_argument("--min-answers", type=int, default=50, help="with --cv: answers a question needs for its own model")
     evaluate.add_argument("--jobs", type=int, default=2, help="with --cv: folds fitted in parallel")
+    evaluate.add_argument("--fine-tune", action="store_true", help="with --cv: the calibration also fine-tunes a "
+                          "sentence encoder per question (see calibrate --fine-tune)")
     evaluate.set_defaults(run=cmd_evaluate)
 
     calibrate = commands.add_parser("calibrate", help="learn marks from graded answers")
@@ -85,6 +87,9 @@ def _parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--rubrics", help="JSON of key elements and score bands per question_id")
     calibrate.add_argument("--min-answers", type=int, default=50, help="answers a question needs for its own model")
     calibrate.add_argument("--jobs", type=int, default=2, help="questions fitted in parallel")
+    calibrate.add_argument("--fine-tune", action="store_true",
+                           help="also fine-tune a sentence encoder on each question's answers and average it in "
+                                "(a few minutes per question; needs requirements-finetune.txt)")
     calibrate.set_defaults(run=cmd_calibrate)
 
     suggest = commands.add_parser("suggest", help="suggest rubric points from a model answer")
@@ -310,6 +315,8 @@ def cmd_evaluate(args) -> int:
             raise UsageError("no rows in the data have a question_id found in the rubrics file")
     if args.cv is not None and args.calibration:
         raise UsageError("use --cv or --calibration, not both")
+    if args.fine_tune and args.cv is None:
+        raise UsageError("--fine-tune goes with --cv (or with calibrate)")
     if args.cv is not None:
         return _evaluate_cv(args, frame, bank, rubrics)
     if args.calibration:
@@ -327,7 +334,8 @@ def _evaluate_cv(args, frame, bank, rubrics) -> int:
 
     if args.cv < 2:
         raise UsageError("--cv needs K of at least 2")
-    result = cross_validate(frame, bank, rubrics, k=args.cv, min_answers=args.min_answers, jobs=max(1, args.jobs))
+    result = cross_validate(frame, bank, rubrics, k=args.cv, min_answers=args.min_answers, jobs=max(1, args.jobs),
+                            fine_tune=_fine_tune(args))
     if args.json:
         print(json.dumps({"cv": args.cv, **result.as_dict()}, indent=2))
         return 0
@@ -363,13 +371,24 @@ def cmd_calibrate(args) -> int:
     frame = _graded(args, bank, rubrics)
     if args.min_answers < 2:
         raise UsageError("--min-answers must be at least 2")
-    calibration = fit_calibration(frame, bank, rubrics, min_answers=args.min_answers, jobs=max(1, args.jobs))
+    calibration = fit_calibration(frame, bank, rubrics, min_answers=args.min_answers, jobs=max(1, args.jobs),
+                                  fine_tune=_fine_tune(args))
     calibration.save(args.output)
     own = sum(1 for q in calibration.questions.values() if q["model"] == "question")
     print(f"calibrated on {calibration.n} graded answers to {len(calibration.questions)} questions "
           f"({own} with their own model, {len(calibration.questions) - own} on the shared model) -> {args.output}",
           file=sys.stderr)
     return 0
+
+
+def _fine_tune(args):
+    """The fine-tune settings when --fine-tune is given (its packages checked before any work), else None."""
+    if not args.fine_tune:
+        return None
+    from scoring.finetune import FineTune, model_dir
+
+    model_dir()
+    return FineTune()
 
 
 def _agreement_table(result) -> str:

