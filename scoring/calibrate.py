@@ -646,8 +646,10 @@ def _fit_question(key: str, rows: Rows, scores: np.ndarray, max_score: float, st
 
 
 def fit_rows(rows: Rows, scores: Sequence[float], max_scores: Sequence[float], *,
-             min_answers: int = MIN_ANSWERS, jobs: int = 1, fine_tune: FineTune | None = None) -> Calibration:
-    """Fit a calibration from precomputed features and the human scores."""
+             min_answers: int = MIN_ANSWERS, jobs: int = 1, fine_tune: FineTune | None = None,
+             question_progress: Callable[[Iterable], Iterable] | None = None) -> Calibration:
+    """Fit a calibration from precomputed features and the human scores (``question_progress`` wraps the
+    questions fitted one after another, for a progress bar)."""
     scores, max_scores = np.asarray(scores, float), np.asarray(max_scores, float)
     if len(rows) == 0:
         raise DataError("no graded answers to calibrate from")
@@ -670,7 +672,7 @@ def fit_rows(rows: Rows, scores: Sequence[float], max_scores: Sequence[float], *
 
         fitted = Parallel(n_jobs=jobs)(delayed(_fit_question)(*task) for task in tasks)
     else:
-        fitted = [_fit_question(*task) for task in tasks]
+        fitted = [_fit_question(*task) for task in (question_progress(tasks) if question_progress else tasks)]
     shared = None
     if small:
         shared = SharedModel(memory_keys=frozenset(small)).fit(rows, scores / max_scores)
@@ -679,11 +681,12 @@ def fit_rows(rows: Rows, scores: Sequence[float], max_scores: Sequence[float], *
 
 def fit_calibration(frame: pd.DataFrame, bank: Bank | None = None, rubrics: dict | None = None, *,
                     min_answers: int = MIN_ANSWERS, jobs: int = 1, progress=None,
-                    fine_tune: FineTune | None = None) -> Calibration:
+                    fine_tune: FineTune | None = None, question_progress=None) -> Calibration:
     """Fit a calibration from a graded frame (the benchmark format: question_id, answer, score, max_score, …)."""
     frame = check_graded(frame)
     rows = score_rows(frame, bank, rubrics, progress)
-    return fit_rows(rows, frame["score"], frame["max_score"], min_answers=min_answers, jobs=jobs, fine_tune=fine_tune)
+    return fit_rows(rows, frame["score"], frame["max_score"], min_answers=min_answers, jobs=jobs, fine_tune=fine_tune,
+                    question_progress=question_progress)
 
 
 def _fold(rows: Rows, scores: np.ndarray, max_scores: np.ndarray, train, test, min_answers: int,

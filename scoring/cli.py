@@ -334,8 +334,9 @@ def _evaluate_cv(args, frame, bank, rubrics) -> int:
 
     if args.cv < 2:
         raise UsageError("--cv needs K of at least 2")
+    fine_tune = _fine_tune(args)
     result = cross_validate(frame, bank, rubrics, k=args.cv, min_answers=args.min_answers, jobs=max(1, args.jobs),
-                            fine_tune=_fine_tune(args))
+                            fine_tune=fine_tune, progress=_bar("folds", args.cv) if fine_tune else None)
     if args.json:
         print(json.dumps({"cv": args.cv, **result.as_dict()}, indent=2))
         return 0
@@ -371,8 +372,9 @@ def cmd_calibrate(args) -> int:
     frame = _graded(args, bank, rubrics)
     if args.min_answers < 2:
         raise UsageError("--min-answers must be at least 2")
+    fine_tune = _fine_tune(args)
     calibration = fit_calibration(frame, bank, rubrics, min_answers=args.min_answers, jobs=max(1, args.jobs),
-                                  fine_tune=_fine_tune(args))
+                                  fine_tune=fine_tune, question_progress=_bar("questions") if fine_tune else None)
     calibration.save(args.output)
     own = sum(1 for q in calibration.questions.values() if q["model"] == "question")
     print(f"calibrated on {calibration.n} graded answers to {len(calibration.questions)} questions "
@@ -389,6 +391,16 @@ def _fine_tune(args):
 
     model_dir()
     return FineTune()
+
+
+def _bar(unit: str, total: int | None = None):
+    """A progress bar on standard error over an iterable of ``unit`` (fine-tunes take minutes each)."""
+    from tqdm import tqdm
+
+    def wrap(items):
+        return tqdm(items, desc="fine-tuning", unit=unit[:-1], total=total, file=sys.stderr, leave=False)
+
+    return wrap
 
 
 def _agreement_table(result) -> str:

@@ -104,14 +104,18 @@ def main():
 
 def report():
     """Pooled 5-fold QWK per complete set, as `evaluate --cv 5` computes it, of the module, the fine-tuned
-    model (cut at the module's cutpoints) and the blend."""
+    model (cut at the module's cutpoints) and the blend (``--fine-tune``: weight 0.5 on each). Then the blend
+    at other weights on the fine-tuned model, and the weight chosen for each set on the other sets alone
+    (leave one set out), so that choosing it is not fitted to the set it is measured on."""
     from scoring.evaluate import summarise
     from scoring.metrics import fisher_mean
 
     frame = read_graded(B + "asap_sas_train.csv.gz")
     rows = forkpool.asap_rows(frame, os.environ.get("ROWS", "/tmp/mains-rows-asap.pkl"))
     max_scores = frame["max_score"].to_numpy(float)
-    shares = {name: np.full(len(frame), np.nan) for name in ("module", "tuned", "blend")}
+    weights = [0.3, 0.4, 0.5, 0.6, 0.7]
+    names = ["module", "tuned"] + [f"w={w}" for w in weights]
+    shares = {name: np.full(len(frame), np.nan) for name in names}
     complete, seconds = [], []
     for key in sorted(set(rows.keys), key=lambda k: int(k.split("-")[1])):
         files = [os.path.join(PREDICTIONS, f"{key}-fold{f}.npz") for f in range(5)]
@@ -122,8 +126,8 @@ def report():
             saved = np.load(path)
             test, cut, levels = saved["test"], saved["cutpoints"], int(saved["levels"])
             seconds.append(float(saved["seconds"][1]))
-            for name, cont in (("module", saved["module"]), ("tuned", saved["tuned"]),
-                               ("blend", (saved["module"] + saved["tuned"]) / 2)):
+            blends = {f"w={w}": (1 - w) * saved["module"] + w * saved["tuned"] for w in weights}
+            for name, cont in {"module": saved["module"], "tuned": saved["tuned"], **blends}.items():
                 share = np.clip(cal.apply_cutpoints(cont, cut), 0, levels) / levels
                 shares[name][test] = np.where(rows.rule_zero[test], 0.0, share)
     if not complete:
@@ -132,10 +136,19 @@ def report():
     keep = np.isin(np.array(rows.keys), complete)
     sub = frame[keep].reset_index(drop=True)
     print(f"{len(complete)} complete sets; fine-tune median {np.median(seconds):.0f} s, total {sum(seconds):.0f} s")
+    table = {}
     for name, share in shares.items():
         ev = summarise(sub, list(share[keep] * max_scores[keep]))
-        per = [ev.per_question[key].qwk for key in complete]
-        print(f"{name:7s} mean {np.mean(per):.3f} (Fisher {fisher_mean(per):.3f})  " + " ".join(f"{key} {q:.3f}" for key, q in zip(complete, per)))
+        table[name] = per = [ev.per_question[key].qwk for key in complete]
+        print(f"{name:7s} mean {np.mean(per):.3f} (Fisher {fisher_mean(per):.3f})  " + " ".join(
+            f"{key} {q:.3f}" for key, q in zip(complete, per)))
+    if len(complete) > 1:
+        chosen = []
+        for i in range(len(complete)):
+            best = max(weights, key=lambda w: np.mean([q for j, q in enumerate(table[f"w={w}"]) if j != i]))
+            chosen.append((best, table[f"w={best}"][i]))
+        print(f"w chosen on the other sets: mean {np.mean([q for _, q in chosen]):.3f}  "
+              + " ".join(f"{key} w={w} {q:.3f}" for key, (w, q) in zip(complete, chosen)))
 
 
 if __name__ == "__main__":
