@@ -328,12 +328,15 @@ class QuestionModel:
         return np.mean([expected_rating(learner, X) for learner in learners], axis=0)
 
     def _rating(self, texts: list[str], X) -> np.ndarray:
-        """The continuous rating: the learners' average, averaged with the fine-tuned encoder's when there is one.
+        """The continuous rating: the learners' average, and with a fine-tuned encoder, its weighted average with
+        the encoder's (``FineTune.weight``).
 
         The cutpoints are fitted on the learners' held-out ratings alone, as measured (benchmarks/README.md)."""
         rating = self._continuous(self.learners_, X)
         tuned = getattr(self, "tuned_", None)  # absent in calibrations saved before fine-tuning
-        return rating if tuned is None else (rating + tuned.predict(texts)) / 2
+        if tuned is None:
+            return rating
+        return (1 - tuned.settings.weight) * rating + tuned.settings.weight * tuned.predict(texts)
 
     def fit(self, texts: list[str], generic: np.ndarray, specific: list[dict[str, float]],
             scores: np.ndarray) -> "QuestionModel":

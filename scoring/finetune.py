@@ -38,6 +38,7 @@ class FineTune:
     batch: int = 16
     max_tokens: int = 128  # an answer's tokens beyond these are not read
     seed: int = 0
+    weight: float = 0.4  # the encoder's share of the rating (chosen leaving one ASAP set out; benchmarks/README.md)
 
 
 def model_dir() -> Path:

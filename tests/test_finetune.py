@@ -100,7 +100,8 @@ def test_a_fine_tuned_question_model_averages_the_encoder_into_its_rating():
     X = tuned._matrix(tuned._respelled(args[0]), args[1], args[2])
     learners = tuned._continuous(tuned.learners_, X)
     encoded = tuned.tuned_.predict(args[0])
-    assert np.allclose(tuned._rating(args[0], X), (learners + encoded) / 2)
+    weight = tuned.fine_tune.weight
+    assert np.allclose(tuned._rating(args[0], X), (1 - weight) * learners + weight * encoded)
     assert np.array_equal(tuned.cutpoints_, plain.cutpoints_)  # fitted on the learners' held-out ratings alone
     predicted = tuned.predict(*args)
     assert set(predicted) <= {0.0, 1.0, 2.0, 3.0} and np.corrcoef(predicted, data.score)[0, 1] > 0.5
