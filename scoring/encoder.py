@@ -4,8 +4,8 @@ Imported only by ``scoring.finetune`` when a fine-tune is fitted or used; nothin
 ``scoring`` imports torch. The BERT encoder is written out here (about fifty lines) rather than
 taken from ``transformers``, whose per-layer interface changes between releases: training the top
 layers alone needs the lower layers' output computed once, outside the training loop. Its output
-equals the sentence-transformers pipeline's to 1e-6 (``tests/test_finetune.py`` checks it against
-an independent NumPy forward pass).
+equals the sentence-transformers pipeline's to 1e-5 (``tests/test_finetune.py`` checks it against
+sentence-transformers itself).
 """
 
 from __future__ import annotations
@@ -20,9 +20,6 @@ import torch
 from safetensors.torch import load_file
 from tokenizers import Tokenizer
 from torch import nn
-
-WIDTH = 384  # all-MiniLM-L6-v2's hidden size
-
 
 class Layer(nn.Module):
     """One transformer layer (post-norm BERT): self-attention, then a GELU feed-forward block."""

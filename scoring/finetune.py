@@ -69,6 +69,21 @@ class TunedEncoder:
     def frozen(self) -> int:
         return 6 - self.settings.trained_layers
 
+    def __getstate__(self) -> dict:
+        """What a calibration file keeps: the settings and weights, not the torch model built from them."""
+        return {key: value for key, value in self.__dict__.items() if key != "_built"}
+
+    def _model(self):
+        """The rater (the pretrained encoder with the trained weights loaded) and its tokenizer, built once."""
+        from scoring import encoder
+
+        if getattr(self, "_built", None) is None:
+            directory = model_dir()
+            rater = encoder.base_rater(directory, self.frozen)
+            rater.load_trained_state(self.state)
+            self._built = rater.eval(), encoder.tokenizer(directory, self.settings.max_tokens)
+        return self._built
+
     def fit(self, texts: Sequence[str], ratings: Sequence[int], levels: int) -> "TunedEncoder":
         """Learn ``ratings`` (0..``levels``) from ``texts``, scaled to 0..1 for the loss."""
         from scoring import encoder
@@ -78,11 +93,13 @@ class TunedEncoder:
         self.levels = int(levels)
         directory = model_dir()
         rater = encoder.base_rater(directory, self.frozen, self.settings.seed)
-        states = encoder.lower_states(rater, encoder.tokenizer(directory, self.settings.max_tokens), texts)
+        tok = encoder.tokenizer(directory, self.settings.max_tokens)
+        states = encoder.lower_states(rater, tok, texts)
         s = self.settings
         encoder.train(rater, states, np.asarray(ratings, float) / max(self.levels, 1),
                       epochs=s.epochs, rate=s.rate, batch=s.batch, seed=s.seed)
         self.state = rater.trained_state()
+        self._built = rater, tok  # trained, and left in eval mode by encoder.train
         return self
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
@@ -91,7 +108,4 @@ class TunedEncoder:
 
         if not self.state:
             raise DataError("this fine-tuned encoder has not been fitted")
-        directory = model_dir()
-        rater = encoder.base_rater(directory, self.frozen)
-        rater.load_trained_state(self.state)
-        return encoder.rate(rater, encoder.tokenizer(directory, self.settings.max_tokens), texts) * self.levels
+        return encoder.rate(*self._model(), texts) * self.levels
