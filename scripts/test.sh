@@ -24,6 +24,6 @@ if [ -z "${TEST_POSTGRES_URL:-}" ]; then
 fi
 echo "test: TEST_POSTGRES_URL=${TEST_POSTGRES_URL:-<unset>}" >&2
 
-# Two workers (pytest-xdist): the browser tests stay together in one (their xdist group:
-# one app server, one chromium, one test at a time) while the other runs the rest.
+# Two workers (pytest-xdist): the browser tests are two xdist groups (tests/browser/conftest.py),
+# one per worker, each one test at a time with its own chromium; the other tests fill in around them.
 python3 -m pytest -q -n "${TEST_WORKERS:-2}" --dist loadgroup --durations=15 "$@"

@@ -21,14 +21,27 @@ from .fixture_bank import write_fixture_items
 SHOT_DIR_ENV = "BROWSER_TEST_SHOTS"  # set to a folder to keep a screenshot of each failure
 
 
+# The browser tests run in two xdist groups, one per worker, each test one after another within its
+# group. These files start app servers of their own (several users, a short idle limit, a calibration, a
+# server to kill); the rest share the session's one server. The split keeps the two groups near equal.
+OWN_SERVER_FILES = frozenset({"test_accounts_browser.py", "test_calibration_browser.py", "test_crash_recovery.py"})
+
+
+def browser_group(path: Path) -> str:
+    """The xdist group of a browser test file: ``browser-own-servers`` or ``browser-shared-server``."""
+    return "browser-own-servers" if path.name in OWN_SERVER_FILES else "browser-shared-server"
+
+
 def pytest_collection_modifyitems(config, items):
-    """Mark every test here ``browser``, and keep them in one xdist group: with ``-n 2`` they run one
-    after another in one worker (one app server, one chromium), beside the other tests in the other."""
+    """Mark every test here ``browser`` and put it in its file's xdist group: with ``-n 2 --dist loadgroup``
+    the two groups (the largest work units, so dealt first) start at once, one in each worker, and the
+    other tests fill in around them."""
     here = Path(__file__).parent
     for item in items:
-        if here in Path(str(item.fspath)).parents:
+        path = Path(str(item.fspath))
+        if here in path.parents:
             item.add_marker(pytest.mark.browser)
-            item.add_marker(pytest.mark.xdist_group("browser"))
+            item.add_marker(pytest.mark.xdist_group(browser_group(path)))
 
 
 def _unavailable(reason: str):
