@@ -5,6 +5,10 @@
     python benchmarks/run.py --fine-tune  # also the ASAP cross-validation with calibrate's --fine-tune
                                           # (50 fine-tunes: about 2.5 hours on 2 cores; needs requirements-finetune.txt)
 
+Each fine-tune's trained weights are kept in ``--fine-tune-cache`` (``~/.cache/mains-practice/fine-tunes``
+unless given), keyed by a digest of the answers, ratings, settings, encoder weights and training code,
+so a run that was stopped picks up where it left off; results.md says how many were trained in the run.
+
 Agreement figures need the graded benchmark sets, read from ``../shared/benchmarks/``
 beside the repository (or ``$MAINS_BENCHMARKS_DIR``).  When that folder is absent
 the script says so and still measures speed.  It writes
@@ -88,7 +92,15 @@ def asap_cv_figure(asap: pd.DataFrame, rows, name: str, fine_tune=None) -> tuple
     return figure, {"per_set_qwk": per_set, "fisher_mean_qwk": fisher_mean(list(per_set.values())), **cv.as_dict()}
 
 
-def agreement_figures(folder: Path, skip_cv: bool, fine_tune: bool = False) -> tuple[list[dict], dict]:
+DEFAULT_FINE_TUNE_CACHE = Path.home() / ".cache" / "mains-practice" / "fine-tunes"
+
+
+def kept_fine_tunes(cache: Path) -> set[str]:
+    return {path.name for path in cache.glob("*.npz") if not path.name.endswith(".partial.npz")}
+
+
+def agreement_figures(folder: Path, skip_cv: bool, fine_tune: bool = False,
+                      fine_tune_cache: Path | None = None) -> tuple[list[dict], dict]:
     figures: list[dict] = []
     detail: dict = {}
     mohler = read_graded(folder / "mohler.csv")
@@ -123,8 +135,13 @@ def agreement_figures(folder: Path, skip_cv: bool, fine_tune: bool = False) -> t
         from scoring.finetune import FineTune, model_dir
 
         model_dir()  # the packages are there, before hours of work
+        kept_before = kept_fine_tunes(fine_tune_cache) if fine_tune_cache else set()
         figure, detail["asap_cv_fine_tune"] = asap_cv_figure(
-            asap, rows, "ASAP all 10 sets, 5-fold CV, calibrated with --fine-tune", FineTune())
+            asap, rows, "ASAP all 10 sets, 5-fold CV, calibrated with --fine-tune", FineTune(cache=fine_tune_cache))
+        fits = 5 * asap["question_id"].nunique()  # every ASAP set has enough answers for its own model
+        trained = len(kept_fine_tunes(fine_tune_cache) - kept_before) if fine_tune_cache else fits
+        detail["asap_cv_fine_tune"].update(fine_tunes=fits, fine_tunes_trained_in_this_run=trained,
+                                           fine_tune_cache=str(fine_tune_cache) if fine_tune_cache else None)
         figures.append(figure)
 
     started = time.perf_counter()
@@ -255,6 +272,12 @@ def markdown(figures: list[dict], detail: dict, speed_result: dict, folder: Path
             lines += [f"| {label} | " + " | ".join(f"{v:.3f}" for v in sets.values())
                       + f" | {np.mean(list(sets.values())):.3f} | {fisher_mean(list(sets.values())):.3f} |"
                       for label, sets in runs]
+            if "asap_cv_fine_tune" in detail:
+                tuned = detail["asap_cv_fine_tune"]
+                lines += ["", f"With --fine-tune: {tuned['fine_tunes_trained_in_this_run']} of its "
+                          f"{tuned['fine_tunes']} fine-tunes were trained in this run; any others were loaded from "
+                          f"`{tuned['fine_tune_cache']}`, where an earlier run of this script kept them, keyed by "
+                          "a digest of the answers, ratings, settings, encoder weights and training code."]
             lines += ["",
                       "The target is on the plain mean. The 2012 competition, whose winners reached 0.75–0.77 on "
                       "its test set, averaged its sets' QWKs through Fisher's z, which weighs the high ones more; "
@@ -285,6 +308,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-write", action="store_true", help="print only; leave benchmarks/results/ alone")
     parser.add_argument("--fine-tune", action="store_true", help="also cross-validate ASAP with calibrate's --fine-tune "
                         "(about 2.5 hours on 2 cores; needs requirements-finetune.txt)")
+    parser.add_argument("--fine-tune-cache", type=Path, default=DEFAULT_FINE_TUNE_CACHE, metavar="DIR",
+                        help="where --fine-tune keeps each fine-tune's trained weights, so that a stopped run "
+                        f"resumes (default {DEFAULT_FINE_TUNE_CACHE})")
+    parser.add_argument("--no-fine-tune-cache", action="store_true", help="train every fine-tune afresh, keeping none")
     args = parser.parse_args(argv)
 
     folder = benchmarks_dir()
@@ -296,7 +323,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{speed_result['batch_answers_per_second']:.0f} answers/s; {speed_result['ratio_to_plain_tfidf']:.1f}x plain TF-IDF")
     if args.fine_tune and args.skip_cv:
         parser.error("--fine-tune is a cross-validation: it cannot go with --skip-cv")
-    figures, detail = agreement_figures(folder, args.skip_cv, args.fine_tune) if present else ([], {})
+    cache = None if args.no_fine_tune_cache else args.fine_tune_cache
+    figures, detail = agreement_figures(folder, args.skip_cv, args.fine_tune, cache) if present else ([], {})
     for f in figures:
         floor = "" if f["floor"] is None else f" (floor {f['floor']:.3f})"
         target = "" if f["target"] is None else f", target >= {f['target']:.2f}: {'met' if f['met'] else 'NOT met'}"

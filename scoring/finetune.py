@@ -13,7 +13,11 @@ calibration file that holds one still loads without torch.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
@@ -39,6 +43,30 @@ class FineTune:
     max_tokens: int = 128  # an answer's tokens beyond these are not read
     seed: int = 0
     weight: float = 0.4  # the encoder's share of the rating (chosen leaving one ASAP set out; benchmarks/README.md)
+    # A folder of trained weights: a fit with the same answers, ratings, settings, encoder and code loads
+    # them instead of training again (benchmarks/run.py's --fine-tune-cache). Not part of the settings'
+    # identity: it changes where weights are kept, not what they are.
+    cache: Path | None = field(default=None, compare=False)
+
+    def training_key(self, texts: Sequence[str], ratings: Sequence[int], levels: int) -> str:
+        """A digest of everything a fit's trained weights depend on (``weight`` and ``cache`` do not)."""
+        import torch
+
+        digest = hashlib.sha256(json.dumps({
+            "settings": [self.trained_layers, self.epochs, self.rate, self.batch, self.max_tokens, self.seed],
+            "levels": int(levels), "ratings": [int(r) for r in ratings], "torch": torch.__version__,
+            "weights": _file_digest(model_dir() / "model.safetensors"),
+            "code": _file_digest(Path(__file__).with_name("encoder.py")),
+        }).encode())
+        for text in texts:
+            digest.update(hashlib.sha256(text.encode()).digest())
+        return digest.hexdigest()
+
+
+@lru_cache(maxsize=8)
+def _file_digest(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def model_dir() -> Path:
@@ -91,6 +119,10 @@ class TunedEncoder:
         if len(texts) != len(ratings) or not texts:
             raise DataError("fine-tuning needs one rating per answer, and at least one answer")
         self.levels = int(levels)
+        cached = self._cached_state(texts, ratings)
+        if cached is not None:
+            self.state = cached
+            return self
         directory = model_dir()
         rater = encoder.base_rater(directory, self.frozen, self.settings.seed)
         tok = encoder.tokenizer(directory, self.settings.max_tokens)
@@ -100,7 +132,30 @@ class TunedEncoder:
                       epochs=s.epochs, rate=s.rate, batch=s.batch, seed=s.seed)
         self.state = rater.trained_state()
         self._built = rater, tok  # trained, and left in eval mode by encoder.train
+        self._keep_state(texts, ratings)
         return self
+
+    def _cache_file(self, texts: Sequence[str], ratings: Sequence[int]) -> Path | None:
+        cache = self.settings.cache
+        return None if cache is None else Path(cache) / f"{self.settings.training_key(texts, ratings, self.levels)}.npz"
+
+    def _cached_state(self, texts: Sequence[str], ratings: Sequence[int]) -> dict[str, np.ndarray] | None:
+        """The weights an earlier fit on the same answers and ratings kept in the cache, if any."""
+        path = self._cache_file(texts, ratings)
+        if path is None or not path.is_file():
+            return None
+        with np.load(path) as saved:
+            return {name: saved[name] for name in saved.files}
+
+    def _keep_state(self, texts: Sequence[str], ratings: Sequence[int]) -> None:
+        """Write the trained weights to the cache (whole or not at all: written aside, then renamed)."""
+        path = self._cache_file(texts, ratings)
+        if path is None:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f"{path.stem}.{os.getpid()}.partial.npz")
+        np.savez(partial, **self.state)
+        os.replace(partial, path)
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         """A continuous rating on 0..levels (not rounded, not clipped) for each text."""

@@ -79,6 +79,32 @@ def test_a_fine_tune_learns_to_rate_answers_it_has_not_seen():
     assert np.allclose(again.predict([GOOD[3], POOR[3]]), unseen, atol=1e-4)  # the seed decides everything
 
 
+def test_a_cached_fine_tune_loads_the_same_weights_and_other_ratings_train_afresh(tmp_path, monkeypatch):
+    settings = FineTune(epochs=1, batch=8, max_tokens=48, cache=tmp_path / "kept")
+    texts, ratings = GOOD[:3] + POOR[:3], [2, 2, 2, 0, 0, 0]
+    first = TunedEncoder(settings).fit(texts, ratings, levels=2)
+    kept = list((tmp_path / "kept").iterdir())
+    assert [p.suffix for p in kept] == [".npz"]  # one file, nothing partial left beside it
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained again although the same fit is kept")
+
+    monkeypatch.setattr(encoder, "train", no_training)
+    again = TunedEncoder(settings).fit(texts, ratings, levels=2)
+    assert again.state.keys() == first.state.keys()
+    assert all(np.array_equal(again.state[k], first.state[k]) for k in first.state)
+    assert np.array_equal(again.predict(GOOD[3:] + POOR[3:]), first.predict(GOOD[3:] + POOR[3:]))
+    # a different rating, answer or setting is a different fit: it trains (here: reaches the patched trainer)
+    for changed in (lambda: TunedEncoder(settings).fit(texts, [2, 2, 1, 0, 0, 0], levels=2),
+                    lambda: TunedEncoder(settings).fit(texts[:-1] + ["Another answer."], ratings, levels=2),
+                    lambda: TunedEncoder(FineTune(epochs=2, batch=8, max_tokens=48, cache=settings.cache))
+                    .fit(texts, ratings, levels=2)):
+        with pytest.raises(AssertionError, match="trained again"):
+            changed()
+    # the cache and the blend's weight are not what the weights depend on
+    assert FineTune(weight=0.7, cache=tmp_path).training_key(texts, ratings, 2) == FineTune().training_key(texts, ratings, 2)
+
+
 def test_a_tuned_encoder_needs_fitting_and_one_rating_per_answer():
     with pytest.raises(DataError, match="not been fitted"):
         TunedEncoder().predict(["text"])
