@@ -140,7 +140,7 @@ def report():
     for name, share in shares.items():
         ev = summarise(sub, list(share[keep] * max_scores[keep]))
         table[name] = per = [ev.per_question[key].qwk for key in complete]
-        print(f"{name:7s} mean {np.mean(per):.3f} (Fisher {fisher_mean(per):.3f})  " + " ".join(
+        print(f"{name:7s} mean {np.mean(per):.4f} (Fisher {fisher_mean(per):.4f})  " + " ".join(
             f"{key} {q:.3f}" for key, q in zip(complete, per)))
     if len(complete) > 1:
         chosen = []
