@@ -141,7 +141,8 @@ def parse_bank_upload(
         report.file_errors.append(f"The file has {len(records)} questions; at most {MAX_IMPORT_ROWS} can be imported at once.")
         return report
     texts = {same_text_key(text): qid for qid, text in (existing_texts or {}).items()}
-    _check_records(records, report, dict(concepts or {}), set(existing_ids), texts)
+    rubric_place = "points" if lowered.endswith(".csv") else "rubric"
+    _check_records(records, report, dict(concepts or {}), set(existing_ids), texts, rubric_place)
     return report
 
 
@@ -246,8 +247,10 @@ def _yaml_records(text: str, report: ImportReport) -> list[tuple[dict, Any]]:
 
 
 def _check_records(records, report: ImportReport, concepts: dict[str, Concept], existing: set[str],
-                   texts: dict[str, str]) -> None:
-    """``texts`` maps each bank question's ``same_text_key`` to its id; a row repeating an earlier row is named too."""
+                   texts: dict[str, str], rubric_place: str) -> None:
+    """``texts`` maps each bank question's ``same_text_key`` to its id; a row repeating an earlier row is named too.
+    A fault of the rubric is named from where the mentor wrote it, ``rubric_place``: a CSV's ``points`` column
+    ("points › point 1 › weight: …"), a YAML question's ``rubric``."""
     seen: set[str] = set()
     texts_in_file: dict[str, int] = {}
     for number, (fields, rubric) in enumerate(records, start=1):
@@ -273,10 +276,10 @@ def _check_records(records, report: ImportReport, concepts: dict[str, Concept], 
         item = None
         if question is not None and not isinstance(rubric, str):
             item, errors = build_item(question, rubric, f"row {number}", concepts)
-            reasons += [_reason(e) for e in errors]
+            reasons += [_reason(e, rubric_place) for e in errors]
         elif question is None and not isinstance(rubric, str):
             # name the rubric's faults too, so one upload round shows every fault in the row
-            reasons += [_reason(e) for e in rubric_errors(f"row {number}", rubric, concepts)]
+            reasons += [_reason(e, rubric_place) for e in rubric_errors(f"row {number}", rubric, concepts)]
         if reasons or item is None:
             report.rows.append(ImportRow(number, label, "refused", tuple(reasons) or ("not a valid question",)))
         else:
@@ -284,5 +287,10 @@ def _check_records(records, report: ImportReport, concepts: dict[str, Concept], 
             report.items.append(item)
 
 
-def _reason(error: BankError) -> str:
-    return f"{error.field}: {error.message}" if error.field else error.message
+def _reason(error: BankError, place: str = "") -> str:
+    """The fault in one line, its field first, under ``place`` ("points › point 1 › weight: must be more than 0")."""
+    field = error.field
+    if place and (field == "(file)" or field == place):  # the place says where, more exactly
+        field = ""
+    where = " › ".join(part for part in (place, field) if part)
+    return f"{where}: {error.message}" if where else error.message

@@ -442,8 +442,8 @@ def test_import_with_a_refused_row_changes_nothing_until_asked(app, bank_dir, sa
     assert list(rows["status"]) == ["ready", "refused"]
     assert refused_reasons(app) == {"Row 2 (imp-bad)": [
         "paper: must be one of 'GS1', 'GS2', 'GS3', 'GS4' or 'Essay'",
-        "point 1 › weight: must be more than 0",
-        "point 1 › hint: required: the hint is what an aspirant reads when this point is missed "
+        "points › point 1 › weight: must be more than 0",
+        "points › point 1 › hint: required: the hint is what an aspirant reads when this point is missed "
         "(\"Add: <label>. <hint>\"); say in one sentence what to add"]}
     assert app.button(key="bank_import_go").disabled
     assert not (bank_dir / "questions" / "imp-finance-commission.yaml").exists()
@@ -470,7 +470,7 @@ def test_import_lists_every_reason_whole(app, bank_dir, sample_item):
         "at most 80 characters",
         "directive: The question says 'Examine' but the directive chosen is 'explain': choose 'examine' or "
         "reword the question",
-        "point 1 › concepts: unknown concept 'nonexistent'"]}
+        "points › point 1 › concepts: unknown concept 'nonexistent'"]}
     warning = " ".join(w.value for w in app.warning)
     assert "1 of 2 row(s) refused" in warning
 

@@ -39,7 +39,7 @@ def test_each_refused_row_says_why():
     assert "id 'Bad Id' must be lower-case" in reasons[2]
     assert "paper" in reasons[3] and "already in the bank" in reasons[3]
     assert "appears earlier in this file" in reasons[4]
-    assert "point 1 › weight" in reasons[5]
+    assert "points › point 1 › weight" in reasons[5]  # named from the column it was written in
     assert "unknown concept 'nope'" in reasons[6]
     assert "not valid JSON or YAML" in reasons[7]
     assert "cell is empty" in reasons[8]
@@ -69,9 +69,9 @@ def test_rows_that_break_the_rules_a_mentor_relies_on_are_refused_with_the_reaso
     assert reasons["q-examine"] == ("directive: The question says 'Examine' but the directive chosen is 'discuss': "
                                     "choose 'examine' or reword the question",)
     assert "The question says 'Examine'" in reasons["q-quoted"][0]
-    assert reasons["q-the"] == ("point 1 › evidence: evidence 'the' of point 'p' is only function words or "
+    assert reasons["q-the"] == ("points › point 1 › evidence: evidence 'the' of point 'p' is only function words or "
                                 "punctuation: use words an answer making this point would contain",)
-    assert reasons["q-no-hint"][0].startswith("point 1 › hint: required: the hint is what an aspirant reads")
+    assert reasons["q-no-hint"][0].startswith("points › point 1 › hint: required: the hint is what an aspirant reads")
 
 
 def test_the_repository_bank_would_import_cleanly_into_an_empty_bank():
@@ -134,7 +134,7 @@ def test_a_row_with_a_faulty_question_names_its_unknown_concepts_too():
     text = HEADER + row("Bad Id", points='"[{id: p, label: P, hint: H., evidence: [x], concepts: [nope]}]"')
     reasons = parse_bank_upload("bank.csv", text.encode()).rows[0].reasons
     assert any("must be lower-case" in r for r in reasons)
-    assert "point 1 › concepts: unknown concept 'nope'" in reasons, reasons
+    assert "points › point 1 › concepts: unknown concept 'nope'" in reasons, reasons
 
 
 def test_a_row_names_pydantic_faults_in_plain_words():
@@ -172,6 +172,19 @@ questions:
     report = parse_bank_upload("b.yml", text.encode())
     assert [(r.id, r.status) for r in report.rows] == [("y-one", "ready"), ("y-two", "refused")]
     assert "rubric: missing" in report.rows[1].reasons[0]
+
+
+def test_a_rubric_fault_is_named_from_where_the_mentor_wrote_it():
+    """In a CSV the rubric is the points column; in YAML a question's rubric."""
+    bad_point = "{id: a, label: A, hint: Name alpha., weight: 0, evidence: [alpha]}"
+    csv_report = parse_bank_upload("b.csv", (HEADER + row("q-one", points=f'"[{bad_point}]"')
+                                             + row("q-two", points="5")).encode())
+    assert [r.reasons for r in csv_report.rows] == [("points › point 1 › weight: must be more than 0",),
+                                                    ("points: must be a list",)]
+    yaml_text = ("questions:\n- {id: q-one, paper: GS2, topic: Polity, marks: 10, directive: discuss, "
+                 f"text: Discuss alpha., model_answer: Alpha is beta., rubric: {{points: [{bad_point}]}}}}\n")
+    assert parse_bank_upload("b.yaml", yaml_text.encode()).rows[0].reasons == (
+        "rubric › point 1 › weight: must be more than 0",)
 
 
 def test_markup_in_imported_content_is_kept_as_plain_text():

@@ -139,7 +139,7 @@ def test_an_excel_style_import_is_read_and_its_reasons_shown_whole_on_a_phone(ap
         wait_idle(page, settle=1.0)
         reasons = " ".join(page.locator(ui.key("bank_import_reasons")).inner_text().split())
         for reason in (BAD_ID_PROBLEM.replace("Id: ", "id: "), DIRECTIVE_PROBLEM.replace("Directive: ", "directive: "),
-                       "point 1 › concepts: unknown concept 'nonexistent'"):
+                       "points › point 1 › concepts: unknown concept 'nonexistent'"):
             assert reason in reasons, reasons
         assert fits_sideways(page, "bank_import_reasons")
     finally:
