@@ -17,6 +17,10 @@ $PREDICTIONS (default /tmp/mains-finetune-predictions) as <set>-fold<k>.npz; a s
 saved there is skipped, so a run can be resumed. The fine-tune is scoring.finetune's, the one
 `calibrate --fine-tune` fits (its training batches are drawn by length: scoring.encoder.length_batches).
 
+SEED (default 0) seeds the fine-tune; give each seed its own PREDICTIONS folder. Trained weights are
+kept in CACHE (default ~/.cache/mains-practice/fine-tunes, the folder `benchmarks/run.py --fine-tune`
+uses; CACHE= keeps none), so a fit already made by either is loaded, not trained again.
+
 `python3 finetune_probe.py report` reads the saved predictions and prints, for every set whose five
 folds are all saved, the pooled cross-validated QWK exactly as `evaluate --cv 5` computes it
 (scoring.evaluate.summarise on every held-out prediction, 0 for the answers the scorer gives 0 by
@@ -25,6 +29,7 @@ rule) for the module, the fine-tuned model and the blend.
 import os
 import sys
 import time
+from pathlib import Path
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -51,9 +56,16 @@ def qwk(a, b):
     return cohen_kappa_score(np.asarray(a, int), np.asarray(b, int), weights="quadratic")
 
 
+SEED = int(os.environ.get("SEED", "0"))
+#: trained weights are kept where `benchmarks/run.py --fine-tune` keeps them (the same key: a fit here with the
+#: default settings is the one run.py's cross-validation makes for that set and fold, and either reuses the other's)
+CACHE = os.environ.get("CACHE", os.path.expanduser("~/.cache/mains-practice/fine-tunes")) or None
+
+
 def finetune(train_texts, train_y, test_texts, levels):
     """scoring.finetune's fine-tune (what `calibrate --fine-tune` fits) with this run's settings."""
-    settings = FineTune(trained_layers=6 - FREEZE, epochs=EPOCHS, rate=LR, max_tokens=MAX_LEN)
+    settings = FineTune(trained_layers=6 - FREEZE, epochs=EPOCHS, rate=LR, max_tokens=MAX_LEN, seed=SEED,
+                        cache=CACHE and Path(CACHE))
     return TunedEncoder(settings).fit(train_texts, train_y, levels).predict(test_texts)
 
 
@@ -66,7 +78,7 @@ def main():
     folds = [int(f) for f in os.environ.get("FOLDS", "0").split(",")]
     scores = frame["score"].to_numpy(float)
     max_scores = frame["max_score"].to_numpy(float)
-    print("LR", LR, "EPOCHS", EPOCHS, "MAX_LEN", MAX_LEN, "FREEZE", FREEZE, flush=True)
+    print("LR", LR, "EPOCHS", EPOCHS, "MAX_LEN", MAX_LEN, "FREEZE", FREEZE, "SEED", SEED, "CACHE", CACHE, flush=True)
     os.makedirs(PREDICTIONS, exist_ok=True)
     for key in sets:
         for f in folds:
