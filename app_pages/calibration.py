@@ -403,8 +403,9 @@ def show_in_use() -> None:
                     f"{f' ({tuned} fine-tuned)' if tuned else ''}, "
                     f"{len(header['questions']) - own} on the shared model. Practice marks these questions "
                     "on your scale; any other question keeps the scorer's marks.")
-        table = pd.DataFrame([{"question": q, "answers": info["n"], "model": model_names(calibration)[q],
-                               "model_short": short_model_name(model_names(calibration)[q]),
+        names = model_names(calibration)
+        table = pd.DataFrame([{"question": q, "answers": info["n"], "model": names[q],
+                               "model_short": short_model_name(names[q]),
                                "graded out of": info["max_score"], "in the bank": q in bank.items}
                               for q, info in header["questions"].items()],
                              columns=["question", "answers", "model", "model_short", "graded out of", "in the bank"])
