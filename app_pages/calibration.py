@@ -178,7 +178,8 @@ def fit(frame: pd.DataFrame, min_answers: int, fine_tune: bool = False) -> dict:
     The fitting holds OpenMP (scikit-learn's gradient boosting) to one thread: on this project's 2-core
     machine, with other work running, its threads waited on each other and one question's model on 100
     answers took 62 s against 14 s on one thread (the same predictions).  Two mentors calibrating at
-    once may leave the process on one thread, which costs nothing here.
+    once may leave the process on one thread, which costs nothing here.  A fine-tune lifts the limit for
+    its own work (``scoring.finetune.every_core``): torch's OpenMP would otherwise run on one thread too.
     """
     from threadpoolctl import threadpool_limits
 
@@ -502,14 +503,13 @@ def show_upload() -> None:
     st.number_input("Answers a question needs for its own model", min_value=5, max_value=10_000, value=50,
                     step=5, key="calibration_min_answers",
                     help="Questions with fewer graded answers are served by one model shared by all questions.")
-    fine_tune_option()
+    fine_tune = fine_tune_option()
     upload = st.file_uploader("Graded answers (CSV)", type=["csv", "gz"], key="calibration_file",
                               max_upload_size=MAX_UPLOAD_BYTES // 2**20)
     if upload is None:
         return
     data = upload.getvalue()
     min_answers = int(state["calibration_min_answers"])
-    fine_tune = bool(state.get("calibration_fine_tune")) and not missing_packages()
     read_key = "|".join([hashlib.sha256(data).hexdigest(), bank_fingerprint(bank_root())])
     key = f"{read_key}|{min_answers}|{'fine-tune' if fine_tune else 'n-grams'}"
     result = state["calibration_result"]
@@ -519,8 +519,9 @@ def show_upload() -> None:
     show_result(result)
 
 
-def fine_tune_option() -> None:
-    """The fine-tune checkbox: offered when its packages are installed, else greyed with what to install."""
+def fine_tune_option() -> bool:
+    """The fine-tune checkbox: offered when its packages are installed, else greyed with what to install.
+    True when the mentor ticked it and it can run."""
     missing = missing_packages()
     st.checkbox("Also fine-tune a sentence encoder on each question with its own model", key="calibration_fine_tune",
                 disabled=bool(missing),
@@ -531,6 +532,7 @@ def fine_tune_option() -> None:
     if missing:
         st.caption(f"Fine-tuning needs {', '.join(missing)}, not installed on this server: `{INSTALL}`, then "
                    "restart the app.")
+    return bool(state.get("calibration_fine_tune")) and not missing
 
 
 def calibrate(name: str, data: bytes, read_key: str, key: str, min_answers: int, fine_tune: bool = False) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -95,6 +96,25 @@ def model_dir() -> Path:
     return path
 
 
+def cores() -> int:
+    """How many cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+@contextmanager
+def every_core():
+    """torch runs on every core for the while, then as before. A caller that holds OpenMP to one thread
+    for scikit-learn's boosting (the Calibration page does) holds torch's OpenMP to one thread too."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(cores())
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 @dataclass
 class TunedEncoder:
     """The encoder fine-tuned on one question's answers: ``fit`` on graded answers, ``predict`` a rating."""
@@ -136,10 +156,11 @@ class TunedEncoder:
         directory = model_dir()
         rater = encoder.base_rater(directory, self.frozen, self.settings.seed)
         tok = encoder.tokenizer(directory, self.settings.max_tokens)
-        states = encoder.lower_states(rater, tok, texts)
         s = self.settings
-        encoder.train(rater, states, np.asarray(ratings, float) / max(self.levels, 1),
-                      epochs=s.epochs, rate=s.rate, batch=s.batch, seed=s.seed)
+        with every_core():
+            states = encoder.lower_states(rater, tok, texts)
+            encoder.train(rater, states, np.asarray(ratings, float) / max(self.levels, 1),
+                          epochs=s.epochs, rate=s.rate, batch=s.batch, seed=s.seed)
         self.state = rater.trained_state()
         self._built = rater, tok  # trained, and left in eval mode by encoder.train
         self._keep_state(texts, ratings)
@@ -173,4 +194,5 @@ class TunedEncoder:
 
         if not self.state:
             raise DataError("this fine-tuned encoder has not been fitted")
-        return encoder.rate(*self._model(), texts) * self.levels
+        with every_core():
+            return encoder.rate(*self._model(), texts) * self.levels

@@ -105,6 +105,25 @@ def test_a_cached_fine_tune_loads_the_same_weights_and_other_ratings_train_afres
     assert FineTune(weight=0.7, cache=tmp_path).training_key(texts, ratings, 2) == FineTune().training_key(texts, ratings, 2)
 
 
+def test_a_fine_tune_runs_on_every_core_when_its_caller_holds_openmp_to_one_thread(monkeypatch):
+    """The Calibration page holds OpenMP to one thread for scikit-learn's boosting; that held torch too."""
+    from threadpoolctl import threadpool_limits
+
+    from scoring import finetune
+
+    monkeypatch.setattr(finetune, "cores", lambda: 3)
+    seen: list[int] = []
+    real_train, real_rate = encoder.train, encoder.rate
+    monkeypatch.setattr(encoder, "train", lambda *a, **k: (seen.append(torch.get_num_threads()), real_train(*a, **k)))
+    monkeypatch.setattr(encoder, "rate", lambda *a, **k: (seen.append(torch.get_num_threads()), real_rate(*a, **k))[1])
+    with threadpool_limits(limits=1, user_api="openmp"):
+        assert torch.get_num_threads() == 1
+        tuned = TunedEncoder(FineTune(epochs=1, batch=8, max_tokens=48)).fit(GOOD[:3] + POOR[:3], [2, 2, 2, 0, 0, 0], 2)
+        tuned.predict(GOOD[3:])
+        assert torch.get_num_threads() == 1  # as the caller set it, once the fine-tune is done
+    assert seen == [3, 3]
+
+
 def test_a_tuned_encoder_needs_fitting_and_one_rating_per_answer():
     with pytest.raises(DataError, match="not been fitted"):
         TunedEncoder().predict(["text"])
