@@ -11,7 +11,7 @@ import pytest
 import scoring
 
 MODULES = sorted({f"scoring.{m.name}" for m in pkgutil.iter_modules(scoring.__path__) if m.name != "__main__"}
-                 | {"app_pages.clock", "app_pages.markup", "storage.progress", "storage.timing"})
+                 | {"app_pages.clock", "app_pages.markup", "storage.progress", "storage.timing", "benchmarks.run"})
 
 
 @pytest.mark.parametrize("name", MODULES)
