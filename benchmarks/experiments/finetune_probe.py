@@ -24,7 +24,8 @@ uses; CACHE= keeps none), so a fit already made by either is loaded, not trained
 `python3 finetune_probe.py report` reads the saved predictions and prints, for every set whose five
 folds are all saved, the pooled cross-validated QWK exactly as `evaluate --cv 5` computes it
 (scoring.evaluate.summarise on every held-out prediction, 0 for the answers the scorer gives 0 by
-rule) for the module, the fine-tuned model and the blend.
+rule) for the module, the fine-tuned model and the blend. With ENSEMBLE (other PREDICTIONS folders, made with
+other SEEDs, separated by commas) the fine-tuned rating is the mean of every folder's, over the sets saved in all.
 """
 import os
 import sys
@@ -129,17 +130,21 @@ def report():
     names = ["module", "tuned"] + [f"w={w}" for w in weights]
     shares = {name: np.full(len(frame), np.nan) for name in names}
     complete, seconds = [], []
+    folders = [PREDICTIONS] + [f for f in os.environ.get("ENSEMBLE", "").split(",") if f]
+    print("fine-tuned rating: mean of", ", ".join(folders))
     for key in sorted(set(rows.keys), key=lambda k: int(k.split("-")[1])):
-        files = [os.path.join(PREDICTIONS, f"{key}-fold{f}.npz") for f in range(5)]
-        if not all(os.path.exists(path) for path in files):
+        files = [[os.path.join(folder, f"{key}-fold{f}.npz") for folder in folders] for f in range(5)]
+        if not all(os.path.exists(path) for paths in files for path in paths):
             continue
         complete.append(key)
-        for path in files:
-            saved = np.load(path)
+        for paths in files:
+            saved, *others = [np.load(path) for path in paths]
             test, cut, levels = saved["test"], saved["cutpoints"], int(saved["levels"])
+            assert all(np.array_equal(other["test"], test) for other in others), paths
             seconds.append(float(saved["seconds"][1]))
-            blends = {f"w={w}": (1 - w) * saved["module"] + w * saved["tuned"] for w in weights}
-            for name, cont in {"module": saved["module"], "tuned": saved["tuned"], **blends}.items():
+            tuned = np.mean([saved["tuned"]] + [other["tuned"] for other in others], axis=0)
+            blends = {f"w={w}": (1 - w) * saved["module"] + w * tuned for w in weights}
+            for name, cont in {"module": saved["module"], "tuned": tuned, **blends}.items():
                 share = np.clip(cal.apply_cutpoints(cont, cut), 0, levels) / levels
                 shares[name][test] = np.where(rows.rule_zero[test], 0.0, share)
     if not complete:
@@ -159,7 +164,7 @@ def report():
         for i in range(len(complete)):
             best = max(weights, key=lambda w: np.mean([q for j, q in enumerate(table[f"w={w}"]) if j != i]))
             chosen.append((best, table[f"w={best}"][i]))
-        print(f"w chosen on the other sets: mean {np.mean([q for _, q in chosen]):.3f}  "
+        print(f"w chosen on the other sets: mean {np.mean([q for _, q in chosen]):.4f}  "
               + " ".join(f"{key} w={w} {q:.3f}" for key, (w, q) in zip(complete, chosen)))
 
 
