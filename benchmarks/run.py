@@ -329,33 +329,46 @@ def markdown(figures: list[dict], detail: dict, speed_result: dict, folder: Path
     return "\n".join(lines)
 
 
-def rewrite_report(saved: Path) -> int:
-    """results.md again from ``saved`` (results.json), dated as that run was."""
+def saved_run(saved: Path) -> dict | None:
+    """What an earlier run saved in ``saved`` (results.json), dated (by the file's time when it did not record
+    its date); None, saying so, when there is none."""
     if not saved.is_file():
         print(f"{saved} not found: run benchmarks/run.py first", file=sys.stderr)
-        return 1
+        return None
     run = json.loads(saved.read_text(encoding="utf-8"))
-    date = run.get("date") or time.strftime("%Y-%m-%d", time.localtime(saved.stat().st_mtime))
-    folder = Path(run["benchmarks_dir"]) if run["benchmarks_dir"] else benchmarks_dir()
-    report = markdown(run["figures"], run["detail"], run["speed"], folder, run["benchmarks_dir"] is not None, date,
-                      run.get("speed_date"))
-    (saved.parent / "results.md").write_text(report + "\n", encoding="utf-8")
-    print(f"wrote {saved.parent / 'results.md'} from {saved.name} (measured {date})")
+    run.setdefault("date", time.strftime("%Y-%m-%d", time.localtime(saved.stat().st_mtime)))
+    return run
+
+
+def write_report(folder: Path, run: dict) -> None:
+    """results.md in ``folder`` from ``run`` (results.json's contents)."""
+    benchmarks = Path(run["benchmarks_dir"]) if run["benchmarks_dir"] else benchmarks_dir()
+    report = markdown(run["figures"], run["detail"], run["speed"], benchmarks, run["benchmarks_dir"] is not None,
+                      run["date"], run.get("speed_date"))
+    (folder / "results.md").write_text(report + "\n", encoding="utf-8")
+    print(f"wrote {folder / 'results.md'} from results.json (measured {run['date']})")
+
+
+def rewrite_report(saved: Path) -> int:
+    """results.md again from ``saved`` (results.json), dated as that run was."""
+    run = saved_run(saved)
+    if run is None:
+        return 1
+    write_report(saved.parent, run)
     return 0
 
 
 def remeasure_speed(saved: Path) -> int:
     """Speed again, into ``saved`` (results.json) beside the agreement figures an earlier run measured: those do
     not change with the machine's load, and the speed figures do."""
-    if not saved.is_file():
-        print(f"{saved} not found: run benchmarks/run.py first", file=sys.stderr)
+    run = saved_run(saved)
+    if run is None:
         return 1
-    run = json.loads(saved.read_text(encoding="utf-8"))
-    run.setdefault("date", time.strftime("%Y-%m-%d", time.localtime(saved.stat().st_mtime)))
     run["speed"] = speed()
     run["speed_date"] = time.strftime("%Y-%m-%d")
     saved.write_text(json.dumps(run, indent=2) + "\n", encoding="utf-8")
-    return rewrite_report(saved)
+    write_report(saved.parent, run)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
