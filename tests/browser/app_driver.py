@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 import time
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
 from scoring.text import word_count
 
 from .fixture_bank import KEYS
@@ -54,10 +56,25 @@ def choose_question(page, question_id: str, *, search: str | None = None) -> Non
     box.fill(search or phrase)
     box.press("Enter")
     wait_idle(page)
-    page.locator(PICK).click()
-    page.get_by_role("option").filter(has_text=phrase).first.click()
+    pick_option(page, phrase)
     wait_idle(page)
     page.locator(START).wait_for(state="visible")
+
+
+def pick_option(page, phrase: str, tries: int = 3) -> None:
+    """Open the picker and click the option that reads ``phrase``. A rerun that lands while the list is open
+    re-renders the select box and closes the list (CI once saw the option detached for 20 s): then close it,
+    let the page settle and open it again."""
+    for attempt in range(1, tries + 1):
+        page.locator(PICK).click()
+        try:
+            page.get_by_role("option").filter(has_text=phrase).first.click(timeout=7_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == tries:
+                raise
+            page.keyboard.press("Escape")
+            wait_idle(page)
 
 
 def start_question(page, question_id: str, *, search: str | None = None) -> None:
