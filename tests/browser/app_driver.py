@@ -56,17 +56,17 @@ def choose_question(page, question_id: str, *, search: str | None = None) -> Non
     box.fill(search or phrase)
     box.press("Enter")
     wait_idle(page)
-    pick_option(page, phrase)
+    pick_option(page, PICK, phrase)
     wait_idle(page)
     page.locator(START).wait_for(state="visible")
 
 
-def pick_option(page, phrase: str, tries: int = 3) -> None:
-    """Open the picker and click the option that reads ``phrase``. A rerun that lands while the list is open
-    re-renders the select box and closes the list (CI once saw the option detached for 20 s): then close it,
-    let the page settle and open it again."""
+def pick_option(page, box: str, phrase: str, tries: int = 3) -> None:
+    """Open the select box ``box`` and click the option that reads ``phrase``. A rerun that lands while the
+    list is open re-renders the box and closes the list (CI once saw the option detached for 20 s): then
+    close it, let the page settle and open it again."""
     for attempt in range(1, tries + 1):
-        page.locator(PICK).click()
+        page.locator(box).click()
         try:
             page.get_by_role("option").filter(has_text=phrase).first.click(timeout=7_000)
             return
@@ -146,8 +146,7 @@ def open_in_history(page, question_phrase: str) -> None:
     """Go to History and reopen the attempt whose question contains ``question_phrase``."""
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="History").click()
     wait_idle(page)
-    page.locator(f"{key('history_pick')} [role='combobox']").click()
-    page.get_by_role("option").filter(has_text=question_phrase).first.click()
+    pick_option(page, f"{key('history_pick')} [role='combobox']", question_phrase)
     wait_idle(page)
     page.locator(f"{key('history_feedback_marks')}").wait_for(state="visible")
 

@@ -44,8 +44,7 @@ def unsaved_warning(page) -> str:
 
 def edit_fixture_question(page) -> None:
     section(page, "Browse")
-    page.locator(f"{ui.key('bank_pick')} [role='combobox']").click()
-    page.get_by_role("option").filter(has_text=f" — {QUESTION_ID}").first.click()
+    ui.pick_option(page, f"{ui.key('bank_pick')} [role='combobox']", f" — {QUESTION_ID}")
     wait_idle(page)
     click(page, "bank_edit")
 

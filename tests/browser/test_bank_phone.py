@@ -24,9 +24,8 @@ def bank_tables(page, width: int) -> dict[str, dict]:
 def test_bank_tables_fit_a_phone_and_show_every_column_on_a_laptop(app, app_url):
     page = app
     open_app(page, app_url, "bank")
-    page.locator(f"{ui.key('bank_pick')} [role='combobox']").click()
     # an option names the question by its words first, then its id
-    page.get_by_role("option").filter(has_text=f" — {QUESTION_ID}").first.click()
+    ui.pick_option(page, f"{ui.key('bank_pick')} [role='combobox']", f" — {QUESTION_ID}")
     wait_idle(page)
     try:
         phone = bank_tables(page, 360)  # the narrowest phone in common use
