@@ -117,10 +117,10 @@ def phrase_hits(phrase: Phrase, view: AnswerView, settings: MatchSettings) -> di
     position = view.all_stems.find(phrase.stems)
     if position >= 0:
         hits = {}
-        while position >= 0:  # a phrase never spans the "|" between sentences
+        while position >= 0:  # a phrase never spans the "|" between sentences; found left to right, in order
             hits[bisect_right(view.stem_starts, position) - 1] = 1.0
             position = view.all_stems.find(phrase.stems, position + 1)
-        return dict(sorted(hits.items()))
+        return hits
     if len(phrase.norm) < settings.fuzzy_min_chars or not fuzz.partial_ratio(
             phrase.norm, view.all_norms, score_cutoff=settings.fuzzy_cutoff):
         return {}
@@ -147,8 +147,13 @@ def similarity_strength(cosine: float, settings: MatchSettings) -> float:
     >>> similarity_strength(0.45, MatchSettings()), similarity_strength(0.05, MatchSettings())
     (1.0, 0.0)
     """
-    span = settings.similarity_ceiling - settings.similarity_floor
-    return float(min(1.0, max(0.0, (cosine - settings.similarity_floor) / span)))
+    return similarity_strengths([float(cosine)], settings)[0]
+
+
+def similarity_strengths(cosines: list[float], settings: MatchSettings) -> list[float]:
+    """``similarity_strength`` of each cosine (one call per point, not per sentence)."""
+    floor, span = settings.similarity_floor, settings.similarity_ceiling - settings.similarity_floor
+    return [min(1.0, max(0.0, (cosine - floor) / span)) for cosine in cosines]
 
 
 def status_for(strength: float, settings: MatchSettings) -> Status:
@@ -176,11 +181,15 @@ def judge_point(
         weight = settings.concept_strength if phrase.strength_key == "concept" else settings.phrase_strength
         weight *= phrase.share
         for index, quality in phrase_hits(phrase, view, settings).items():
-            _keep_best(per_sentence[index], phrase.source, weight * quality)
-            _keep_best(found, phrase.text, weight * quality)
+            value = weight * quality  # each the best of what was found (``_keep_best``, inlined: it runs per hit)
+            sources = per_sentence[index]
+            before = sources.get(phrase.source, 0.0)
+            sources[phrase.source] = value if value > before else before
+            before = found.get(phrase.text, 0.0)
+            found[phrase.text] = value if value > before else before
     evidence = min(1.0, _by_source(compiled.phrases, found))
     values = similarities.tolist() if hasattr(similarities, "tolist") else list(similarities)
-    sims = [similarity_strength(value, settings) for value in values]
+    sims = similarity_strengths(values, settings)
     strength = min(1.0, evidence + settings.similarity_share * (max(sims) if sims else 0.0))
     status = status_for(strength, settings)
     share = settings.similarity_share

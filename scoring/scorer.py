@@ -17,7 +17,6 @@ from typing import Iterable, Sequence
 
 import numpy as np
 from rapidfuzz import fuzz
-from scipy.sparse import csr_matrix
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from scoring.components import (DEVELOPED_AT, MARKED_UP_TO, STRUCTURE_PARTS, directive_fit, length, marked_word_limit, missing_parts,
@@ -68,7 +67,42 @@ def features(tokens: Iterable[str]) -> list[str]:
     return stems + [f"{a} {b}" for a, b in zip(stems, stems[1:])]
 
 
-def tfidf_rows(vectorizer: TfidfVectorizer, documents: Iterable[list[str]]) -> csr_matrix:
+@dataclass(frozen=True)
+class SentenceTerms:
+    """Each sentence's TF-IDF row, kept as its non-zero entries in sentence order.
+
+    What scoring reads of the rows (products with the points' columns, which terms occur, the answer's
+    total) is cheaper from these arrays than from a scipy matrix, whose checks cost more than the
+    arithmetic on a dozen sentences.
+    """
+
+    rows: int
+    width: int  # the vocabulary's size
+    row_of: np.ndarray  # each entry's sentence
+    indices: np.ndarray  # each entry's term (the vocabulary's column)
+    data: np.ndarray  # each entry's weight; a sentence's weights have unit L2 norm
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.rows, self.width
+
+    def __matmul__(self, dense: np.ndarray) -> np.ndarray:
+        """Each sentence's row times ``dense`` (width × k): rows × k."""
+        spread = np.zeros((self.rows, len(self.data)))  # entry k's weight in its sentence's row, column k
+        spread[self.row_of, np.arange(len(self.data))] = self.data
+        return spread @ dense[self.indices]
+
+    def total(self) -> np.ndarray:
+        """The sum of the sentences' rows, dense (the whole answer's terms)."""
+        return np.bincount(self.indices, weights=self.data, minlength=self.width)
+
+    def toarray(self) -> np.ndarray:
+        out = np.zeros(self.shape)
+        out[self.row_of, self.indices] = self.data
+        return out
+
+
+def tfidf_rows(vectorizer: TfidfVectorizer, documents: Iterable[list[str]]) -> SentenceTerms:
     """``vectorizer.transform`` for pre-analysed documents, without scikit-learn's per-call checks.
 
     Same arithmetic as a fitted ``TfidfVectorizer(sublinear_tf=True)``: 1 + log(count),
@@ -89,9 +123,7 @@ def tfidf_rows(vectorizer: TfidfVectorizer, documents: Iterable[list[str]]) -> c
     norms = np.sqrt(np.bincount(row_of, weights=values * values, minlength=rows))
     if len(values):
         values /= norms[row_of]
-    indptr = np.zeros(rows + 1, dtype=np.int64)
-    np.cumsum(np.bincount(row_of, minlength=rows), out=indptr[1:])
-    return csr_matrix((values, columns, indptr), shape=(rows, width))
+    return SentenceTerms(rows, width, row_of, columns, values)
 
 
 def round_half(value: float) -> float:
@@ -223,7 +255,8 @@ class Scorer:
         }
         components = self._components(scores, question.marks)
         raw = sum(c.marks for c in components)
-        flags = _flags(prose, marked_words, length_report.status, total_words, question.word_limit)
+        flags = _flags(_prose_words(sentences, prose, marked_words), marked_words, length_report.status, total_words,
+                       question.word_limit)
         if marked_words < total_words:
             late = self._after_marking(prepared, text, total_words, points, structure_report)
             points = tuple(p.model_copy(update={"after_marking": True}) if p.id in late.point_ids else p
@@ -324,7 +357,7 @@ class Scorer:
         """The version of a bank question whose model answer fits this answer clearly better, if any."""
         if self.off_topic_margin is None or sentence_matrix is None or len(self.reference_versions_) < 2:
             return None
-        answer = np.bincount(sentence_matrix.indices, weights=sentence_matrix.data, minlength=sentence_matrix.shape[1])
+        answer = sentence_matrix.total()
         norm = math.sqrt(float(answer @ answer))
         if norm:
             answer /= norm
@@ -436,9 +469,16 @@ def _gated_note(note: str, gate: float) -> str:
     return f"{note} Counted at {gate:.0%} because the answer covers little of the rubric."
 
 
-def _flags(prose, marked_words, length_status, total_words, limit) -> tuple[Flag, ...]:
+def _prose_words(sentences: list, prose: list, marked_words: int) -> int:
+    """The words of the prose sentences: the marked words less those of the other sentences, which are few and
+    short (the sentences hold every word once: they are cut at whitespace, which no counted word spans; a
+    property test holds the two counts equal)."""
+    kept = set(map(id, prose))
+    return marked_words - sum(word_count(s.text) for s in sentences if id(s) not in kept)
+
+
+def _flags(prose_words, marked_words, length_status, total_words, limit) -> tuple[Flag, ...]:
     flags: list[Flag] = []
-    prose_words = sum(word_count(s.text) for s in prose)
     if marked_words and prose_words < 0.5 * marked_words:
         flags.append(Flag(code="keyword_list", message=(
             "Most of this answer is a list of keywords, not sentences. Examiners credit points "

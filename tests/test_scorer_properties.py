@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from scoring.models import Item
-from scoring.text import clean, word_count
+from scoring.text import clean, split_sentences, word_count
 from tests.scoring_support import bank, scorer
 
 ITEMS = sorted(bank().items.values(), key=lambda item: item.id)
@@ -143,3 +143,11 @@ def test_indic_words_count_once_each_with_their_vowel_signs():
     assert word_count("आत्मनिर्भर भारत और जापान") == 4  # the conjunct's virama and the vowel signs stay in their word
     assert word_count("தமிழ் நாடு") == 2
     assert word_count("India–Japan ties: भारत-जापान संबंध") == 4  # hyphenated or en-dashed pairs count once in any script
+
+
+@PROPERTY
+@given(st.one_of(any_text, answer_like))
+def test_an_answers_sentences_hold_all_its_words_and_no_word_twice(text):
+    # the scorer counts prose words as all the marked words when every sentence is prose (scorer._prose_words)
+    text = clean(text)
+    assert sum(word_count(s.text) for s in split_sentences(text)) == word_count(text)
