@@ -48,6 +48,10 @@ class FineTune:
     # them instead of training again (benchmarks/run.py's --fine-tune-cache). Not part of the settings'
     # identity: it changes where weights are kept, not what they are.
     cache: Path | None = field(default=None, compare=False)
+    # How many threads torch trains and rates on; None: every core this process may use. Two folds fitted side by
+    # side on one thread each finish sooner than one after the other on two (benchmarks/README.md). Not part of
+    # the identity either.
+    threads: int | None = field(default=None, compare=False)
 
     def training_key(self, texts: Sequence[str], ratings: Sequence[int], levels: int) -> str:
         """A digest of everything a fit's trained weights depend on (``weight`` and ``cache`` do not)."""
@@ -102,13 +106,13 @@ def cores() -> int:
 
 
 @contextmanager
-def every_core():
-    """torch runs on every core for the while, then as before. A caller that holds OpenMP to one thread
-    for scikit-learn's boosting (the Calibration page does) holds torch's OpenMP to one thread too."""
+def every_core(threads: int | None = None):
+    """torch runs on every core (or on ``threads``) for the while, then as before. A caller that holds OpenMP to
+    one thread for scikit-learn's boosting (the Calibration page does) holds torch's OpenMP to one thread too."""
     import torch
 
     before = torch.get_num_threads()
-    torch.set_num_threads(cores())
+    torch.set_num_threads(threads or cores())
     try:
         yield
     finally:
@@ -157,7 +161,7 @@ class TunedEncoder:
         rater = encoder.base_rater(directory, self.frozen, self.settings.seed)
         tok = encoder.tokenizer(directory, self.settings.max_tokens)
         s = self.settings
-        with every_core():
+        with every_core(self.settings.threads):
             states = encoder.lower_states(rater, tok, texts)
             encoder.train(rater, states, np.asarray(ratings, float) / max(self.levels, 1),
                           epochs=s.epochs, rate=s.rate, batch=s.batch, seed=s.seed)
@@ -194,5 +198,5 @@ class TunedEncoder:
 
         if not self.state:
             raise DataError("this fine-tuned encoder has not been fitted")
-        with every_core():
+        with every_core(self.settings.threads):
             return encoder.rate(*self._model(), texts) * self.levels

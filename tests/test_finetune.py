@@ -124,6 +124,21 @@ def test_a_fine_tune_runs_on_every_core_when_its_caller_holds_openmp_to_one_thre
     assert seen == [3, 3]
 
 
+def test_a_fine_tune_given_its_threads_runs_on_that_many(monkeypatch):
+    """Two folds fitted side by side each take one thread (``FineTune.threads``), not every core."""
+    from scoring import finetune
+
+    monkeypatch.setattr(finetune, "cores", lambda: 3)
+    seen: list[int] = []
+    real_train = encoder.train
+    monkeypatch.setattr(encoder, "train", lambda *a, **k: (seen.append(torch.get_num_threads()), real_train(*a, **k)))
+    settings = FineTune(epochs=1, batch=8, max_tokens=48, threads=1)
+    TunedEncoder(settings).fit(GOOD[:3] + POOR[:3], [2, 2, 2, 0, 0, 0], 2)
+    assert seen == [1]
+    assert settings.training_key(GOOD, [2] * len(GOOD), 2) == FineTune(
+        epochs=1, batch=8, max_tokens=48).training_key(GOOD, [2] * len(GOOD), 2)  # threads do not change the weights' key
+
+
 def test_a_tuned_encoder_needs_fitting_and_one_rating_per_answer():
     with pytest.raises(DataError, match="not been fitted"):
         TunedEncoder().predict(["text"])
@@ -205,3 +220,14 @@ def test_fine_tune_goes_with_cross_validation_in_evaluate(tmp_path, capsys, monk
     crossed = run_here(capsys, monkeypatch, "evaluate", str(graded), "--cv", "2", "--fine-tune", "--json")
     assert crossed.returncode == 0, crossed.stderr
     assert json.loads(crossed.stdout)["per_question"]["cells"]["n"] == 60
+
+
+def test_cross_validation_with_a_fine_tune_gives_the_module_alone_from_the_same_fits():
+    """benchmarks/run.py --fine-tune takes the calibrated row from the fine-tune's folds instead of fitting them twice."""
+    from scoring.calibrate import cross_validate, cross_validate_fine_tune
+
+    data = make_answers(0, n_cells=44, n_small=0)
+    common = dict(k=2, rows=rows_of(data), min_answers=20)  # 22 training answers a fold: "cells" gets its own model
+    tuned, alone = cross_validate_fine_tune(data, fine_tune=FineTune(epochs=1, max_tokens=48), jobs=2, **common)
+    assert alone.as_dict() == cross_validate(data, jobs=1, **common).as_dict()
+    assert tuned.per_question["cells"].qwk != alone.per_question["cells"].qwk  # the fine-tune moved the ratings

@@ -17,7 +17,8 @@ $PREDICTIONS (default /tmp/mains-finetune-predictions) as <set>-fold<k>.npz; a s
 saved there is skipped, so a run can be resumed. The fine-tune is scoring.finetune's, the one
 `calibrate --fine-tune` fits (its training batches are drawn by length: scoring.encoder.length_batches).
 
-SEED (default 0) seeds the fine-tune; give each seed its own PREDICTIONS folder. Trained weights are
+THREADS (default: every core) is how many threads each fine-tune runs on: two runs side by side with
+THREADS=1 (say, two SEEDs) finish sooner than one after the other. SEED (default 0) seeds the fine-tune; give each seed its own PREDICTIONS folder. Trained weights are
 kept in CACHE (default ~/.cache/mains-practice/fine-tunes, the folder `benchmarks/run.py --fine-tune`
 uses; CACHE= keeps none), so a fit already made by either is loaded, not trained again.
 
@@ -36,7 +37,6 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import forkpool
 import numpy as np
-import torch
 from sklearn.metrics import cohen_kappa_score
 
 import scoring.calibrate as cal
@@ -50,7 +50,6 @@ EPOCHS = int(os.environ.get("EPOCHS", "4"))
 MAX_LEN = int(os.environ.get("MAX_LEN", "128"))
 PREDICTIONS = os.environ.get("PREDICTIONS", "/tmp/mains-finetune-predictions")
 FREEZE = int(os.environ.get("FREEZE", "4"))  # the embeddings and the first FREEZE layers stay fixed, their output cached
-torch.set_num_threads(int(os.environ.get("THREADS", "2")))
 
 
 def qwk(a, b):
@@ -66,7 +65,7 @@ CACHE = os.environ.get("CACHE", os.path.expanduser("~/.cache/mains-practice/fine
 def finetune(train_texts, train_y, test_texts, levels):
     """scoring.finetune's fine-tune (what `calibrate --fine-tune` fits) with this run's settings."""
     settings = FineTune(trained_layers=6 - FREEZE, epochs=EPOCHS, rate=LR, max_tokens=MAX_LEN, seed=SEED,
-                        cache=CACHE and Path(CACHE))
+                        cache=CACHE and Path(CACHE), threads=int(os.environ.get("THREADS", "0")) or None)
     return TunedEncoder(settings).fit(train_texts, train_y, levels).predict(test_texts)
 
 
