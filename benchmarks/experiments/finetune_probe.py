@@ -25,7 +25,8 @@ uses; CACHE= keeps none), so a fit already made by either is loaded, not trained
 `python3 finetune_probe.py report` reads the saved predictions and prints, for every set whose five
 folds are all saved, the pooled cross-validated QWK exactly as `evaluate --cv 5` computes it
 (scoring.evaluate.summarise on every held-out prediction, 0 for the answers the scorer gives 0 by
-rule) for the module, the fine-tuned model and the blend. With ENSEMBLE (other PREDICTIONS folders, made with
+rule) for the module, the fine-tuned model and the blend. With FOLDS (say FOLDS=0) it reports those folds'
+held-out answers alone, for every set that has them saved. With ENSEMBLE (other PREDICTIONS folders, made with
 other SEEDs, separated by commas) the fine-tuned rating is the mean of every folder's, over the sets saved in all.
 """
 import os
@@ -129,16 +130,19 @@ def report():
     names = ["module", "tuned"] + [f"w={w}" for w in weights]
     shares = {name: np.full(len(frame), np.nan) for name in names}
     complete, seconds = [], []
+    held_out = np.zeros(len(frame), bool)  # the answers of the folds reported
     folders = [PREDICTIONS] + [f for f in os.environ.get("ENSEMBLE", "").split(",") if f]
-    print("fine-tuned rating: mean of", ", ".join(folders))
+    folds = [int(f) for f in os.environ["FOLDS"].split(",")] if "FOLDS" in os.environ else range(5)
+    print("fine-tuned rating: mean of", ", ".join(folders), "| folds", ",".join(map(str, folds)))
     for key in sorted(set(rows.keys), key=lambda k: int(k.split("-")[1])):
-        files = [[os.path.join(folder, f"{key}-fold{f}.npz") for folder in folders] for f in range(5)]
+        files = [[os.path.join(folder, f"{key}-fold{f}.npz") for folder in folders] for f in folds]
         if not all(os.path.exists(path) for paths in files for path in paths):
             continue
         complete.append(key)
         for paths in files:
             saved, *others = [np.load(path) for path in paths]
             test, cut, levels = saved["test"], saved["cutpoints"], int(saved["levels"])
+            held_out[test] = True
             assert all(np.array_equal(other["test"], test) for other in others), paths
             seconds.append(float(saved["seconds"][1]))
             tuned = np.mean([saved["tuned"]] + [other["tuned"] for other in others], axis=0)
@@ -149,7 +153,7 @@ def report():
     if not complete:
         print("no set has all five folds saved in", PREDICTIONS)
         return
-    keep = np.isin(np.array(rows.keys), complete)
+    keep = np.isin(np.array(rows.keys), complete) & held_out
     sub = frame[keep].reset_index(drop=True)
     print(f"{len(complete)} complete sets; fine-tune median {np.median(seconds):.0f} s, total {sum(seconds):.0f} s")
     table = {}
