@@ -402,7 +402,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-cv", action="store_true", help="skip the two 5-fold cross-validations")
     parser.add_argument("--no-write", action="store_true", help="print only; leave benchmarks/results/ alone")
     parser.add_argument("--fine-tune", action="store_true", help="also cross-validate ASAP with calibrate's --fine-tune "
-                        "(about 2.5 hours on 2 cores; needs requirements-finetune.txt)")
+                        "(50 fine-tunes, two at a time on one core each, 2-5 minutes apiece on this project's 2-core "
+                        "machine; needs requirements-finetune.txt)")
     parser.add_argument("--fine-tune-cache", type=Path, default=DEFAULT_FINE_TUNE_CACHE, metavar="DIR",
                         help="where --fine-tune keeps each fine-tune's trained weights, so that a stopped run "
                         f"resumes (default {DEFAULT_FINE_TUNE_CACHE})")
