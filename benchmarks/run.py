@@ -432,7 +432,7 @@ def main(argv: list[str] | None = None) -> int:
     for f in figures:
         floor = "" if f["floor"] is None else f" (floor {f['floor']:.3f})"
         target = "" if f["target"] is None else f", target >= {f['target']:.2f}: {'met' if f['met'] else 'NOT met'}"
-        print(f"{f['name']}: {f['measure']} {f['value']:.3f}{floor}{target}")
+        print(f"{f['name']}: {f['measure']} {shown(f['value'], f['target'], f['met'])}{floor}{target}")
     report = markdown(figures, detail, speed_result, folder, present)
     if not args.no_write:
         RESULTS.mkdir(parents=True, exist_ok=True)
