@@ -151,11 +151,11 @@ def report():
                 share = np.clip(cal.apply_cutpoints(cont, cut), 0, levels) / levels
                 shares[name][test] = np.where(rows.rule_zero[test], 0.0, share)
     if not complete:
-        print("no set has all five folds saved in", PREDICTIONS)
+        print("no set has folds", ",".join(map(str, folds)), "all saved in", PREDICTIONS)
         return
     keep = np.isin(np.array(rows.keys), complete) & held_out
     sub = frame[keep].reset_index(drop=True)
-    print(f"{len(complete)} complete sets; fine-tune median {np.median(seconds):.0f} s, total {sum(seconds):.0f} s")
+    print(f"{len(complete)} sets with every fold reported; fine-tune median {np.median(seconds):.0f} s, total {sum(seconds):.0f} s")
     table = {}
     for name, share in shares.items():
         ev = summarise(sub, list(share[keep] * max_scores[keep]))
