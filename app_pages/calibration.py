@@ -183,8 +183,8 @@ def fit(frame: pd.DataFrame, min_answers: int, fine_tune: bool = False) -> dict:
     """
     from threadpoolctl import threadpool_limits
 
-    from scoring.calibrate import (agreement_report, cross_validate, estimated_fit_steps, evaluation_table, fit_rows,
-                                   score_rows)
+    from scoring.calibrate import (agreement_report, cross_validate, cross_validate_fine_tune, estimated_fit_steps,
+                                   evaluation_table, fit_rows, score_rows)
     from scoring.finetune import FineTune, model_dir
 
     settings = None
@@ -230,8 +230,14 @@ def fit(frame: pd.DataFrame, min_answers: int, fine_tune: bool = False) -> dict:
         at(steps[0], "Fitting the calibration on all the answers…")
         calibration = fit_rows(rows, frame["score"], frame["max_score"], min_answers=min_answers, fine_tune=settings)
         at(sum(steps[:2]), f"Cross-validating: fold 1 of {FOLDS}…")
-        after = evaluation_table(cross_validate(frame, bank, k=FOLDS, min_answers=min_answers, jobs=1, rows=rows,
-                                                progress=folds, fine_tune=settings))
+        without = None  # with a fine-tune: the same folds' n-gram models alone, to show what the fine-tune did
+        if settings is None:
+            after = evaluation_table(cross_validate(frame, bank, k=FOLDS, min_answers=min_answers, jobs=1, rows=rows,
+                                                    progress=folds))
+        else:
+            tuned, alone = cross_validate_fine_tune(frame, bank, fine_tune=settings, k=FOLDS, min_answers=min_answers,
+                                                    jobs=1, rows=rows, progress=folds)
+            after, without = evaluation_table(tuned), evaluation_table(alone)
         bar.progress(1.0, text="Done")
         seconds = time.monotonic() - started
         status.update(label=f"Calibrated on {total} graded answers in {seconds:.0f} s", state="complete",
@@ -241,7 +247,7 @@ def fit(frame: pd.DataFrame, min_answers: int, fine_tune: bool = False) -> dict:
     models = {q: (model_names(calibration)[key], folds_model(trained[key], min_answers, fine_tune))
               for q, key in keys.items() if key in calibration.questions}
     file = calibration_bytes(calibration)
-    return {"calibration": calibration, "before": before, "after": after, "file": file,
+    return {"calibration": calibration, "before": before, "after": after, "without_fine_tune": without, "file": file,
             "digests": {hashlib.sha256(file).hexdigest()}, "seconds": seconds,
             "models": models, "trained": {q: trained[key] for q, key in keys.items()}, "min_answers": min_answers,
             "answers": {str(q): int(n) for q, n in frame["question_id"].value_counts().items()}}
@@ -313,6 +319,25 @@ def unmeasured_note(result: dict) -> str:
             f"{result['min_answers']} a question needs for its own model uses the shared model ({details}); "
             f"so the After figures for {'it' if one else 'them'} "
             f"come {how}from the shared model. To measure the own model, {remedy}.")
+
+
+def fine_tune_note(result: dict) -> tuple[str, bool] | None:
+    """What the fine-tune itself changed, over all questions: the cross-validated QWK of the same folds' n-gram
+    models alone and with the fine-tune, and whether it is lower with it. None for a fit without a fine-tune."""
+    without = result.get("without_fine_tune")  # absent in results made before this note
+    if without is None:
+        return None
+    alone, tuned = float(without.loc["overall", "qwk"]), float(result["after"].loc["overall", "qwk"])
+    if math.isnan(alone) or math.isnan(tuned):
+        return ("The fine-tune's part could not be measured: over all questions the QWK is not measurable "
+                f"{'without' if math.isnan(alone) else 'with'} it.", False)
+    text = (f"**The fine-tune's part**: over all questions, cross-validated QWK {alone:.2f} without it and "
+            f"{tuned:.2f} with it (the same folds).")
+    if tuned < alone:
+        return (text + " On these answers it lowers agreement: calibrate again without it. It helps questions "
+                "with many graded answers (about 1,300 in the measurements); with 100 a question it measured "
+                "lower (benchmarks/README.md).", True)
+    return text, False
 
 
 def worse_note(result: dict) -> str:
@@ -600,6 +625,13 @@ def show_result(result: dict) -> None:
     worse = worse_note(result)
     if worse:
         st.warning(worse, icon=":material/trending_down:")
+    tuned = fine_tune_note(result)
+    if tuned is not None:
+        text, lower = tuned
+        if lower:
+            st.warning(text, icon=":material/trending_down:")
+        else:
+            st.info(text, icon=":material/info:")
     note = unmeasured_note(result)
     if note:
         st.info(note, icon=":material/info:")

