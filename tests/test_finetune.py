@@ -219,7 +219,13 @@ def test_fine_tune_goes_with_cross_validation_in_evaluate(tmp_path, capsys, monk
     assert alone.returncode == 2 and "--fine-tune goes with --cv" in alone.stderr
     crossed = run_here(capsys, monkeypatch, "evaluate", str(graded), "--cv", "2", "--fine-tune", "--json")
     assert crossed.returncode == 0, crossed.stderr
-    assert json.loads(crossed.stdout)["per_question"]["cells"]["n"] == 60
+    shown = json.loads(crossed.stdout)
+    assert shown["per_question"]["cells"]["n"] == 60
+    assert shown["without_fine_tune"]["per_question"]["cells"]["n"] == 60  # the same folds, n-gram models alone
+    # 30 training answers a fold, under --min-answers' 50: no own model, so nothing fine-tuned and the same figures
+    assert shown["without_fine_tune"]["per_question"]["cells"] == shown["per_question"]["cells"]
+    table = run_here(capsys, monkeypatch, "evaluate", str(graded), "--cv", "2", "--fine-tune")
+    assert table.returncode == 0 and "The same folds without the fine-tune" in table.stdout
 
 
 def test_cross_validation_with_a_fine_tune_gives_the_module_alone_from_the_same_fits():
