@@ -81,6 +81,17 @@ def train_shared(rater, states, targets, questions, settings):
     rater.eval()
 
 
+def fit_and_rate(settings, count, texts, targets, questions, held_texts, held_questions):
+    """The shared fine-tune (``count`` heads) fitted on ``texts`` (``targets`` on 0..1, ``questions`` their heads),
+    then each held-out text's rating (0..1) from its question's head."""
+    directory = model_dir()
+    rater = encoder.base_rater(directory, 6 - settings.trained_layers, settings.seed)
+    rater.head = nn.Linear(rater.head.in_features, count)
+    tok = encoder.tokenizer(directory, settings.max_tokens)
+    train_shared(rater, encoder.lower_states(rater, tok, texts), targets, questions, settings)
+    return rate_all(rater, encoder.lower_states(rater, tok, held_texts), held_questions)
+
+
 def main():
     torch.set_num_threads(int(os.environ.get("THREADS", "1")))
     frame = read_graded(B + "asap_sas_train.csv.gz")
@@ -100,14 +111,8 @@ def main():
         levels = max_scores.astype(int)
         questions = np.array([index[k] for k in labels])
         t0 = time.time()
-        directory = model_dir()
-        rater = encoder.base_rater(directory, 6 - settings.trained_layers, settings.seed)
-        rater.head = nn.Linear(rater.head.in_features, len(keys))
-        tok = encoder.tokenizer(directory, settings.max_tokens)
-        states = encoder.lower_states(rater, tok, [rows.texts[i] for i in train])
-        targets = np.rint(scores[train]) / levels[train]
-        train_shared(rater, states, targets, questions[train], settings)
-        held = rate_all(rater, encoder.lower_states(rater, tok, [rows.texts[i] for i in test]), questions[test])
+        held = fit_and_rate(settings, len(keys), [rows.texts[i] for i in train], np.rint(scores[train]) / levels[train],
+                            questions[train], [rows.texts[i] for i in test], questions[test])
         seconds = time.time() - t0
         print(f"fold {f}: {len(train)} training answers, {seconds:.0f} s", flush=True)
         if not SMOKE:  # the ratings themselves, kept before anything else can fail

@@ -23,13 +23,11 @@ import forkpool
 import numpy as np
 import torch
 from finetune_probe import B, qwk
-from multitask_finetune import rate_all, train_shared
-from torch import nn
+from multitask_finetune import fit_and_rate
 
 import scoring.calibrate as cal
-from scoring import encoder
 from scoring.evaluate import read_graded
-from scoring.finetune import FineTune, TunedEncoder, model_dir
+from scoring.finetune import FineTune, TunedEncoder
 
 N = int(os.environ.get("N", "100"))
 OUT = os.environ.get("OUT", f"/tmp/mains-ft-small-{N}")
@@ -81,13 +79,8 @@ def main():
                   flush=True)
         train = np.concatenate(picked)
         t0 = time.time()
-        directory = model_dir()
-        rater = encoder.base_rater(directory, 6 - settings.trained_layers, settings.seed)
-        rater.head = nn.Linear(rater.head.in_features, len(keys))
-        tok = encoder.tokenizer(directory, settings.max_tokens)
-        states = encoder.lower_states(rater, tok, [rows.texts[i] for i in train])
-        train_shared(rater, states, np.rint(scores[train]) / levels[train], questions[train], settings)
-        shared = rate_all(rater, encoder.lower_states(rater, tok, [rows.texts[i] for i in test_all]), questions[test_all])
+        shared = fit_and_rate(settings, len(keys), [rows.texts[i] for i in train], np.rint(scores[train]) / levels[train],
+                              questions[train], [rows.texts[i] for i in test_all], questions[test_all])
         seconds = time.time() - t0
         print(f"fold {f}: shared fine-tune on {len(train)} answers, {seconds:.0f} s", flush=True)
         for key in keys:
