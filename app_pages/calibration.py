@@ -183,8 +183,8 @@ def fit(frame: pd.DataFrame, min_answers: int, fine_tune: bool = False) -> dict:
     """
     from threadpoolctl import threadpool_limits
 
-    from scoring.calibrate import (agreement_report, cross_validate, cross_validate_fine_tune, estimated_fit_steps,
-                                   evaluation_table, fit_rows, score_rows)
+    from scoring.calibrate import (agreement_report, cross_validate_fine_tune, estimated_fit_steps, evaluation_table,
+                                   fit_rows, score_rows)
     from scoring.finetune import FineTune, model_dir
 
     settings = None
@@ -230,14 +230,11 @@ def fit(frame: pd.DataFrame, min_answers: int, fine_tune: bool = False) -> dict:
         at(steps[0], "Fitting the calibration on all the answers…")
         calibration = fit_rows(rows, frame["score"], frame["max_score"], min_answers=min_answers, fine_tune=settings)
         at(sum(steps[:2]), f"Cross-validating: fold 1 of {FOLDS}…")
-        without = None  # with a fine-tune: the same folds' n-gram models alone, to show what the fine-tune did
-        if settings is None:
-            after = evaluation_table(cross_validate(frame, bank, k=FOLDS, min_answers=min_answers, jobs=1, rows=rows,
-                                                    progress=folds))
-        else:
-            tuned, alone = cross_validate_fine_tune(frame, bank, fine_tune=settings, k=FOLDS, min_answers=min_answers,
-                                                    jobs=1, rows=rows, progress=folds)
-            after, without = evaluation_table(tuned), evaluation_table(alone)
+        # with a fine-tune, ``alone`` is the same folds' n-gram models without it, to show what it did (else None)
+        tuned, alone = cross_validate_fine_tune(frame, bank, fine_tune=settings, k=FOLDS, min_answers=min_answers,
+                                                jobs=1, rows=rows, progress=folds)
+        after = evaluation_table(tuned)
+        without = None if alone is None else evaluation_table(alone)
         bar.progress(1.0, text="Done")
         seconds = time.monotonic() - started
         status.update(label=f"Calibrated on {total} graded answers in {seconds:.0f} s", state="complete",

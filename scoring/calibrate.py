@@ -741,10 +741,12 @@ def cross_validate(frame: pd.DataFrame, bank: Bank | None = None, rubrics: dict 
 
 
 def cross_validate_fine_tune(frame: pd.DataFrame, bank: Bank | None = None, rubrics: dict | None = None, *,
-                             fine_tune: FineTune, k: int = 5, seed: int = 0, min_answers: int = MIN_ANSWERS,
-                             jobs: int = 2, rows: Rows | None = None, progress=None) -> tuple[Evaluation, Evaluation]:
+                             fine_tune: FineTune | None, k: int = 5, seed: int = 0, min_answers: int = MIN_ANSWERS,
+                             jobs: int = 2, rows: Rows | None = None,
+                             progress=None) -> tuple[Evaluation, Evaluation | None]:
     """``cross_validate`` with ``fine_tune``, and without it from the same fits: the n-gram learners alone, as
-    ``cross_validate`` without ``fine_tune`` gives them, at no extra cost."""
+    ``cross_validate`` without ``fine_tune`` gives them, at no extra cost. With ``fine_tune`` None:
+    ``cross_validate``'s result, and None."""
     return _cross_validated(frame, bank, rubrics, k=k, seed=seed, min_answers=min_answers, jobs=jobs, rows=rows,
                             progress=progress, fine_tune=fine_tune)
 

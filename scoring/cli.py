@@ -330,18 +330,15 @@ def cmd_evaluate(args) -> int:
 
 
 def _evaluate_cv(args, frame, bank, rubrics) -> int:
-    from scoring.calibrate import cross_validate, cross_validate_fine_tune
+    from scoring.calibrate import cross_validate_fine_tune
 
     if args.cv < 2:
         raise UsageError("--cv needs K of at least 2")
     fine_tune = _fine_tune(args)
-    options = dict(k=args.cv, min_answers=args.min_answers, jobs=max(1, args.jobs))
-    alone = None  # with --fine-tune: the same folds' n-gram models without it, from the same fits
-    if fine_tune is None:
-        result = cross_validate(frame, bank, rubrics, **options)
-    else:
-        result, alone = cross_validate_fine_tune(frame, bank, rubrics, fine_tune=fine_tune,
-                                                 progress=_bar("folds", args.cv), **options)
+    # with --fine-tune, ``alone`` is the same folds' n-gram models without it, from the same fits (else None)
+    result, alone = cross_validate_fine_tune(frame, bank, rubrics, fine_tune=fine_tune, k=args.cv,
+                                             min_answers=args.min_answers, jobs=max(1, args.jobs),
+                                             progress=_bar("folds", args.cv) if fine_tune else None)
     if args.json:
         extra = {} if alone is None else {"without_fine_tune": alone.as_dict()}
         print(json.dumps({"cv": args.cv, **result.as_dict(), **extra}, indent=2))
