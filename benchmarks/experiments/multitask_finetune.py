@@ -101,6 +101,8 @@ def main():
     max_scores = frame["max_score"].to_numpy(float)
     keys = sorted(set(rows.keys), key=lambda k: int(k.split("-")[1]))
     index = {key: i for i, key in enumerate(keys)}
+    levels = max_scores.astype(int)
+    questions = np.array([index[k] for k in labels])
     splits = cal.fold_splits(rows.keys, 5)
     settings = FineTune(seed=SEED)
     os.makedirs(PREDICTIONS, exist_ok=True)
@@ -108,8 +110,6 @@ def main():
         train, test = splits[f]
         if SMOKE:  # a quick check that the script runs: a few training answers, nothing saved
             train = np.random.default_rng(0).choice(train, SMOKE, replace=False)
-        levels = max_scores.astype(int)
-        questions = np.array([index[k] for k in labels])
         t0 = time.time()
         held = fit_and_rate(settings, len(keys), [rows.texts[i] for i in train], np.rint(scores[train]) / levels[train],
                             questions[train], [rows.texts[i] for i in test], questions[test])
