@@ -420,10 +420,12 @@ def show_in_use() -> None:
         header = calibration.header()
         own = sum(1 for q in header["questions"].values() if q["model"] == "question")
         tuned = sum(1 for q in header["questions"].values() if q.get("fine_tuned"))
+        sharing = tuned > 1 and all(q.get("shared_fine_tune") for q in header["questions"].values() if q.get("fine_tuned"))
+        tuned_text = f" ({tuned} fine-tuned{', sharing one encoder' if sharing else ''})" if tuned else ""
         saved = date_time(datetime.fromtimestamp(path.stat().st_mtime, timezone.utc))
         st.markdown(f"`{path}` · saved {saved}  \nLearned from **{header['n']}** graded answers to "
                     f"**{len(header['questions'])}** question(s): {own} with their own model"
-                    f"{f' ({tuned} fine-tuned)' if tuned else ''}, "
+                    f"{tuned_text}, "
                     f"{len(header['questions']) - own} on the shared model. Practice marks these questions "
                     "on your scale; any other question keeps the scorer's marks.")
         names = model_names(calibration)

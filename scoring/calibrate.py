@@ -70,7 +70,7 @@ from scoring.bank import Bank
 from scoring.evaluate import (DataError, Evaluation, build_items, check_graded, fit_scorers, human_step,
                               safe_question_id, scorer_for, summarise)
 from scoring.feedback import Feedback
-from scoring.finetune import FineTune, FineTuneUnavailable, TunedEncoder, cores, model_dir
+from scoring.finetune import FineTune, FineTuneUnavailable, SharedTunedEncoder, TunedEncoder, cores, model_dir
 from scoring.metrics import apply_cutpoints, best_cutpoints
 from scoring.models import Item
 from scoring.scorer import analyse, round_half
@@ -339,9 +339,13 @@ class QuestionModel:
             return rating
         return (1 - tuned.settings.weight) * rating + tuned.settings.weight * tuned.predict(texts)
 
+    def ratings(self, scores: np.ndarray) -> np.ndarray:
+        """Scores as the question's ratings 0..levels (its steps counted), what the learners learn."""
+        return np.clip(np.rint(np.asarray(scores, float) / self.step), 0, self.levels).astype(int)
+
     def fit(self, texts: list[str], generic: np.ndarray, specific: list[dict[str, float]],
             scores: np.ndarray) -> "QuestionModel":
-        y = np.clip(np.rint(np.asarray(scores, float) / self.step), 0, self.levels).astype(int)
+        y = self.ratings(scores)
         self.spelling_ = learn_spelling(texts) if self.respell else {}
         originals, texts = texts, self._respelled(texts)
         self.names_ = sorted({name for row in specific for name in row})
@@ -658,38 +662,62 @@ def _fit_question(key: str, rows: Rows, scores: np.ndarray, max_score: float, st
     return key, model.fit(rows.texts, rows.generic, rows.specific, scores)
 
 
+def _share_fine_tune(fine_tune: FineTune, tasks: list[tuple], models: dict[str, QuestionModel]) -> None:
+    """One fine-tune on every question model's answers (``FineTune.shared``), each question rated by its own
+    head, averaged into its model as a question's own fine-tune is."""
+    texts: list[str] = []
+    ratings: list[int] = []
+    levels: list[int] = []
+    questions: list[str] = []
+    for key, rows, scores, *_ in tasks:
+        texts += rows.texts
+        ratings += models[key].ratings(scores).tolist()
+        levels += [models[key].levels] * len(rows)
+        questions += [key] * len(rows)
+    encoder = SharedTunedEncoder(fine_tune).fit(texts, ratings, levels, questions)
+    for key, model in models.items():
+        model.tuned_ = encoder.head(key, model.levels)
+
+
 def fit_rows(rows: Rows, scores: Sequence[float], max_scores: Sequence[float], *,
              min_answers: int = MIN_ANSWERS, jobs: int = 1, fine_tune: FineTune | None = None,
              question_progress: Callable[[Iterable], Iterable] | None = None) -> Calibration:
     """Fit a calibration from precomputed features and the human scores (``question_progress`` wraps the
-    questions fitted one after another, for a progress bar)."""
+    questions fitted one after another, for a progress bar; with a shared fine-tune, that one fit instead)."""
     scores, max_scores = np.asarray(scores, float), np.asarray(max_scores, float)
     if len(rows) == 0:
         raise DataError("no graded answers to calibrate from")
     by_key: dict[str, list[int]] = {}
     for i, key in enumerate(rows.keys):
         by_key.setdefault(key, []).append(i)
+    big = {key for key, index in by_key.items() if len(index) >= min_answers}
+    shared_tune = fine_tune is not None and fine_tune.shares([len(by_key[key]) for key in big])
+    own_tune = None if shared_tune else fine_tune  # each question model's own fine-tune
     questions, tasks, small = {}, [], set()
     for key, index in by_key.items():
         max_score = float(max_scores[index].max())
         step = human_step(scores[index])
-        big = len(index) >= min_answers
-        questions[key] = {"n": len(index), "model": "question" if big else "shared", "max_score": max_score, "step": step,
-                          "fine_tuned": big and fine_tune is not None}
-        if big:
-            tasks.append((key, rows.take(index), scores[index], max_score, step, fine_tune))
+        questions[key] = {"n": len(index), "model": "question" if key in big else "shared", "max_score": max_score,
+                          "step": step, "fine_tuned": key in big and fine_tune is not None,
+                          "shared_fine_tune": key in big and shared_tune}
+        if key in big:
+            tasks.append((key, rows.take(index), scores[index], max_score, step, own_tune))
         else:
             small.add(key)
-    if jobs > 1 and len(tasks) > 1 and fine_tune is None:  # a fine-tune already keeps every core busy
+    if jobs > 1 and len(tasks) > 1 and own_tune is None:  # a fine-tune already keeps every core busy
         from joblib import Parallel, delayed
 
-        fitted = Parallel(n_jobs=jobs)(delayed(_fit_question)(*task) for task in tasks)
+        fitted = dict(Parallel(n_jobs=jobs)(delayed(_fit_question)(*task) for task in tasks))
     else:
-        fitted = [_fit_question(*task) for task in (question_progress(tasks) if question_progress else tasks)]
+        each = question_progress(tasks) if question_progress and not shared_tune else tasks
+        fitted = dict(_fit_question(*task) for task in each)
+    if shared_tune:  # one fine-tune for all, after the question models
+        for shared_tasks in (question_progress([tasks]) if question_progress else [tasks]):
+            _share_fine_tune(fine_tune, shared_tasks, fitted)
     shared = None
     if small:
         shared = SharedModel(memory_keys=frozenset(small)).fit(rows, scores / max_scores)
-    return Calibration(questions=questions, models=dict(fitted), shared=shared, n=len(rows), min_answers=min_answers)
+    return Calibration(questions=questions, models=fitted, shared=shared, n=len(rows), min_answers=min_answers)
 
 
 def fit_calibration(frame: pd.DataFrame, bank: Bank | None = None, rubrics: dict | None = None, *,

@@ -20,6 +20,9 @@ from scoring.feedback import Feedback
 # `list` answers at once.
 
 
+SHARING = {"auto": None, "always": True, "never": False}  # --shared-fine-tune → FineTune.shared
+
+
 class UsageError(Exception):
     """A one-line error for the user."""
 
@@ -78,7 +81,8 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--min-answers", type=int, default=50, help="with --cv: answers a question needs for its own model")
     evaluate.add_argument("--jobs", type=int, default=2, help="with --cv: folds fitted in parallel")
     evaluate.add_argument("--fine-tune", action="store_true", help="with --cv: the calibration also fine-tunes a "
-                          "sentence encoder per question (see calibrate --fine-tune)")
+                          "sentence encoder (see calibrate --fine-tune)")
+    evaluate.add_argument("--shared-fine-tune", choices=SHARING, help="with --fine-tune: see calibrate")
     evaluate.set_defaults(run=cmd_evaluate)
 
     calibrate = commands.add_parser("calibrate", help="learn marks from graded answers")
@@ -88,8 +92,12 @@ def _parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--min-answers", type=int, default=50, help="answers a question needs for its own model")
     calibrate.add_argument("--jobs", type=int, default=2, help="questions fitted in parallel")
     calibrate.add_argument("--fine-tune", action="store_true",
-                           help="also fine-tune a sentence encoder on each question's answers and average it in "
-                                "(a few minutes per question; needs requirements-finetune.txt)")
+                           help="also fine-tune a sentence encoder on the answers of the questions with their own "
+                                "model and average it in (a few minutes per question; needs requirements-finetune.txt)")
+    calibrate.add_argument("--shared-fine-tune", choices=SHARING,
+                           help="with --fine-tune: one fine-tune for all those questions (a head each), or one per "
+                                "question; auto (the default): shared when they have on the median fewer than "
+                                "500 graded answers")  # scoring.finetune.SHARED_BELOW
     calibrate.set_defaults(run=cmd_calibrate)
 
     suggest = commands.add_parser("suggest", help="suggest rubric points from a model answer")
@@ -391,12 +399,14 @@ def cmd_calibrate(args) -> int:
 
 def _fine_tune(args):
     """The fine-tune settings when --fine-tune is given (its packages checked before any work), else None."""
+    if args.shared_fine_tune is not None and not args.fine_tune:
+        raise UsageError("--shared-fine-tune goes with --fine-tune")
     if not args.fine_tune:
         return None
     from scoring.finetune import FineTune, model_dir
 
     model_dir()
-    return FineTune()
+    return FineTune(shared=SHARING[args.shared_fine_tune or "auto"])
 
 
 def _bar(unit: str, total: int | None = None):

@@ -99,12 +99,13 @@ class Rater(nn.Module):
     """The encoder's top layers and a linear head on their mean-pooled tokens: one rating per answer.
 
     The layers below ``frozen`` (and the embeddings) never learn; ``lower`` gives their output,
-    which ``forward`` takes as its input."""
+    which ``forward`` takes as its input. A rater shared by several questions has one head (an output
+    column) per question, and each answer is rated by its own question's head."""
 
-    def __init__(self, bert: Bert, frozen: int):
+    def __init__(self, bert: Bert, frozen: int, heads: int = 1):
         super().__init__()
         self.bert, self.frozen = bert, frozen
-        self.head = nn.Linear(bert.words.weight.shape[1], 1)
+        self.head = nn.Linear(bert.words.weight.shape[1], heads)
         for name, parameter in self.named_parameters():
             parameter.requires_grad_(name.startswith("head.") or self._trained_layer(name))
 
@@ -114,10 +115,12 @@ class Rater(nn.Module):
     def lower(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         return self.bert.encode(self.bert.embed(ids), mask, self.bert.layers[:self.frozen])
 
-    def forward(self, hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def forward(self, hidden: torch.Tensor, mask: torch.Tensor, heads: torch.Tensor | None = None) -> torch.Tensor:
+        """Each answer's rating: from the one head, or from head ``heads[i]`` for answer i."""
         h = self.bert.encode(hidden, mask, self.bert.layers[self.frozen:])
         m = mask.unsqueeze(-1).float()
-        return self.head((h * m).sum(1) / m.sum(1).clamp(min=1)).squeeze(-1)
+        out = self.head((h * m).sum(1) / m.sum(1).clamp(min=1))
+        return out.squeeze(-1) if heads is None else out.gather(1, heads[:, None]).squeeze(1)
 
     def trained_state(self) -> dict[str, np.ndarray]:
         """The weights that learn, as NumPy arrays (what a calibration file keeps)."""
@@ -142,11 +145,11 @@ def _weights(path: str) -> dict[str, torch.Tensor]:
     return load_file(path)
 
 
-def base_rater(model_dir: Path, frozen: int, seed: int = 0) -> Rater:
-    """The pretrained encoder (its weights read once per process) under a fresh head, drawn from ``seed``;
+def base_rater(model_dir: Path, frozen: int, seed: int = 0, heads: int = 1) -> Rater:
+    """The pretrained encoder (its weights read once per process) under fresh ``heads``, drawn from ``seed``;
     the same seed goes on to draw the dropout of training."""
     torch.manual_seed(seed)
-    return Rater(Bert(_weights(str(model_dir / "model.safetensors"))), frozen)
+    return Rater(Bert(_weights(str(model_dir / "model.safetensors"))), frozen, heads)
 
 
 def lower_states(rater: Rater, tok: Tokenizer, texts: Sequence[str], size: int = 64) -> list[torch.Tensor]:
@@ -188,23 +191,27 @@ def length_batches(lengths: Sequence[int], size: int, rng: np.random.Generator, 
 
 
 def train(rater: Rater, states: list[torch.Tensor], targets: np.ndarray, *, epochs: int, rate: float, batch: int,
-          seed: int) -> None:
+          seed: int, heads: np.ndarray | None = None) -> None:
     """Fit the trained layers and the head to ``targets`` (MSE; AdamW, warm-up over a tenth of the steps,
-    then a linear decay to zero). ``seed`` orders the batches."""
+    then a linear decay to zero). ``seed`` orders the batches. With ``heads`` (a shared rater), answer i's
+    output is head ``heads[i]``'s, and each head starts at its own answers' mean."""
     rng = np.random.default_rng(seed)
+    targets = np.asarray(targets, float)
+    heads = np.zeros(len(targets), np.int64) if heads is None else np.asarray(heads, np.int64)
     with torch.no_grad():
-        rater.head.bias.fill_(float(np.mean(targets)))
+        for head in np.unique(heads):
+            rater.head.bias[head] = float(np.mean(targets[heads == head]))
     steps = max(1, epochs * math.ceil(len(states) / batch))
     optimiser = torch.optim.AdamW([p for p in rater.parameters() if p.requires_grad], lr=rate, weight_decay=0.01)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser, lambda s: min(1.0, (s + 1) / (0.1 * steps)) * max(0.0, (steps - s) / steps))
-    y = torch.tensor(np.asarray(targets, float), dtype=torch.float32)
+    y, chosen = torch.tensor(targets, dtype=torch.float32), torch.as_tensor(heads)
     lengths = [len(s) for s in states]
     rater.train()
     for _ in range(epochs):
         for pick in length_batches(lengths, batch, rng):
             hidden, mask = padded([states[i] for i in pick])
-            loss = nn.functional.mse_loss(rater(hidden, mask), y[pick])
+            loss = nn.functional.mse_loss(rater(hidden, mask, chosen[pick]), y[pick])
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
@@ -212,12 +219,14 @@ def train(rater: Rater, states: list[torch.Tensor], targets: np.ndarray, *, epoc
     rater.eval()
 
 
-def rate(rater: Rater, tok: Tokenizer, texts: Sequence[str]) -> np.ndarray:
-    """The head's output for each text (the encoder run whole, without dropout)."""
+def rate(rater: Rater, tok: Tokenizer, texts: Sequence[str], heads: Sequence[int] | None = None) -> np.ndarray:
+    """The head's output for each text (the encoder run whole, without dropout); with ``heads``, text i's
+    from head ``heads[i]``."""
     states = lower_states(rater, tok, texts)
+    chosen = torch.as_tensor(np.zeros(len(texts), np.int64) if heads is None else np.asarray(heads, np.int64))
     out = []
     with torch.no_grad():
         for start in range(0, len(states), 64):
             hidden, mask = padded(states[start:start + 64])
-            out.append(rater(hidden, mask).numpy())
+            out.append(rater(hidden, mask, chosen[start:start + 64]).numpy())
     return np.concatenate(out) if out else np.zeros(0)

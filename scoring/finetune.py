@@ -29,6 +29,12 @@ from scoring.evaluate import DataError
 INSTALL = "pip install -r requirements-finetune.txt"
 
 
+#: Below this median count of graded answers a question, a calibration's questions share one fine-tune. On ASAP
+#: (benchmarks/README.md): with 100 answers a question the shared fine-tune's blend measured 0.592 against the
+#: per-question one's 0.564; with about 1,300, 0.741 against 0.744.
+SHARED_BELOW = 500
+
+
 class FineTuneUnavailable(DataError):
     """torch or the encoder's model package is not installed."""
 
@@ -44,6 +50,10 @@ class FineTune:
     max_tokens: int = 128  # an answer's tokens beyond these are not read
     seed: int = 0
     weight: float = 0.4  # the encoder's share of the rating (chosen leaving one ASAP set out; benchmarks/README.md)
+    # One fine-tune for all of a calibration's questions with their own model (the trained layers shared, a head
+    # per question) instead of one per question. None: shared when those questions have, on the median, fewer
+    # than SHARED_BELOW graded answers (``shares``).
+    shared: bool | None = None
     # A folder of trained weights: a fit with the same answers, ratings, settings, encoder and code loads
     # them instead of training again (benchmarks/run.py's --fine-tune-cache). Not part of the settings'
     # identity: it changes where weights are kept, not what they are.
@@ -53,16 +63,30 @@ class FineTune:
     # the identity either.
     threads: int | None = field(default=None, compare=False)
 
-    def training_key(self, texts: Sequence[str], ratings: Sequence[int], levels: int) -> str:
-        """A digest of everything a fit's trained weights depend on (``weight`` and ``cache`` do not)."""
+    def shares(self, answers: Sequence[int]) -> bool:
+        """Whether questions with these counts of graded answers, each with its own model, share one fine-tune."""
+        if len(answers) < 2:
+            return False
+        if self.shared is not None:
+            return self.shared
+        return float(np.median(answers)) < SHARED_BELOW
+
+    def training_key(self, texts: Sequence[str], ratings: Sequence[int], levels: int | Sequence[int],
+                     questions: Sequence[str] | None = None) -> str:
+        """A digest of everything a fit's trained weights depend on (``weight`` and ``cache`` do not). A shared
+        fit's ``levels`` and ``questions`` are each answer's."""
         import torch
 
-        digest = hashlib.sha256(json.dumps({
+        described = {
             "settings": [self.trained_layers, self.epochs, self.rate, self.batch, self.max_tokens, self.seed],
-            "levels": int(levels), "ratings": [int(r) for r in ratings], "torch": torch.__version__,
+            "levels": int(levels) if questions is None else [int(level) for level in levels],
+            "ratings": [int(r) for r in ratings], "torch": torch.__version__,
             "weights": _file_digest(model_dir() / "model.safetensors"),
             "code": _file_digest(Path(__file__).with_name("encoder.py")),
-        }).encode())
+        }
+        if questions is not None:
+            described["questions"] = list(questions)
+        digest = hashlib.sha256(json.dumps(described).encode())
         for text in texts:
             digest.update(hashlib.sha256(text.encode()).digest())
         return digest.hexdigest()
@@ -119,13 +143,13 @@ def every_core(threads: int | None = None):
         torch.set_num_threads(before)
 
 
-@dataclass
-class TunedEncoder:
-    """The encoder fine-tuned on one question's answers: ``fit`` on graded answers, ``predict`` a rating."""
+class _Trained:
+    """What both fine-tunes share: settings, the trained weights as NumPy arrays, the torch model built from them
+    on first use, and the cache of trained weights (``FineTune.cache``)."""
 
-    settings: FineTune = field(default_factory=FineTune)
-    levels: int = 1  # ratings run 0..levels
-    state: dict[str, np.ndarray] = field(default_factory=dict)  # the trained layers' and head's weights
+    settings: FineTune
+    state: dict[str, np.ndarray]
+    heads = 1
 
     @property
     def frozen(self) -> int:
@@ -139,52 +163,56 @@ class TunedEncoder:
         """The rater (the pretrained encoder with the trained weights loaded) and its tokenizer, built once."""
         from scoring import encoder
 
+        if not self.state:
+            raise DataError("this fine-tuned encoder has not been fitted")
         if getattr(self, "_built", None) is None:
             directory = model_dir()
-            rater = encoder.base_rater(directory, self.frozen)
+            rater = encoder.base_rater(directory, self.frozen, heads=self.heads)
             rater.load_trained_state(self.state)
             self._built = rater.eval(), encoder.tokenizer(directory, self.settings.max_tokens)
         return self._built
 
-    def fit(self, texts: Sequence[str], ratings: Sequence[int], levels: int) -> "TunedEncoder":
-        """Learn ``ratings`` (0..``levels``) from ``texts``, scaled to 0..1 for the loss."""
+    def _train(self, key: str, texts: Sequence[str], targets: np.ndarray, heads: np.ndarray | None = None) -> None:
+        """Train on ``targets`` (0..1), or load the weights a fit with the same ``key`` left in the cache."""
         from scoring import encoder
 
-        if len(texts) != len(ratings) or not texts:
-            raise DataError("fine-tuning needs one rating per answer, and at least one answer")
-        self.levels = int(levels)
-        cached = self._cached_state(texts, ratings)
+        cached = self._cached_state(key)
         if cached is not None:
             self.state = cached
-            return self
+            return
         directory = model_dir()
-        rater = encoder.base_rater(directory, self.frozen, self.settings.seed)
+        rater = encoder.base_rater(directory, self.frozen, self.settings.seed, self.heads)
         tok = encoder.tokenizer(directory, self.settings.max_tokens)
         s = self.settings
-        with every_core(self.settings.threads):
+        with every_core(s.threads):
             states = encoder.lower_states(rater, tok, texts)
-            encoder.train(rater, states, np.asarray(ratings, float) / max(self.levels, 1),
-                          epochs=s.epochs, rate=s.rate, batch=s.batch, seed=s.seed)
+            encoder.train(rater, states, targets, epochs=s.epochs, rate=s.rate, batch=s.batch, seed=s.seed, heads=heads)
         self.state = rater.trained_state()
         self._built = rater, tok  # trained, and left in eval mode by encoder.train
-        self._keep_state(texts, ratings)
-        return self
+        self._keep_state(key)
 
-    def _cache_file(self, texts: Sequence[str], ratings: Sequence[int]) -> Path | None:
+    def _rate(self, texts: Sequence[str], heads: Sequence[int] | None = None) -> np.ndarray:
+        from scoring import encoder
+
+        model = self._model()
+        with every_core(self.settings.threads):
+            return encoder.rate(*model, texts, heads)
+
+    def _cache_file(self, key: str) -> Path | None:
         cache = self.settings.cache
-        return None if cache is None else Path(cache) / f"{self.settings.training_key(texts, ratings, self.levels)}.npz"
+        return None if cache is None else Path(cache) / f"{key}.npz"
 
-    def _cached_state(self, texts: Sequence[str], ratings: Sequence[int]) -> dict[str, np.ndarray] | None:
-        """The weights an earlier fit on the same answers and ratings kept in the cache, if any."""
-        path = self._cache_file(texts, ratings)
+    def _cached_state(self, key: str) -> dict[str, np.ndarray] | None:
+        """The weights an earlier fit with the same key kept in the cache, if any."""
+        path = self._cache_file(key)
         if path is None or not path.is_file():
             return None
         with np.load(path) as saved:
             return {name: saved[name] for name in saved.files}
 
-    def _keep_state(self, texts: Sequence[str], ratings: Sequence[int]) -> None:
+    def _keep_state(self, key: str) -> None:
         """Write the trained weights to the cache (whole or not at all: written aside, then renamed)."""
-        path = self._cache_file(texts, ratings)
+        path = self._cache_file(key)
         if path is None:
             return
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -192,11 +220,78 @@ class TunedEncoder:
         np.savez(partial, **self.state)
         os.replace(partial, path)
 
+
+@dataclass
+class TunedEncoder(_Trained):
+    """The encoder fine-tuned on one question's answers: ``fit`` on graded answers, ``predict`` a rating."""
+
+    settings: FineTune = field(default_factory=FineTune)
+    levels: int = 1  # ratings run 0..levels
+    state: dict[str, np.ndarray] = field(default_factory=dict)  # the trained layers' and head's weights
+
+    def fit(self, texts: Sequence[str], ratings: Sequence[int], levels: int) -> "TunedEncoder":
+        """Learn ``ratings`` (0..``levels``) from ``texts``, scaled to 0..1 for the loss."""
+        if len(texts) != len(ratings) or not texts:
+            raise DataError("fine-tuning needs one rating per answer, and at least one answer")
+        self.levels = int(levels)
+        self._train(self.settings.training_key(texts, ratings, self.levels), texts,
+                    np.asarray(ratings, float) / max(self.levels, 1))
+        return self
+
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         """A continuous rating on 0..levels (not rounded, not clipped) for each text."""
-        from scoring import encoder
+        return self._rate(texts) * self.levels
 
-        if not self.state:
-            raise DataError("this fine-tuned encoder has not been fitted")
-        with every_core(self.settings.threads):
-            return encoder.rate(*self._model(), texts) * self.levels
+
+@dataclass
+class SharedTunedEncoder(_Trained):
+    """The encoder fine-tuned on several questions' answers together (``FineTune.shared``): the trained layers
+    are shared, and each question has its own head. ``fit`` on graded answers, ``head`` for one question's rater."""
+
+    settings: FineTune = field(default_factory=FineTune)
+    questions: tuple[str, ...] = ()  # head i rates questions[i]'s answers
+    state: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def heads(self) -> int:  # type: ignore[override]
+        return max(1, len(self.questions))
+
+    def fit(self, texts: Sequence[str], ratings: Sequence[int], levels: Sequence[int],
+            questions: Sequence[str]) -> "SharedTunedEncoder":
+        """Learn each answer's rating (0..its ``levels``) from ``texts``, each question's through its own head."""
+        if not (len(texts) == len(ratings) == len(levels) == len(questions)) or not texts:
+            raise DataError("fine-tuning needs one rating, scale and question per answer, and at least one answer")
+        self.questions = tuple(dict.fromkeys(questions))
+        index = {question: i for i, question in enumerate(self.questions)}
+        targets = np.asarray(ratings, float) / np.maximum(np.asarray(levels, float), 1)
+        self._train(self.settings.training_key(texts, ratings, levels, questions), texts, targets,
+                    np.array([index[q] for q in questions]))
+        return self
+
+    def head(self, question: str, levels: int) -> "QuestionHead":
+        """The rater of one of the questions it was fitted on, on that question's scale 0..``levels``."""
+        if question not in self.questions:
+            raise DataError(f"this shared fine-tune was not fitted on question {question!r}")
+        return QuestionHead(self, question, int(levels))
+
+    def predict(self, texts: Sequence[str], question: str) -> np.ndarray:
+        """Each text's rating by ``question``'s head, as a share of its maximum (not clipped)."""
+        return self._rate(texts, [self.questions.index(question)] * len(texts))
+
+
+@dataclass
+class QuestionHead:
+    """One question's rater within a shared fine-tune: what a question model averages in, as it does a
+    ``TunedEncoder`` (a calibration file keeps the shared encoder once, however many heads point to it)."""
+
+    encoder: SharedTunedEncoder
+    question: str
+    levels: int
+
+    @property
+    def settings(self) -> FineTune:
+        return self.encoder.settings
+
+    def predict(self, texts: Sequence[str]) -> np.ndarray:
+        """A continuous rating on 0..levels (not rounded, not clipped) for each text."""
+        return self.encoder.predict(texts, self.question) * self.levels

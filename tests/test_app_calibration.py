@@ -684,3 +684,19 @@ def test_fine_tune_note_compares_the_same_folds_without_the_fine_tune(alone, tun
     assert ("calibrate again without it" in text) is lower
     assert fine_tune_note({"without_fine_tune": None, "after": _agreement(tuned)}) is None
     assert fine_tune_note({"after": _agreement(tuned)}) is None  # a result kept from before the note
+
+
+def test_in_use_says_when_the_fine_tuned_questions_share_one_encoder(page, calibration_path):
+    from scoring.calibrate import Calibration
+
+    def question(shared: bool) -> dict:
+        return {"n": 80, "model": "question", "max_score": 15.0, "step": 0.5, "fine_tuned": True,
+                "shared_fine_tune": shared}
+
+    calibration_path.parent.mkdir(parents=True)
+    Calibration(questions={q: question(True) for q in QUESTIONS}, n=160).save(calibration_path)
+    page.run()
+    assert "2 with their own model (2 fine-tuned, sharing one encoder)" in " ".join(texts(page.markdown))
+    Calibration(questions={q: question(False) for q in QUESTIONS}, n=160).save(calibration_path)
+    page.run()
+    assert "2 with their own model (2 fine-tuned), " in " ".join(texts(page.markdown))

@@ -14,7 +14,7 @@ import torch
 from scoring import encoder
 from scoring.calibrate import CalibrationError, QuestionModel, fit_calibration, load_calibration
 from scoring.evaluate import DataError
-from scoring.finetune import FineTune, FineTuneUnavailable, TunedEncoder, model_dir
+from scoring.finetune import SHARED_BELOW, FineTune, FineTuneUnavailable, SharedTunedEncoder, TunedEncoder, model_dir
 from tests.test_calibrate import fitted, make_answers, run_here
 
 SENTENCES = ["Proteins are made on ribosomes.",
@@ -146,6 +146,82 @@ def test_a_tuned_encoder_needs_fitting_and_one_rating_per_answer():
         TunedEncoder().fit(["a", "b"], [1], levels=2)
 
 
+@pytest.mark.parametrize("shared, answers, expected", [
+    (None, [100, 120], True),  # few answers a question: one fine-tune for all
+    (None, [SHARED_BELOW - 1, SHARED_BELOW - 1, 5000], True),  # the median decides
+    (None, [SHARED_BELOW, 5000], False),  # enough for one each
+    (None, [100], False),  # one question: its own fine-tune, shared with nothing
+    (True, [5000, 5000], True), (False, [100, 100], False),  # chosen, not left to the counts
+    (True, [100], False),
+])
+def test_questions_share_a_fine_tune_when_they_have_few_answers_or_are_told_to(shared, answers, expected):
+    assert FineTune(shared=shared).shares(answers) is expected
+
+
+def test_a_shared_fine_tune_rates_each_question_by_its_own_head():
+    """One encoder for two questions that judge the same answers oppositely: each question's head learns its own."""
+    texts = (GOOD[:3] + POOR[:3]) * 4
+    ratings = ([2] * 3 + [0] * 3) * 2 + ([0] * 3 + [4] * 3) * 2  # "biology" rewards GOOD (0..2), "other" POOR (0..4)
+    levels = [2] * 12 + [4] * 12
+    questions = ["biology"] * 12 + ["other"] * 12
+    shared = SharedTunedEncoder(FineTune(epochs=10, rate=5e-4, batch=8, max_tokens=48)).fit(
+        texts, ratings, levels, questions)
+    assert shared.questions == ("biology", "other")
+    biology, other = shared.head("biology", 2), shared.head("other", 4)
+    on_biology, on_other = biology.predict([GOOD[3], POOR[3]]), other.predict([GOOD[3], POOR[3]])
+    assert on_biology[0] - on_biology[1] > 1.0, on_biology  # on its scale 0..2
+    assert on_other[1] - on_other[0] > 2.0, on_other  # on its scale 0..4
+    assert biology.settings is shared.settings
+    with pytest.raises(DataError, match="not fitted on question 'history'"):
+        shared.head("history", 2)
+    with pytest.raises(DataError, match="one rating, scale and question per answer"):
+        SharedTunedEncoder().fit(texts, ratings, levels, questions[:-1])
+
+
+def test_a_shared_fine_tune_of_one_question_is_that_questions_own_fine_tune():
+    settings = FineTune(epochs=2, batch=8, max_tokens=48)
+    texts, ratings = GOOD[:3] + POOR[:3], [2, 2, 1, 0, 0, 1]
+    own = TunedEncoder(settings).fit(texts, ratings, levels=2)
+    shared = SharedTunedEncoder(settings).fit(texts, ratings, [2] * 6, ["q"] * 6)
+    assert shared.state.keys() == own.state.keys()
+    assert all(np.allclose(shared.state[k], own.state[k], atol=1e-6) for k in own.state)
+    assert np.allclose(shared.head("q", 2).predict(GOOD[3:]), own.predict(GOOD[3:]), atol=1e-5)
+
+
+def test_a_cached_shared_fine_tune_is_kept_under_its_questions(tmp_path, monkeypatch):
+    settings = FineTune(epochs=1, batch=8, max_tokens=48, cache=tmp_path)
+    texts, ratings, levels = GOOD[:3] + POOR[:3], [2, 2, 2, 0, 0, 0], [2] * 6
+    first = SharedTunedEncoder(settings).fit(texts, ratings, levels, ["a"] * 3 + ["b"] * 3)
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained again although the same fit is kept")
+
+    monkeypatch.setattr(encoder, "train", no_training)
+    again = SharedTunedEncoder(settings).fit(texts, ratings, levels, ["a"] * 3 + ["b"] * 3)
+    assert all(np.array_equal(again.state[k], first.state[k]) for k in first.state)
+    with pytest.raises(AssertionError, match="trained again"):  # the same answers under other questions
+        SharedTunedEncoder(settings).fit(texts, ratings, levels, ["a", "b"] * 3)
+    assert settings.training_key(texts, ratings, levels, ["a"] * 3 + ["b"] * 3) != settings.training_key(
+        texts, ratings, 2)
+
+
+def test_a_calibration_with_a_shared_fine_tune_keeps_one_encoder_for_its_questions(tmp_path):
+    data = make_answers(0)  # "cells" (60 answers) and "stack" (24): both get their own model at 20
+    calibration = fit_calibration(data, min_answers=20, fine_tune=FineTune(epochs=1, max_tokens=48, shared=True))
+    cells_head, stack_head = calibration.models["cells"].tuned_, calibration.models["stack"].tuned_
+    assert cells_head.encoder is stack_head.encoder and cells_head.encoder.questions == ("cells", "stack")
+    assert (cells_head.levels, stack_head.levels) == (3, 10)  # "stack" is marked in half marks out of 5
+    assert calibration.fine_tuned() and calibration.questions["stack"]["fine_tuned"]
+    assert calibration.questions["stack"]["shared_fine_tune"] and calibration.questions["cells"]["shared_fine_tune"]
+    path = tmp_path / "shared.cal"
+    calibration.save(path)
+    loaded = load_calibration(path)
+    assert loaded.models["cells"].tuned_.encoder is loaded.models["stack"].tuned_.encoder  # kept once in the file
+    rows = rows_of(make_answers(4, n_cells=8, n_small=6))
+    assert np.array_equal(loaded.predict_rows(rows), calibration.predict_rows(rows))
+    assert not np.array_equal(calibration.without_fine_tune().predict_rows(rows), calibration.predict_rows(rows))
+
+
 def cells():
     data = make_answers(0)
     return data[data.question_id == "cells"]
@@ -172,6 +248,9 @@ def test_a_fine_tuned_calibration_says_so_and_predicts_the_same_after_saving(tmp
     calibration = fit_calibration(make_answers(0), fine_tune=FineTune(epochs=1, max_tokens=48))
     assert calibration.fine_tuned()
     assert calibration.questions["cells"]["fine_tuned"] and not calibration.questions["stack"]["fine_tuned"]
+    # one question with its own model ("stack" is on the shared model): its own fine-tune, shared with nothing
+    assert isinstance(calibration.models["cells"].tuned_, TunedEncoder)
+    assert not calibration.questions["cells"]["shared_fine_tune"]
     path = tmp_path / "tuned.cal"
     calibration.save(path)
     assert json.loads(path.read_bytes().split(b"\n", 1)[0])["questions"]["cells"]["fine_tuned"] is True
@@ -237,3 +316,40 @@ def test_cross_validation_with_a_fine_tune_gives_the_module_alone_from_the_same_
     tuned, alone = cross_validate_fine_tune(data, fine_tune=FineTune(epochs=1, max_tokens=48), jobs=2, **common)
     assert alone.as_dict() == cross_validate(data, jobs=1, **common).as_dict()
     assert tuned.per_question["cells"].qwk != alone.per_question["cells"].qwk  # the fine-tune moved the ratings
+
+
+@pytest.mark.parametrize("flags, shared", [([], None), (["--shared-fine-tune", "auto"], None),
+                                           (["--shared-fine-tune", "always"], True),
+                                           (["--shared-fine-tune", "never"], False)])
+def test_calibrate_passes_the_sharing_of_the_fine_tune_on(flags, shared, tmp_path, capsys, monkeypatch):
+    import scoring.calibrate
+
+    graded = tmp_path / "graded.csv"
+    make_answers(0).to_csv(graded, index=False)
+    seen = []
+
+    def fit_calibration_stand_in(frame, *args, fine_tune=None, **kwargs):  # what the command asks for, not a fit
+        seen.append(fine_tune)
+        raise DataError("stopped before fitting")
+
+    monkeypatch.setattr(scoring.calibrate, "fit_calibration", fit_calibration_stand_in)
+    made = run_here(capsys, monkeypatch, "calibrate", str(graded), "-o", str(tmp_path / "x.cal"), "--fine-tune", *flags)
+    assert made.returncode == 2 and "stopped before fitting" in made.stderr
+    assert seen == [FineTune(shared=shared)]
+
+
+def test_the_sharing_of_a_fine_tune_goes_with_a_fine_tune(tmp_path, capsys, monkeypatch):
+    graded = tmp_path / "graded.csv"
+    make_answers(0).to_csv(graded, index=False)
+    for command in (["calibrate", str(graded), "-o", str(tmp_path / "x.cal")], ["evaluate", str(graded), "--cv", "2"]):
+        made = run_here(capsys, monkeypatch, *command, "--shared-fine-tune", "always")
+        assert made.returncode == 2 and "--shared-fine-tune goes with --fine-tune" in made.stderr
+    assert not (tmp_path / "x.cal").exists()
+
+
+def test_the_help_quotes_the_count_below_which_questions_share_a_fine_tune(capsys):
+    from scoring.cli import _parser
+
+    calibrate = next(a for a in _parser()._subparsers._group_actions[0].choices["calibrate"]._actions
+                     if a.dest == "shared_fine_tune")
+    assert f"fewer than {SHARED_BELOW} graded answers" in calibrate.help
