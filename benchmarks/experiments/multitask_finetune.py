@@ -29,12 +29,10 @@ import forkpool
 import numpy as np
 import torch
 from finetune_probe import B, qwk
-from torch import nn
 
 import scoring.calibrate as cal
-from scoring import encoder
 from scoring.evaluate import read_graded
-from scoring.finetune import FineTune, model_dir
+from scoring.finetune import FineTune, SharedTunedEncoder
 
 PREDICTIONS = os.environ.get("PREDICTIONS", "/tmp/mains-ft-multitask")
 MODULE_FROM = os.environ.get("MODULE_FROM", "/tmp/mains-ft-seed0")
@@ -42,77 +40,42 @@ SEED = int(os.environ.get("SEED", "0"))
 SMOKE = int(os.environ.get("SMOKE", "0"))
 
 
-def rate_all(rater, states, questions, size=64):
-    """Each answer's rating from its own question's head (0..1 scale)."""
-    rater.eval()
-    out = []
-    with torch.no_grad():
-        for start in range(0, len(states), size):
-            hidden, mask = encoder.padded(states[start:start + size])
-            q = torch.as_tensor(questions[start:start + size])
-            out.append(rater(hidden, mask)[torch.arange(len(q)), q].numpy())
-    return np.concatenate(out)
+def fit_and_rate(settings, texts, ratings, levels, keys, held_texts, held_keys):
+    """The shared fine-tune (scoring.finetune.SharedTunedEncoder: a head per question) fitted on ``texts`` (each
+    answer's rating on 0..its levels, and its question's key), then each held-out text's rating as a share of its
+    maximum, from its question's head.
 
-
-def train_shared(rater, states, targets, questions, settings):
-    """encoder.train's loop, with one head per question: an answer's output is its question's column."""
-    rng = np.random.default_rng(settings.seed)
-    with torch.no_grad():
-        for q in np.unique(questions):
-            rater.head.bias[q] = float(np.mean(targets[questions == q]))
-    steps = max(1, settings.epochs * -(-len(states) // settings.batch))
-    optimiser = torch.optim.AdamW([p for p in rater.parameters() if p.requires_grad], lr=settings.rate,
-                                  weight_decay=0.01)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda s: min(1.0, (s + 1) / (0.1 * steps)) * max(0.0, (steps - s) / steps))
-    y = torch.tensor(targets, dtype=torch.float32)
-    qs = torch.as_tensor(questions)
-    lengths = [len(s) for s in states]
-    rater.train()
-    for _ in range(settings.epochs):
-        for pick in encoder.length_batches(lengths, settings.batch, rng):
-            hidden, mask = encoder.padded([states[i] for i in pick])
-            out = rater(hidden, mask)[torch.arange(len(pick)), qs[pick]]
-            loss = nn.functional.mse_loss(out, y[pick])
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            schedule.step()
-    rater.eval()
-
-
-def fit_and_rate(settings, count, texts, targets, questions, held_texts, held_questions):
-    """The shared fine-tune (``count`` heads) fitted on ``texts`` (``targets`` on 0..1, ``questions`` their heads),
-    then each held-out text's rating (0..1) from its question's head."""
-    directory = model_dir()
-    rater = encoder.base_rater(directory, 6 - settings.trained_layers, settings.seed)
-    rater.head = nn.Linear(rater.head.in_features, count)
-    tok = encoder.tokenizer(directory, settings.max_tokens)
-    train_shared(rater, encoder.lower_states(rater, tok, texts), targets, questions, settings)
-    return rate_all(rater, encoder.lower_states(rater, tok, held_texts), held_questions)
+    The nineteenth session's figures came from this script's own copy of the training loop, which drew the
+    heads after a one-head rater's; the product's class (twentieth session) draws them in its place."""
+    tuned = SharedTunedEncoder(settings).fit(texts, ratings, levels, keys)
+    held_keys = np.asarray(held_keys)
+    out = np.zeros(len(held_texts))
+    for key in np.unique(held_keys):
+        mine = np.flatnonzero(held_keys == key)
+        out[mine] = tuned.predict([held_texts[i] for i in mine], str(key))
+    return out
 
 
 def main():
-    torch.set_num_threads(int(os.environ.get("THREADS", "1")))
+    threads = int(os.environ.get("THREADS", "1"))
+    torch.set_num_threads(threads)
     frame = read_graded(B + "asap_sas_train.csv.gz")
     rows = forkpool.asap_rows(frame, os.environ.get("ROWS", "/tmp/mains-rows-asap.pkl"))
     labels = np.array(rows.keys)
     scores = frame["score"].to_numpy(float)
     max_scores = frame["max_score"].to_numpy(float)
     keys = sorted(set(rows.keys), key=lambda k: int(k.split("-")[1]))
-    index = {key: i for i, key in enumerate(keys)}
     levels = max_scores.astype(int)
-    questions = np.array([index[k] for k in labels])
     splits = cal.fold_splits(rows.keys, 5)
-    settings = FineTune(seed=SEED)
+    settings = FineTune(seed=SEED, threads=threads)
     os.makedirs(PREDICTIONS, exist_ok=True)
     for f in [int(f) for f in os.environ.get("FOLDS", "0").split(",")]:
         train, test = splits[f]
         if SMOKE:  # a quick check that the script runs: a few training answers, nothing saved
             train = np.random.default_rng(0).choice(train, SMOKE, replace=False)
         t0 = time.time()
-        held = fit_and_rate(settings, len(keys), [rows.texts[i] for i in train], np.rint(scores[train]) / levels[train],
-                            questions[train], [rows.texts[i] for i in test], questions[test])
+        held = fit_and_rate(settings, [rows.texts[i] for i in train], np.rint(scores[train]).astype(int), levels[train],
+                            labels[train], [rows.texts[i] for i in test], labels[test])
         seconds = time.time() - t0
         print(f"fold {f}: {len(train)} training answers, {seconds:.0f} s", flush=True)
         if not SMOKE:  # the ratings themselves, kept before anything else can fail

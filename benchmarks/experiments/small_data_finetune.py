@@ -4,7 +4,7 @@
 questions (multitask_finetune.py) do better than one per question?
 
 For each fold in FOLDS (default 0) of `evaluate --cv 5` and each ASAP set, N (default 100) of the
-set's training answers are drawn at random (seed 0); the held-out answers are the whole fold's. On
+set's training answers are drawn at random (seed DRAW, default 0); the held-out answers are the whole fold's. On
 those N answers of each set it fits, as finetune_probe.py does:
   * the module (QuestionModel), its continuous rating of the held-out answers and its cutpoints;
   * scoring.finetune's per-question fine-tune (FineTune's defaults, not cached);
@@ -30,7 +30,8 @@ from scoring.evaluate import read_graded
 from scoring.finetune import FineTune, TunedEncoder
 
 N = int(os.environ.get("N", "100"))
-OUT = os.environ.get("OUT", f"/tmp/mains-ft-small-{N}")
+DRAW = int(os.environ.get("DRAW", "0"))
+OUT = os.environ.get("OUT", f"/tmp/mains-ft-small-{N}" + (f"-draw{DRAW}" if DRAW else ""))
 
 
 def save(folder, key, f, test, module, tuned, cutpoints, levels, seconds):
@@ -50,13 +51,11 @@ def main():
     scores = frame["score"].to_numpy(float)
     levels = frame["max_score"].to_numpy(float).astype(int)
     keys = sorted(set(rows.keys), key=lambda k: int(k.split("-")[1]))
-    index = {key: i for i, key in enumerate(keys)}
-    questions = np.array([index[k] for k in labels])
     splits = cal.fold_splits(rows.keys, 5)
     settings = FineTune(threads=threads)
     for f in [int(f) for f in os.environ.get("FOLDS", "0").split(",")]:
         train_all, test_all = splits[f]
-        rng = np.random.default_rng(0)
+        rng = np.random.default_rng(DRAW)
         picked, modules = [], {}
         for key in keys:
             train = rng.choice(train_all[labels[train_all] == key], N, replace=False)
@@ -79,8 +78,8 @@ def main():
                   flush=True)
         train = np.concatenate(picked)
         t0 = time.time()
-        shared = fit_and_rate(settings, len(keys), [rows.texts[i] for i in train], np.rint(scores[train]) / levels[train],
-                              questions[train], [rows.texts[i] for i in test_all], questions[test_all])
+        shared = fit_and_rate(settings, [rows.texts[i] for i in train], np.rint(scores[train]).astype(int),
+                              levels[train], labels[train], [rows.texts[i] for i in test_all], labels[test_all])
         seconds = time.time() - t0
         print(f"fold {f}: shared fine-tune on {len(train)} answers, {seconds:.0f} s", flush=True)
         for key in keys:
