@@ -97,7 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--shared-fine-tune", choices=SHARING,
                            help="with --fine-tune: one fine-tune for all those questions (a head each), or one per "
                                 "question; auto (the default): shared when they have on the median fewer than "
-                                "500 graded answers")  # scoring.finetune.SHARED_BELOW
+                                "1000 graded answers")  # scoring.finetune.SHARED_BELOW
     calibrate.set_defaults(run=cmd_calibrate)
 
     suggest = commands.add_parser("suggest", help="suggest rubric points from a model answer")
