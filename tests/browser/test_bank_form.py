@@ -37,8 +37,12 @@ def click(page, key: str) -> None:
     wait_idle(page)
 
 
-def unsaved_warning(page) -> str:
+def unsaved_warning(page, shown: bool = True) -> str:
+    """The unsaved-changes warning's text; with ``shown``, waited for: a click that also sends a box's change (by
+    taking the focus from it) runs the script twice, and the warning comes with the second run."""
     boxes = page.locator("[class*='st-key-bank_unsaved_'] [data-testid='stAlertContentWarning']")
+    if shown:
+        boxes.first.wait_for(timeout=10_000)
     return " ".join(boxes.all_inner_texts())
 
 
@@ -86,7 +90,7 @@ def test_no_click_drops_what_the_mentor_typed(app, app_url):
     assert f"You have unsaved changes to {QUESTION_ID}" in unsaved_warning(page)
     assert field(page, "bank_form_marks").input_value() == "15"
     click(page, "bank_unsaved_form_keep")
-    assert unsaved_warning(page) == "" and field(page, "bank_form_marks").input_value() == "15"
+    assert unsaved_warning(page, shown=False) == "" and field(page, "bank_form_marks").input_value() == "15"
     click(page, "bank_form_new")
     click(page, "bank_unsaved_form_discard")
     assert page.get_by_test_id("stMain").get_by_role("heading", name="New question").is_visible()
