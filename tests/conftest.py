@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -33,13 +34,29 @@ def one_openmp_thread_beside_other_workers():
     thread only: the app's script threads (AppTest) and servers keep their own, so the Calibration
     page's limit is still what its test measures.
     """
-    if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) < 2:
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers < 2:
         yield
         return
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=1, user_api="openmp"):
+    with threadpool_limits(limits=1, user_api="openmp"), torch_on_a_share_of_the_cores(workers):
         yield
+
+
+@contextmanager
+def torch_on_a_share_of_the_cores(workers: int):
+    """A fine-tune runs torch on every core (``scoring.finetune.every_core``), which lifts the limit above; with
+    several workers it gets its share instead (the fine-tune tests took 10 to 20 times as long on two threads
+    beside another worker as alone). Tests that count the cores patch ``cores`` themselves, over this."""
+    from scoring import finetune
+
+    every = finetune.cores
+    finetune.cores = lambda: max(1, every() // workers)
+    try:
+        yield
+    finally:
+        finetune.cores = every
 
 
 @pytest.fixture(autouse=True)
