@@ -56,17 +56,20 @@ def fit_and_rate(settings, texts, ratings, levels, keys, held_texts, held_keys):
     return out
 
 
-def main():
-    threads = int(os.environ.get("THREADS", "1"))
+def asap_data(threads):
+    """torch held to ``threads``; then the ASAP training answers with the scorer's features (forkpool's cache of
+    them, $ROWS), each answer's set, score and levels, the sets in order, and the folds of `evaluate --cv 5`."""
     torch.set_num_threads(threads)
     frame = read_graded(B + "asap_sas_train.csv.gz")
     rows = forkpool.asap_rows(frame, os.environ.get("ROWS", "/tmp/mains-rows-asap.pkl"))
-    labels = np.array(rows.keys)
-    scores = frame["score"].to_numpy(float)
-    max_scores = frame["max_score"].to_numpy(float)
     keys = sorted(set(rows.keys), key=lambda k: int(k.split("-")[1]))
-    levels = max_scores.astype(int)
-    splits = cal.fold_splits(rows.keys, 5)
+    return (rows, np.array(rows.keys), frame["score"].to_numpy(float), frame["max_score"].to_numpy(float).astype(int),
+            keys, cal.fold_splits(rows.keys, 5))
+
+
+def main():
+    threads = int(os.environ.get("THREADS", "1"))
+    rows, labels, scores, levels, keys, splits = asap_data(threads)
     settings = FineTune(seed=SEED, threads=threads)
     os.makedirs(PREDICTIONS, exist_ok=True)
     for f in [int(f) for f in os.environ.get("FOLDS", "0").split(",")]:

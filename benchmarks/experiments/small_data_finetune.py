@@ -19,14 +19,11 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import forkpool
 import numpy as np
-import torch
-from finetune_probe import B, qwk
-from multitask_finetune import fit_and_rate
+from finetune_probe import qwk
+from multitask_finetune import asap_data, fit_and_rate
 
 import scoring.calibrate as cal
-from scoring.evaluate import read_graded
 from scoring.finetune import FineTune, TunedEncoder
 
 N = int(os.environ.get("N", "100"))
@@ -44,14 +41,7 @@ def save(folder, key, f, test, module, tuned, cutpoints, levels, seconds):
 
 def main():
     threads = int(os.environ.get("THREADS", "1"))
-    torch.set_num_threads(threads)
-    frame = read_graded(B + "asap_sas_train.csv.gz")
-    rows = forkpool.asap_rows(frame, os.environ.get("ROWS", "/tmp/mains-rows-asap.pkl"))
-    labels = np.array(rows.keys)
-    scores = frame["score"].to_numpy(float)
-    levels = frame["max_score"].to_numpy(float).astype(int)
-    keys = sorted(set(rows.keys), key=lambda k: int(k.split("-")[1]))
-    splits = cal.fold_splits(rows.keys, 5)
+    rows, labels, scores, levels, keys, splits = asap_data(threads)
     settings = FineTune(threads=threads)
     for f in [int(f) for f in os.environ.get("FOLDS", "0").split(",")]:
         train_all, test_all = splits[f]
