@@ -190,6 +190,11 @@ def length_batches(lengths: Sequence[int], size: int, rng: np.random.Generator, 
         yield picks[i]
 
 
+def each_head(heads: Sequence[int] | None, count: int) -> np.ndarray:
+    """Which head rates each of ``count`` answers: ``heads`` as int64, or the one head (0) for all."""
+    return np.zeros(count, np.int64) if heads is None else np.asarray(heads, np.int64)
+
+
 def train(rater: Rater, states: list[torch.Tensor], targets: np.ndarray, *, epochs: int, rate: float, batch: int,
           seed: int, heads: np.ndarray | None = None) -> None:
     """Fit the trained layers and the head to ``targets`` (MSE; AdamW, warm-up over a tenth of the steps,
@@ -197,7 +202,7 @@ def train(rater: Rater, states: list[torch.Tensor], targets: np.ndarray, *, epoc
     output is head ``heads[i]``'s, and each head starts at its own answers' mean."""
     rng = np.random.default_rng(seed)
     targets = np.asarray(targets, float)
-    heads = np.zeros(len(targets), np.int64) if heads is None else np.asarray(heads, np.int64)
+    heads = each_head(heads, len(targets))
     with torch.no_grad():
         for head in np.unique(heads):
             rater.head.bias[head] = float(np.mean(targets[heads == head]))
@@ -223,7 +228,7 @@ def rate(rater: Rater, tok: Tokenizer, texts: Sequence[str], heads: Sequence[int
     """The head's output for each text (the encoder run whole, without dropout); with ``heads``, text i's
     from head ``heads[i]``."""
     states = lower_states(rater, tok, texts)
-    chosen = torch.as_tensor(np.zeros(len(texts), np.int64) if heads is None else np.asarray(heads, np.int64))
+    chosen = torch.as_tensor(each_head(heads, len(texts)))
     out = []
     with torch.no_grad():
         for start in range(0, len(states), 64):
