@@ -21,7 +21,7 @@ from app_pages.markup import escape_markdown
 from app_pages.tables import narrow_css, wide_or_compact, wide_width
 from scoring.bank import Bank, bank_root
 from scoring.evaluate import REQUIRED_COLUMNS, DataError, GradedFile, bank_marks, read_graded_file
-from scoring.finetune import INSTALL, missing_packages
+from scoring.finetune import INSTALL, SHARED_BELOW, missing_packages
 
 _LOG = logging.getLogger(__name__)
 
@@ -551,7 +551,7 @@ def fine_tune_option() -> bool:
     st.checkbox("Also fine-tune a sentence encoder on the questions with their own model", key="calibration_fine_tune",
                 disabled=bool(missing),
                 help="MiniLM's top layers learn from the graded answers, and its rating is averaged with the n-gram "
-                     "models' (0.4 to 0.6). When those questions have fewer than 1,000 graded answers each (on the "
+                     f"models' (0.4 to 0.6). When those questions have fewer than {SHARED_BELOW:,} graded answers each (on the "
                      "median), they share one fine-tune, with a rating head per question; otherwise each question "
                      "gets its own. On the ASAP benchmark (cross-validated QWK): with 100 answers a question the "
                      "shared fine-tune raised 0.575 to 0.592, with 400 0.689 to 0.703; with about 1,300 the "
