@@ -805,16 +805,17 @@ def _cross_validated(frame: pd.DataFrame, bank: Bank | None, rubrics: dict | Non
     else:
         results = (_fold(*task) for task in tasks)
     results = list(progress(results) if progress else results)  # the bar moves as folds finish
-    shares, alone = np.full(len(frame), np.nan), np.full(len(frame), np.nan)
+    shares = np.full(len(frame), np.nan)
+    alone = np.full(len(frame), np.nan) if fine_tune is not None else None
     for test, predicted, predicted_alone in results:
         shares[test] = predicted
-        if predicted_alone is not None:
+        if alone is not None:
             alone[test] = predicted_alone
 
     def evaluation(held_out: np.ndarray) -> Evaluation:
         return summarise(frame, [None if math.isnan(s) else s * m for s, m in zip(held_out, max_scores)])
 
-    return evaluation(shares), evaluation(alone) if fine_tune is not None else None
+    return evaluation(shares), evaluation(alone) if alone is not None else None
 
 
 def calibrated_predictions(frame: pd.DataFrame, calibration: Calibration, rows: Rows) -> list[float | None]:
