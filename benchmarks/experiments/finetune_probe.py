@@ -21,6 +21,8 @@ THREADS (default: every core) is how many threads each fine-tune runs on: two ru
 THREADS=1 (say, two SEEDs) finish sooner than one after the other. SEED (default 0) seeds the fine-tune; give each seed its own PREDICTIONS folder. Trained weights are
 kept in CACHE (default ~/.cache/mains-practice/fine-tunes, the folder `benchmarks/run.py --fine-tune`
 uses; CACHE= keeps none), so a fit already made by either is loaded, not trained again.
+MODULE_FROM (another run's PREDICTIONS folder) takes the module's held-out ratings and cutpoints from that run
+instead of fitting the module again (about 100 s a set-fold): for runs that change only the fine-tune's settings.
 
 `python3 finetune_probe.py report` reads the saved predictions and prints, for every set whose five
 folds are all saved, the pooled cross-validated QWK exactly as `evaluate --cv 5` computes it
@@ -70,6 +72,27 @@ def finetune(train_texts, train_y, test_texts, levels):
     return TunedEncoder(settings).fit(train_texts, train_y, levels).predict(test_texts)
 
 
+#: another run's PREDICTIONS folder to take the module's held-out ratings and cutpoints from (they do not depend
+#: on the fine-tune's settings): a run that changes only the fine-tune then skips refitting the module
+MODULE_FROM = os.environ.get("MODULE_FROM", "")
+
+
+def module_ratings(key, fold, rows, train, test, scores, levels, step):
+    """The module's continuous held-out ratings and its cutpoints: from MODULE_FROM when saved there
+    (checked to be the same held-out answers), else fitted here on the training answers."""
+    saved = os.path.join(MODULE_FROM, f"{key}-fold{fold}.npz") if MODULE_FROM else ""
+    if saved and os.path.exists(saved):
+        kept = np.load(saved)
+        assert np.array_equal(kept["test"], test), f"{saved} holds other answers"
+        return kept["module"], kept["cutpoints"]
+    qm = cal.QuestionModel(max_score=levels, step=step)
+    sub = rows.take(train)
+    qm.fit(sub.texts, sub.generic, sub.specific, scores[train])
+    tst = rows.take(test)
+    Xt = qm._matrix(qm._respelled(tst.texts), tst.generic, tst.specific)
+    return qm._continuous(qm.learners_, Xt), qm.cutpoints_
+
+
 def main():
     frame = read_graded(B + "asap_sas_train.csv.gz")
     rows = forkpool.asap_rows(frame, os.environ.get("ROWS", "/tmp/mains-rows-asap.pkl"))
@@ -94,24 +117,19 @@ def main():
             y_train = np.rint(scores[train]).astype(int)
             y_test = np.rint(scores[test]).astype(int)
             t0 = time.time()
-            qm = cal.QuestionModel(max_score=levels, step=step)
-            sub = rows.take(train)
-            qm.fit(sub.texts, sub.generic, sub.specific, scores[train])
-            tst = rows.take(test)
-            Xt = qm._matrix(qm._respelled(tst.texts), tst.generic, tst.specific)
-            module_cont = qm._continuous(qm.learners_, Xt)
-            module_cut = cal.apply_cutpoints(module_cont, qm.cutpoints_)
+            module_cont, cutpoints = module_ratings(key, f, rows, train, test, scores, levels, step)
+            module_cut = cal.apply_cutpoints(module_cont, cutpoints)
             t1 = time.time()
             tuned = finetune([rows.texts[i] for i in train], y_train, [rows.texts[i] for i in test], levels)
             t2 = time.time()
             blend = (module_cont + tuned) / 2
-            np.savez(saved + ".tmp.npz", test=test, module=module_cont, tuned=tuned, cutpoints=qm.cutpoints_,
+            np.savez(saved + ".tmp.npz", test=test, module=module_cont, tuned=tuned, cutpoints=cutpoints,
                      levels=levels, seconds=[t1 - t0, t2 - t1])
             os.replace(saved + ".tmp.npz", saved)
             print(f"{key} fold {f} n={len(train)}/{len(test)} module cut {qwk(y_test, module_cut):.3f} "
                   f"round {qwk(y_test, np.clip(np.rint(module_cont), 0, levels)):.3f} ({t1 - t0:.0f} s) | "
                   f"tuned round {qwk(y_test, np.clip(np.rint(tuned), 0, levels)):.3f} ({t2 - t1:.0f} s) | "
-                  f"blend cut {qwk(y_test, cal.apply_cutpoints(blend, qm.cutpoints_)):.3f} "
+                  f"blend cut {qwk(y_test, cal.apply_cutpoints(blend, cutpoints)):.3f} "
                   f"round {qwk(y_test, np.clip(np.rint(blend), 0, levels)):.3f}", flush=True)
 
 
