@@ -218,11 +218,35 @@ class OrdinalLogit:
 BOOSTING_LEAF = 10
 
 
-def boosted_trees(min_samples_leaf: int) -> HistGradientBoostingRegressor:
-    """The gradient boosting both models use: 200 small trees, slow learning, deterministic."""
+#: scikit-learn's most bins a column can have (its default)
+MAX_BINS = 255
+
+
+def boosted_trees(min_samples_leaf: int, max_bins: int = MAX_BINS) -> HistGradientBoostingRegressor:
+    """The gradient boosting both models use: 200 small trees, slow learning, deterministic.
+
+    ``max_bins`` from ``bins_needed`` grows the same trees faster on few answers (see there).
+    """
     return HistGradientBoostingRegressor(max_iter=200, learning_rate=0.05, max_leaf_nodes=15,
                                          min_samples_leaf=min_samples_leaf, l2_regularization=1.0,
-                                         early_stopping=False, random_state=0)
+                                         early_stopping=False, random_state=0, max_bins=max_bins)
+
+
+def bins_needed(X: np.ndarray) -> int:
+    """The most distinct values any column of ``X`` has, between 2 and ``MAX_BINS``.
+
+    A column with no more distinct values than ``max_bins`` is binned at the midpoints between
+    them whatever ``max_bins`` is, so boosting with this many bins grows the same trees as with
+    255. It is faster on few answers: every tree node's histograms carry ``max_bins`` slots for
+    every column, so 50 answers' 1,000 n-gram columns cost as much as 1,000 answers' would.
+
+    >>> bins_needed(np.array([[0.0, 1.0], [1.0, 1.0], [0.0, 0.5], [0.0, 2.0]]))
+    3
+    """
+    if len(X) < 2:
+        return 2
+    changes = (np.diff(np.sort(X, axis=0), axis=0) != 0).sum(axis=0)
+    return int(np.clip(1 + changes.max(), 2, MAX_BINS))
 
 
 def presence_tracking(ngrams, y: np.ndarray) -> np.ndarray:
@@ -264,7 +288,8 @@ class SelectedBoosting:
         if len(y) < 2 * BOOSTING_LEAF:  # no tree can split: every one predicts the mean, so skip growing them
             self.model_, self.mean_ = None, float(np.mean(y))
             return self
-        self.model_ = boosted_trees(min_samples_leaf=BOOSTING_LEAF).fit(self._design(X), y)
+        design = self._design(X)
+        self.model_ = boosted_trees(BOOSTING_LEAF, bins_needed(design)).fit(design, y)
         return self
 
     def predict(self, X) -> np.ndarray:
@@ -451,7 +476,7 @@ class SharedModel:
     def _regressors(X: np.ndarray, y: np.ndarray) -> list:
         models = [_scaled_ridge(X, y)]
         if len(y) >= 40:
-            models.append(boosted_trees(min_samples_leaf=20).fit(X, y))
+            models.append(boosted_trees(20, bins_needed(X)).fit(X, y))
         return models
 
     def fit(self, rows: Rows, fractions: np.ndarray) -> "SharedModel":
@@ -950,11 +975,12 @@ def agreement_changes(before: pd.DataFrame, after: pd.DataFrame, *, margin: floa
 #: Seconds the Calibration page's work takes, measured on the project's 2-core machine with
 #: OpenMP held to one thread (as the page holds it), load average 2 to 3: marking the answers
 #: with the scorer, a question's own model fitted on n of its answers, and the shared model
-#: fitted on m answers.  Measured: own 5.3 s (50 answers), 8.7 s (80), 6.8 to 10 s (100),
-#: 14.7 s (160), 19.5 s (200); shared 0.4 s (24), 1.3 to 1.5 s (80 to 100), 2.4 to 3.4 s
-#: (160 to 200), 4.4 to 4.9 s (320 to 400).
+#: fitted on m answers.  Measured: own 3.1 to 3.7 s (50 answers of ASAP sets 3 and 8), 5.1 to
+#: 5.3 s (100), 8.0 to 9.4 s (200), 14.1 to 20.2 s (400), since boosting keeps only the bins its
+#: columns need (``bins_needed``; before, 4.8 to 5.2, 8.8 to 9.4, 15.1 to 15.9 and 25.5 to 28.3 s);
+#: shared 0.4 s (24), 1.3 to 1.5 s (80 to 100), 2.4 to 3.4 s (160 to 200), 4.4 to 4.9 s (320 to 400).
 _SCORING_SECONDS = (0.2, 0.003)
-_OWN_MODEL_SECONDS = (1.5, 0.085)
+_OWN_MODEL_SECONDS = (1.2, 0.04)
 _SHARED_MODEL_SECONDS = (0.3, 0.013)
 #: a fine-tune of one question (``--fine-tune``): the ASAP cross-validation's median, 153 s for 1,312 answers
 #: of about 50 words on 2 cores, is 0.117 s an answer; the encoder's loading is the fixed part
@@ -974,9 +1000,9 @@ def estimated_fit_steps(answers: dict[str, int], *, min_answers: int = MIN_ANSWE
     work is slower: these are figures to plan by, not a promise.
 
     >>> [round(s, 1) for s in estimated_fit_steps({"a": 50, "b": 50})]  # own models; shared in the folds
-    [0.5, 11.5, 1.3, 1.3, 1.3, 1.3, 1.3]
+    [0.5, 6.4, 1.3, 1.3, 1.3, 1.3, 1.3]
     >>> [round(s, 1) for s in estimated_fit_steps({"a": 50, "b": 50}, fine_tune=True)]  # no fine-tune when shared
-    [0.5, 27.5, 1.3, 1.3, 1.3, 1.3, 1.3]
+    [0.5, 22.4, 1.3, 1.3, 1.3, 1.3, 1.3]
     """
     def cost(line: tuple[float, float], n: float) -> float:
         return line[0] + line[1] * n
@@ -996,10 +1022,10 @@ def estimated_fit_seconds(answers: dict[str, int], *, min_answers: int = MIN_ANS
                           fine_tune: bool = False) -> float:
     """The sum of ``estimated_fit_steps``.
 
-    >>> round(estimated_fit_seconds({"a": 50, "b": 50}))  # measured 18.2 s
-    19
-    >>> round(estimated_fit_seconds({"a": 100}))  # measured 50.4 s
-    52
+    >>> round(estimated_fit_seconds({"a": 50, "b": 50}))  # measured 10.5 s (14.9 s before bins_needed)
+    14
+    >>> round(estimated_fit_seconds({"a": 100}))  # measured 26.3 s (ASAP set 3; 53.8 s before bins_needed)
+    28
     >>> round(estimated_fit_seconds({q: 10 for q in "abcdefghij"}))  # measured 9.0 s
     9
     """

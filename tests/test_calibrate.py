@@ -17,12 +17,14 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.sparse import csr_matrix
 from sklearn.linear_model import LogisticRegression
 
-from scoring.calibrate import (BOOSTING_LEAF, Calibration, CalibrationError, OrdinalLogit, QuestionModel, SelectedBoosting,
-                               agreement_report, boosted_trees, cross_validate, feedback_features, fit_calibration,
-                               load_calibration)
+from scoring.calibrate import (BOOSTING_LEAF, MAX_BINS, Calibration, CalibrationError, OrdinalLogit, QuestionModel,
+                               SelectedBoosting, agreement_report, bins_needed, boosted_trees, cross_validate,
+                               feedback_features, fit_calibration, load_calibration)
 from scoring.cli import main
 from scoring.feedback import Feedback
 from tests.scoring_support import bank, scorer
@@ -259,6 +261,25 @@ def test_boosting_on_too_few_answers_to_split_grows_no_trees_and_predicts_as_the
     assert model.model_ is None
     np.testing.assert_allclose(model.predict(X), grown.predict(model._design(X)), atol=1e-12)
     np.testing.assert_allclose(model.predict(X), y.mean())
+
+
+@settings(max_examples=10, deadline=None)
+@given(n=st.integers(20, 90), seed=st.integers(0, 2 ** 16))
+def test_boosting_with_the_bins_its_columns_need_grows_the_same_trees_as_with_255(n, seed):
+    """Present/absent n-grams, a few marks-like steps and a continuous feature, as the question models' designs."""
+    rng = np.random.default_rng(seed)
+    X = np.hstack([(rng.random((n, 30)) < 0.3), rng.integers(0, 7, (n, 2)) / 2, rng.normal(size=(n, 1))])
+    y = rng.integers(0, 4, n).astype(float)
+    unseen = np.hstack([(rng.random((50, 30)) < 0.3), rng.integers(-1, 9, (50, 2)) / 2, 3 * rng.normal(size=(50, 1))])
+    bins = bins_needed(X)
+    assert bins == len(np.unique(X[:, -1])) < MAX_BINS  # the continuous column has the most distinct values
+    np.testing.assert_array_equal(boosted_trees(BOOSTING_LEAF, bins).fit(X, y).predict(unseen),
+                                  boosted_trees(BOOSTING_LEAF).fit(X, y).predict(unseen))
+
+
+def test_bins_needed_stops_at_255_and_never_asks_for_fewer_than_2():
+    assert bins_needed(np.arange(600.0).reshape(300, 2)) == MAX_BINS
+    assert bins_needed(np.zeros((40, 3))) == 2 and bins_needed(np.ones((1, 3))) == 2
 
 
 def test_boosting_on_enough_answers_to_split_grows_trees():

@@ -74,10 +74,10 @@ WEIGHTS = [float(w) for w in os.environ.get("WEIGHTS", "").split(",") if w]
 asap = read_graded(B + "asap_sas_train.csv.gz")
 
 # ---- boosting settings
-def boosted_trees(min_samples_leaf):
+def boosted_trees(min_samples_leaf, max_bins=cal.MAX_BINS):
     leaf = int(HGB_LEAF) if HGB_LEAF else min_samples_leaf
     return HistGradientBoostingRegressor(**HGB, min_samples_leaf=leaf, l2_regularization=1.0,
-                                         early_stopping=False, random_state=0)
+                                         early_stopping=False, random_state=0, max_bins=max_bins)
 
 
 cal.boosted_trees = boosted_trees
