@@ -982,9 +982,12 @@ def agreement_changes(before: pd.DataFrame, after: pd.DataFrame, *, margin: floa
 _SCORING_SECONDS = (0.2, 0.003)
 _OWN_MODEL_SECONDS = (1.2, 0.04)
 _SHARED_MODEL_SECONDS = (0.3, 0.013)
-#: a fine-tune of one question (``--fine-tune``): the ASAP cross-validation's median, 153 s for 1,312 answers
-#: of about 50 words on 2 cores, is 0.117 s an answer; the encoder's loading is the fixed part
-_FINE_TUNE_SECONDS = (2.0, 0.12)
+#: a fine-tune (``--fine-tune``) shared by questions (two layers trained): the ASAP cross-validation's median
+#: per-question fine-tune of two layers, 153 s for 1,312 answers of about 50 words on 2 cores, is 0.117 s an answer
+#: (a shared one measured about as long per answer, or less); the encoder's loading is the fixed part. A question's
+#: own fine-tune trains three layers, which took a third longer (320 s against 240 s, median, one core each)
+_SHARED_FINE_TUNE_SECONDS = (2.0, 0.12)
+_FINE_TUNE_SECONDS = (2.0, 0.16)
 
 
 def estimated_fit_steps(answers: dict[str, int], *, min_answers: int = MIN_ANSWERS, folds: int = 5,
@@ -1012,8 +1015,9 @@ def estimated_fit_steps(answers: dict[str, int], *, min_answers: int = MIN_ANSWE
         trained = {q: n * share for q, n in answers.items()}
         shared = sum(n for n in trained.values() if n < min_answers)
         own = [n for n in trained.values() if n >= min_answers]
+        tune = _SHARED_FINE_TUNE_SECONDS if FineTune().shares(own) else _FINE_TUNE_SECONDS
         steps.append(sum(cost(_OWN_MODEL_SECONDS, n) for n in own)
-                     + sum(cost(_FINE_TUNE_SECONDS, n) for n in own if fine_tune)
+                     + sum(cost(tune, n) for n in own if fine_tune)
                      + (cost(_SHARED_MODEL_SECONDS, shared) if shared else 0.0))
     return steps
 

