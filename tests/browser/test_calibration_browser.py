@@ -75,11 +75,11 @@ def upload(page, tmp_path, rows) -> None:
 
 
 def test_a_fit_can_be_stopped_while_it_runs_and_nothing_is_fitted(page, calibration_server, tmp_path):
-    """100 answers, 50 a question: own models, about 20 s here. Stop ends the run at its next step."""
+    """100 answers, 50 a question: own models, estimated at about 10 s here. Stop ends the run at its next step."""
     open_app(page, calibration_server.url, "calibration")
     upload(page, tmp_path, graded_frame(calibration_server.bank, per_question=49))
     main = page.get_by_test_id("stMain")
-    assert "Calibrating takes about 20 seconds on this server" in main.inner_text()
+    assert "Calibrating takes about 10 seconds on this server" in main.inner_text()  # estimated_fit_seconds: 13.6
     page.locator(f"{ui.key('calibration_start')} button").click()
     stop = page.locator(ui.key("calibration_stop")).get_by_role("button", name="Stop")
     stop.wait_for(state="visible")
